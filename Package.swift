@@ -1,0 +1,95 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "backtest-export",
+    products: [
+        .library(name: "BacktestExport", targets: ["BacktestExport"]),
+        .library(name: "ExportCore", targets: ["ExportCore"]),
+        .executable(name: "backtest-export", targets: ["backtest-export"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // Pure core: names, schema, columnar batches, metrics, part rolling. No I/O.
+        .target(
+            name: "ExportCore",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        // CSV: the encoder for both tables and the reader for backtest input.
+        .target(
+            name: "ExportCSV",
+            dependencies: ["ExportCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        // zlib, from Debian's zlib1g-dev.
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        // Parquet: our own encoder (thrift compact footer, dictionary/RLE, snappy, gzip).
+        .target(
+            name: "ExportParquet",
+            dependencies: ["ExportCore", "CZlib", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        // Where parts go: the PartSink contract, local disk and memory.
+        .target(
+            name: "ExportSinks",
+            dependencies: ["ExportCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        // The whole job: grouping, parts, markers, manifest.
+        .target(
+            name: "BacktestExport",
+            dependencies: [
+                "ExportCore", "ExportCSV", "ExportParquet", "ExportSinks", "CZlib",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The CLI: argument parsing and composition only.
+        .executableTarget(
+            name: "backtest-export",
+            dependencies: [
+                "BacktestExport", "ExportCore", "ExportSinks",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "ExportCoreTests", dependencies: ["ExportCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ExportCSVTests",
+            dependencies: ["ExportCSV", "ExportCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ExportParquetTests",
+            dependencies: ["ExportParquet", "ExportCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ExportSinksTests",
+            dependencies: ["ExportSinks", "ExportCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BacktestExportTests",
+            dependencies: [
+                "BacktestExport", "ExportCore", "ExportSinks", "ExportCSV",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

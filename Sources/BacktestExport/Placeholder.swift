@@ -1,0 +1,1 @@
+// BacktestExport: see DESIGN.md.

@@ -1,0 +1,1 @@
+// ExportCSV: see DESIGN.md.

@@ -1,0 +1,83 @@
+/// What shapes a backtest export: the dimensions that identify a series next to `item_id`, and
+/// the forecast types, in the input's order. Both tables' column lists derive from it.
+public struct ExportSchema: Sendable, Equatable {
+    public var dimensions: [String]
+    public var forecastTypes: [ForecastType]
+
+    /// The CSV spelling of a metric that is not defined.
+    public static let notDefined = "not defined"
+
+    public init(dimensions: [String] = [], forecastTypes: [ForecastType]) throws(ExportError) {
+        guard !forecastTypes.isEmpty else {
+            throw .validation("No forecast types: the input needs at least one column named mean or p<N> (p1…p99)")
+        }
+        var seen = Set<ForecastType>()
+        for type in forecastTypes where !seen.insert(type).inserted {
+            throw .validation("Forecast type '\(type)' appears twice")
+        }
+        let reserved: Set<String> = [
+            "item_id", "timestamp", "target_value", "backtestwindow_start_time", "backtestwindow_end_time",
+            "backtest_window",
+        ]
+        var seenDimensions = Set<String>()
+        for d in dimensions {
+            guard !d.isEmpty else { throw .validation("A dimension column has an empty name") }
+            guard !reserved.contains(d) else { throw .validation("Dimension '\(d)' has a reserved column name") }
+            guard seenDimensions.insert(d).inserted else { throw .validation("Dimension '\(d)' appears twice") }
+        }
+        self.dimensions = dimensions
+        self.forecastTypes = forecastTypes
+    }
+
+    /// The quantile forecast types, in input order (the ones that get a `wQL[…]` column).
+    public var quantiles: [ForecastType] { forecastTypes.filter { $0.quantileLevel != nil } }
+
+    /// Index in ``forecastTypes`` of the point forecast ŷ: `mean`, or `p50` where there is no mean.
+    /// Nil when there is neither (RMSE, WAPE, MAPE and MASE are then not defined).
+    public var pointForecastIndex: Int? {
+        forecastTypes.firstIndex(of: .mean) ?? forecastTypes.firstIndex(of: .quantile(hundredths: 50))
+    }
+
+    /// `item_id`, then the dimensions.
+    public var keyColumns: [String] { ["item_id"] + dimensions }
+
+    /// `forecasted-values`: `item_id, <dims>, timestamp, target_value, backtestwindow_start_time,
+    /// backtestwindow_end_time, <forecast types>`.
+    public var forecastedValues: TableSchema {
+        TableSchema(
+            keyColumns: keyColumns,
+            valueColumns: [
+                .init(name: "timestamp", kind: .instant),
+                .init(name: "target_value", kind: .double(missingText: "")),
+                .init(name: "backtestwindow_start_time", kind: .windowTime),
+                .init(name: "backtestwindow_end_time", kind: .windowTime),
+            ] + forecastTypes.map { .init(name: $0.columnName, kind: .double(missingText: "")) }
+        )
+    }
+
+    /// The metric column names after the window columns: `wQL[<q>]…, Average wQL, RMSE, WAPE, MAPE, MASE`.
+    public var metricNames: [String] {
+        let q = quantiles.compactMap { $0.shortQuantileText.map { "wQL[\($0)]" } }
+        return q + (q.isEmpty ? [] : ["Average wQL"]) + ["RMSE", "WAPE", "MAPE", "MASE"]
+    }
+
+    /// `accuracy-metrics-values`: `item_id, <dims>, backtest_window, backtestwindow_start_time,
+    /// backtestwindow_end_time, <metrics>`.
+    public var accuracyMetrics: TableSchema {
+        TableSchema(
+            keyColumns: keyColumns,
+            valueColumns: [
+                .init(name: "backtest_window", kind: .backtestWindow),
+                .init(name: "backtestwindow_start_time", kind: .windowTime),
+                .init(name: "backtestwindow_end_time", kind: .windowTime),
+            ] + metricNames.map { .init(name: $0, kind: .double(missingText: Self.notDefined)) }
+        )
+    }
+
+    public func tableSchema(for table: ExportTable) -> TableSchema {
+        switch table {
+        case .forecastedValues: forecastedValues
+        case .accuracyMetricsValues: accuracyMetrics
+        }
+    }
+}

@@ -1,0 +1,39 @@
+/// The columns of one output table, in output order: the series key columns (`item_id` and the
+/// dimensions, all strings), then the value columns.
+///
+/// Encoders take their header, their Parquet schema and each column's formatting from here; a
+/// ``ColumnarBatch`` for this table supplies one ``BatchColumn`` per value column, in this order.
+public struct TableSchema: Sendable, Equatable {
+    /// How a value column is typed and printed.
+    public enum ValueKind: Sendable, Equatable {
+        /// An instant printed `yyyy-MM-dd'T'HH:mm:ss'Z'` (the `timestamp` column); INT64 TIMESTAMP(MILLIS, UTC).
+        case instant
+        /// A window bound printed `yyyy-MM-dd'T'HH:mm:ss` (no zone); INT64 TIMESTAMP(MILLIS, UTC).
+        case windowTime
+        /// The `backtest_window` label, `Computed` or `Summary`; a dictionary-encoded string.
+        case backtestWindow
+        /// An optional double; a missing value prints as `missingText` in CSV and is null in Parquet.
+        case double(missingText: String)
+    }
+
+    public struct Column: Sendable, Equatable {
+        public var name: String
+        public var kind: ValueKind
+        public init(name: String, kind: ValueKind) {
+            self.name = name
+            self.kind = kind
+        }
+    }
+
+    /// `item_id` followed by the dimension names.
+    public var keyColumns: [String]
+    public var valueColumns: [Column]
+
+    public init(keyColumns: [String], valueColumns: [Column]) {
+        self.keyColumns = keyColumns
+        self.valueColumns = valueColumns
+    }
+
+    /// Every column name, in output order.
+    public var columnNames: [String] { keyColumns + valueColumns.map(\.name) }
+}

@@ -1,0 +1,1 @@
+// ExportParquet: see DESIGN.md.

@@ -1,0 +1,62 @@
+public import ExportCore
+public import NIOCore
+import Synchronization
+
+/// A sink that keeps files in memory: for tests and for benchmarks of the encoding alone.
+///
+/// Parts become visible in ``files`` only when their body returns. ``failWrite`` lets a test make
+/// a write throw, to check that a failed part leaves nothing behind.
+public final class InMemorySink: PartSink {
+    public struct Writer: PartWriter {
+        var buffer: ByteBuffer
+        let failAfterBytes: Int?
+        public var bytesWritten: Int { buffer.readableBytes }
+
+        public mutating func write(_ chunk: ByteBuffer) async throws {
+            if let failAfterBytes, buffer.readableBytes + chunk.readableBytes > failAfterBytes {
+                throw ExportError.sink("in-memory sink: injected write failure")
+            }
+            var chunk = chunk
+            buffer.writeBuffer(&chunk)
+        }
+    }
+
+    private struct State {
+        var files: [String: ByteBuffer] = [:]
+        var failAfterBytesForKey: [String: Int] = [:]
+    }
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public var destinationDescription: String { "memory" }
+
+    /// The files published so far, by key.
+    public var files: [String: ByteBuffer] { state.withLock { $0.files } }
+
+    /// Makes the part whose key contains `keyFragment` fail once more than `bytes` were written.
+    public func failWrite(whenKeyContains keyFragment: String, afterBytes bytes: Int) {
+        state.withLock { $0.failAfterBytesForKey[keyFragment] = bytes }
+    }
+
+    public func withPart<R>(named key: String, _ body: (inout Writer) async throws -> R) async throws -> R {
+        let limit = state.withLock { $0.failAfterBytesForKey.first(where: { key.contains($0.key) })?.value }
+        var writer = Writer(buffer: ByteBuffer(), failAfterBytes: limit)
+        let result = try await body(&writer)
+        let bytes = writer.buffer
+        state.withLock { $0.files[key] = bytes }
+        return result
+    }
+
+    public func put(_ bytes: ByteBuffer, named key: String) async throws {
+        state.withLock { $0.files[key] = bytes }
+    }
+
+    public func remove(named key: String) async throws {
+        _ = state.withLock { $0.files.removeValue(forKey: key) }
+    }
+
+    public func exists(named key: String) async throws -> Bool {
+        state.withLock { $0.files[key] != nil }
+    }
+}

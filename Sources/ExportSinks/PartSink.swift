@@ -1,0 +1,36 @@
+public import ExportCore
+public import NIOCore
+
+/// A destination for the files of one export: a local folder, an S3 prefix, memory.
+///
+/// Keys are relative to the destination root, with `/` between folders
+/// (`forecasted-values/Job_2024-01-01T00-00-00Z_part0.csv`, `_SUCCESS`).
+///
+/// Guarantee every conforming sink keeps: a file becomes visible under its key only once it is
+/// complete. ``withPart(named:_:)`` publishes the part only if `body` returns; if `body` throws (or
+/// publishing fails), nothing of the part remains under its key.
+public protocol PartSink: Sendable {
+    associatedtype Writer: PartWriter
+
+    /// Where the files go, for messages (never holds secrets).
+    var destinationDescription: String { get }
+
+    /// Streams one part: `body` writes chunks; the part appears under `key` when `body` returns.
+    func withPart<R>(named key: String, _ body: (inout Writer) async throws -> R) async throws -> R
+
+    /// Writes a small file in one go, with the same all-or-nothing guarantee (markers, manifest).
+    func put(_ bytes: ByteBuffer, named key: String) async throws
+
+    /// Removes a file if it is there (used to clean up after a failed export). Not an error if absent.
+    func remove(named key: String) async throws
+
+    /// Whether a file exists under `key`.
+    func exists(named key: String) async throws -> Bool
+}
+
+/// Receives the chunks of one part, in order.
+public protocol PartWriter {
+    /// Bytes accepted so far.
+    var bytesWritten: Int { get }
+    mutating func write(_ chunk: ByteBuffer) async throws
+}
