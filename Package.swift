@@ -16,6 +16,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // Pure core: names, schema, columnar batches, metrics, part rolling. No I/O.
@@ -52,8 +53,9 @@ let package = Package(
         .target(
             name: "BacktestExport",
             dependencies: [
-                "ExportCore", "ExportCSV", "ExportParquet", "ExportSinks", "CZlib",
+                "ExportCore", "ExportCSV", "ExportParquet", "ExportSinks",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

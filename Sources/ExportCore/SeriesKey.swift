@@ -1,7 +1,9 @@
 /// What identifies one time series: its `item_id` and its dimension values, in schema order.
 ///
 /// Ordering is byte-wise on UTF-8 (not Unicode collation): `item_id` first, then each dimension.
-/// This is the export's series order, the same on every machine and locale.
+/// This is the export's series order, the same on every machine and locale. Equality and hashing
+/// are byte-wise too: `"é"` and `"e\u{301}"` are two series, as they are two byte strings in the
+/// files.
 public struct SeriesKey: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var itemId: String
     public var dimensions: [String]
@@ -13,6 +15,23 @@ public struct SeriesKey: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// The key's values in column order: `item_id`, then the dimensions.
     public var values: [String] { [itemId] + dimensions }
+
+    public static func == (lhs: SeriesKey, rhs: SeriesKey) -> Bool {
+        guard lhs.dimensions.count == rhs.dimensions.count, byteOrder(lhs.itemId, rhs.itemId) == 0 else {
+            return false
+        }
+        for (l, r) in zip(lhs.dimensions, rhs.dimensions) where byteOrder(l, r) != 0 { return false }
+        return true
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(dimensions.count)
+        for value in values {
+            var value = value
+            value.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+            hasher.combine(0xFF as UInt8)  // never in UTF-8: separates the values
+        }
+    }
 
     public static func < (lhs: SeriesKey, rhs: SeriesKey) -> Bool {
         let order = byteOrder(lhs.itemId, rhs.itemId)

@@ -1,4 +1,4 @@
-public import ExportCore
+import ExportCore
 public import NIOCore
 import Synchronization
 

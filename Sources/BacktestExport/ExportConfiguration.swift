@@ -1,0 +1,30 @@
+public import ExportCore
+
+/// Everything that shapes one export besides its input, its format and its destination.
+public struct ExportConfiguration: Sendable {
+    public var jobName: JobName
+    /// The job's instant, in every part's name. Defaults to now (UTC, whole seconds) in the CLI.
+    public var timestamp: ExportTimestamp
+    /// A part closes at the first series boundary once it holds this many bytes. Default 128 MiB.
+    public var maxPartBytes: Int?
+    /// A part never holds more rows than this (see ``PartRoller``). Default: no limit.
+    public var maxPartRows: Int?
+    public var metrics: MetricsOptions
+    public var grouping: GroupingOptions
+
+    public init(
+        jobName: JobName,
+        timestamp: ExportTimestamp,
+        maxPartBytes: Int? = 128 << 20,
+        maxPartRows: Int? = nil,
+        metrics: MetricsOptions = MetricsOptions(),
+        grouping: GroupingOptions = GroupingOptions()
+    ) {
+        self.jobName = jobName
+        self.timestamp = timestamp
+        self.maxPartBytes = maxPartBytes
+        self.maxPartRows = maxPartRows
+        self.metrics = metrics
+        self.grouping = grouping
+    }
+}

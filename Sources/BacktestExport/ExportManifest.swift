@@ -1,0 +1,57 @@
+import ExportCore
+
+/// `_manifest.json`: what the export holds, written just before `_SUCCESS`.
+///
+/// Deterministic: the same export gives the same bytes (keys in a fixed order, no wall-clock time
+/// other than the job's timestamp).
+struct ExportManifest {
+    var configuration: ExportConfiguration
+    var schema: ExportSchema
+    var formatName: String
+    var codecName: String
+    var parts: [PublishedPart]
+    var forecastRowCount: Int
+    var metricsRowCount: Int
+
+    func json() -> String {
+        var out = "{\n"
+        out += "  \"job_name\": \(Self.quote(configuration.jobName.rawValue)),\n"
+        out += "  \"export_timestamp\": \(Self.quote(configuration.timestamp.iso8601)),\n"
+        out += "  \"format\": \(Self.quote(formatName)),\n"
+        out += "  \"compression\": \(Self.quote(codecName)),\n"
+        out += "  \"dimensions\": [\(schema.dimensions.map(Self.quote).joined(separator: ", "))],\n"
+        out +=
+            "  \"forecast_types\": [\(schema.forecastTypes.map { Self.quote($0.columnName) }.joined(separator: ", "))],\n"
+        out += "  \"tables\": {\n"
+        let tables = ExportTable.allCases.map { table in
+            let columns = schema.tableSchema(for: table).columnNames.map(Self.quote).joined(separator: ", ")
+            let rows = table == .forecastedValues ? forecastRowCount : metricsRowCount
+            let parts = self.parts.filter { $0.table == table }.map { part in
+                "      {\"key\": \(Self.quote(part.key)), \"rows\": \(part.rowCount), \"bytes\": \(part.byteCount), \"sha256\": \(Self.quote(part.sha256))}"
+            }
+            return
+                "    \(Self.quote(table.folderName)): {\n      \"columns\": [\(columns)],\n      \"rows\": \(rows),\n      \"parts\": [\n  \(parts.joined(separator: ",\n  "))\n      ]\n    }"
+        }
+        out += tables.joined(separator: ",\n") + "\n  }\n}\n"
+        return out
+    }
+
+    /// A JSON string literal.
+    static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

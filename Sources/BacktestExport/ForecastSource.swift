@@ -1,0 +1,28 @@
+public import ExportCore
+
+/// Where backtest rows come from: the CSV reader, the series grouper, or a pipeline's own code.
+///
+/// A source knows its schema before the first batch and hands out batches until it returns nil.
+public protocol ForecastSource {
+    var schema: ExportSchema { get }
+    /// The next batch, or nil at the end. Batches may be of any size, including empty.
+    mutating func nextBatch() throws -> ForecastBatch?
+}
+
+/// A source over batches already in memory (tests, pipelines that build batches themselves).
+public struct ForecastBatchList: ForecastSource, Sendable {
+    public let schema: ExportSchema
+    private var batches: [ForecastBatch]
+    private var next = 0
+
+    public init(schema: ExportSchema, batches: [ForecastBatch]) {
+        self.schema = schema
+        self.batches = batches
+    }
+
+    public mutating func nextBatch() throws -> ForecastBatch? {
+        guard next < batches.count else { return nil }
+        defer { next += 1 }
+        return batches[next]
+    }
+}

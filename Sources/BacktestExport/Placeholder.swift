@@ -1,1 +1,0 @@
-// BacktestExport: see DESIGN.md.

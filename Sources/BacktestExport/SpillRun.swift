@@ -1,0 +1,193 @@
+import ExportCore
+import ExportSinks
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A sorted run of rows in a temporary file, in a compact binary form (not CSV).
+///
+/// Row layout, little-endian: a flag byte (1 = a new series key follows: for each key value a
+/// 4-byte length and its UTF-8 bytes), window start, timestamp and window end as 8-byte integers,
+/// a presence bitmap of `(1 + forecast types)` bits, then the target and each forecast as 8-byte
+/// IEEE doubles. Written and read through 1 MiB buffers.
+enum SpillRun {
+    static let bufferSize = 1 << 20
+
+    /// Appends rows to a new run file.
+    struct Writer {
+        let path: String
+        private let fd: Int32
+        private var buffer: [UInt8] = []
+        private var lastKey: SeriesKey?
+
+        init(path: String) throws {
+            self.path = path
+            fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw SpillRun.error("cannot create the temporary file", path) }
+            buffer.reserveCapacity(SpillRun.bufferSize + 4096)
+        }
+
+        /// Appends `rows` in the order `order`; `keys` are the series of `rows.seriesIndex`.
+        mutating func append(_ rows: ForecastBatch, order: [Int32], keys: [SeriesKey]) throws {
+            let columns = [rows.target] + rows.forecasts
+            var bits = [UInt8](repeating: 0, count: (columns.count + 7) / 8)
+            for row32 in order {
+                let row = Int(row32)
+                let key = keys[Int(rows.seriesIndex[row])]
+                if key != lastKey {
+                    buffer.append(1)
+                    for value in key.values {
+                        let count = UInt32(value.utf8.count)
+                        withUnsafeBytes(of: count.littleEndian) { buffer.append(contentsOf: $0) }
+                        buffer.append(contentsOf: value.utf8)
+                    }
+                    lastKey = key
+                } else {
+                    buffer.append(0)
+                }
+                for value in [rows.windowStart[row], rows.timestamp[row], rows.windowEnd[row]] {
+                    withUnsafeBytes(of: value.littleEndian) { buffer.append(contentsOf: $0) }
+                }
+                for i in bits.indices { bits[i] = 0 }
+                for (i, column) in columns.enumerated() where column[row] != nil { bits[i / 8] |= 1 << (i % 8) }
+                buffer.append(contentsOf: bits)
+                for column in columns {
+                    withUnsafeBytes(of: column.values[row].bitPattern.littleEndian) { buffer.append(contentsOf: $0) }
+                }
+                if buffer.count >= SpillRun.bufferSize { try flush() }
+            }
+        }
+
+        mutating func flush() throws {
+            try buffer.withUnsafeBytes { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw SpillRun.error("cannot write the temporary file", path)
+                    }
+                    offset += n
+                }
+            }
+            buffer.removeAll(keepingCapacity: true)
+        }
+
+        consuming func close() throws {
+            try flush()
+            guard Glibc.close(fd) == 0 else { throw SpillRun.error("cannot close the temporary file", path) }
+        }
+    }
+
+    /// Reads a run file row by row, through a buffer it owns.
+    final class Reader {
+        let path: String
+        private let fd: Int32
+        private let columnCount: Int
+        private let keyValueCount: Int
+        private var storage: UnsafeMutableRawBufferPointer
+        private var position = 0
+        private var end = 0
+        private var endOfFile = false
+
+        /// The current row (valid after ``advance()`` returned true).
+        private(set) var key = SeriesKey(itemId: "")
+        private(set) var windowStart: Int64 = 0
+        private(set) var timestamp: Int64 = 0
+        private(set) var windowEnd: Int64 = 0
+        private(set) var values: [Double?]
+
+        init(path: String, forecastTypeCount: Int, dimensionCount: Int) throws {
+            self.path = path
+            fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw SpillRun.error("cannot open the temporary file", path) }
+            columnCount = 1 + forecastTypeCount
+            keyValueCount = 1 + dimensionCount
+            values = Array(repeating: nil, count: columnCount)
+            storage = .allocate(byteCount: 256 << 10, alignment: 8)
+        }
+
+        deinit {
+            storage.deallocate()
+            _ = Glibc.close(fd)
+        }
+
+        /// Moves to the next row; false at the end of the run.
+        func advance() throws -> Bool {
+            guard try ensure(1) else { return false }
+            let flag = storage[position]
+            position += 1
+            if flag == 1 {
+                var parts: [String] = []
+                for _ in 0..<keyValueCount {
+                    guard try ensure(4) else { throw truncated() }
+                    let count = Int(readInteger(UInt32.self))
+                    guard try ensure(count) else { throw truncated() }
+                    parts.append(String(decoding: storage[position..<(position + count)], as: UTF8.self))
+                    position += count
+                }
+                key = SeriesKey(itemId: parts[0], dimensions: Array(parts.dropFirst()))
+            }
+            let bitmapBytes = (columnCount + 7) / 8
+            guard try ensure(24 + bitmapBytes + 8 * columnCount) else { throw truncated() }
+            windowStart = Int64(bitPattern: readInteger(UInt64.self))
+            timestamp = Int64(bitPattern: readInteger(UInt64.self))
+            windowEnd = Int64(bitPattern: readInteger(UInt64.self))
+            let bitmapStart = position
+            position += bitmapBytes
+            for i in 0..<columnCount {
+                let bits = readInteger(UInt64.self)
+                let present = storage[bitmapStart + i / 8] & (1 << (i % 8)) != 0
+                values[i] = present ? Double(bitPattern: bits) : nil
+            }
+            return true
+        }
+
+        private func readInteger<T: FixedWidthInteger>(_: T.Type) -> T {
+            let value = storage.loadUnaligned(fromByteOffset: position, as: T.self)
+            position += T.bitWidth / 8
+            return T(littleEndian: value)
+        }
+
+        /// Makes sure `count` bytes are buffered; false if the file ends first with none buffered.
+        private func ensure(_ count: Int) throws -> Bool {
+            if end - position >= count { return true }
+            // Move what is left to the front, grow if one value is larger than the buffer.
+            let left = end - position
+            if left > 0, let base = storage.baseAddress { base.copyMemory(from: base + position, byteCount: left) }
+            position = 0
+            end = left
+            if count > storage.count {
+                let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: count * 2, alignment: 8)
+                larger.baseAddress!.copyMemory(from: storage.baseAddress!, byteCount: left)
+                storage.deallocate()
+                storage = larger
+            }
+            while end < count && !endOfFile {
+                let n = read(fd, storage.baseAddress! + end, storage.count - end)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw SpillRun.error("cannot read the temporary file", path)
+                }
+                if n == 0 { endOfFile = true }
+                end += n
+            }
+            if end >= count { return true }
+            if end == 0 { return false }
+            throw truncated()
+        }
+
+        private func truncated() -> ExportError { .internal("Temporary file '\(path)' is truncated") }
+    }
+
+    static func error(_ what: String, _ path: String) -> ExportError {
+        let code = errno
+        let hint = code == ENOSPC ? " (the temporary folder's disk is full; use --temp-dir or --memory-limit)" : ""
+        return .sink(
+            "\(what.prefix(1).uppercased() + what.dropFirst()) '\(path)': \(String(cString: strerror(code)))\(hint)"
+        )
+    }
+}

@@ -1,0 +1,115 @@
+import Crypto
+import ExportCore
+import ExportSinks
+import NIOCore
+
+/// Writes one table as parts: asks for whole series, lets the ``PartRoller`` decide where parts
+/// end, streams each part's chunks to the sink as the encoder fills them, and hashes them.
+///
+/// Always publishes at least `part0` (a table with no rows gets a header-only or zero-row part).
+struct TablePartWriter<Sink: PartSink, Format: TableFormat> {
+    let sink: Sink
+    let format: Format
+    let context: PartContext
+    let maxPartBytes: Int?
+    let maxPartRows: Int?
+
+    /// - Parameters:
+    ///   - nextSeries: the next whole series as slices of batches, or nil at the end.
+    ///   - progress: called after every series with the rows and bytes written so far.
+    /// - Returns: the parts, in order. On error, parts already published stay (the caller removes them).
+    func write<Batch: ColumnarBatch>(
+        published: inout [PublishedPart],
+        nextSeries: () throws -> [(batch: Batch, rows: Range<Int>)]?,
+        progress: (_ rows: Int, _ bytes: Int) -> Void = { _, _ in }
+    ) async throws {
+        var roller = PartRoller(maxBytes: maxPartBytes, maxRows: maxPartRows)
+        var queue: [(batch: Batch, rows: Range<Int>, startsNewPart: Bool)] = []
+        var head = 0
+        var exhausted = false
+        var index = 0
+        var totalRows = 0
+        var totalBytes = 0
+        repeat {
+            let name = PartName(
+                jobName: context.jobName,
+                timestamp: context.timestamp,
+                index: index,
+                fileExtension: format.fileExtension
+            )
+            let key = name.key(in: context.table)
+            let part = try await sink.withPart(named: key) { writer in
+                var encoder = format.makeEncoder(for: context)
+                var hasher = SHA256()
+                var rows = 0
+                var bytes = 0
+                func send(_ chunk: ByteBuffer) async throws {
+                    chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+                    bytes += chunk.readableBytes
+                    try await writer.write(chunk)
+                }
+                while true {
+                    if head == queue.count {
+                        queue.removeAll(keepingCapacity: true)
+                        head = 0
+                        guard !exhausted, let series = try nextSeries() else {
+                            exhausted = true
+                            break
+                        }
+                        let count = series.reduce(0) { $0 + $1.rows.count }
+                        let placements = roller.place(seriesRows: count, bytesInOpenPart: encoder.byteCount)
+                        Self.split(series, by: placements, into: &queue)
+                        progress(totalRows + rows, totalBytes + bytes)
+                        continue
+                    }
+                    if queue[head].startsNewPart && rows > 0 {
+                        queue[head].startsNewPart = false
+                        break
+                    }
+                    let piece = queue[head]
+                    head += 1
+                    try encoder.append(piece.batch, rows: piece.rows)
+                    rows += piece.rows.count
+                    while let chunk = encoder.takeReadyBytes() { try await send(chunk) }
+                }
+                try await send(try encoder.finish())
+                let digest = hasher.finalize().map { byte in
+                    let hex = Array("0123456789abcdef".utf8)
+                    return String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 15)]], as: UTF8.self)
+                }.joined()
+                return PublishedPart(table: context.table, key: key, rowCount: rows, byteCount: bytes, sha256: digest)
+            }
+            published.append(part)
+            totalRows += part.rowCount
+            totalBytes += part.byteCount
+            index += 1
+        } while !(exhausted && head == queue.count)
+        progress(totalRows, totalBytes)
+    }
+
+    /// Cuts a series' slices into the pieces the roller placed.
+    private static func split<Batch>(
+        _ series: [(batch: Batch, rows: Range<Int>)],
+        by placements: [PartRoller.Placement],
+        into queue: inout [(batch: Batch, rows: Range<Int>, startsNewPart: Bool)]
+    ) {
+        var slices = series[...]
+        for placement in placements {
+            var needed = placement.rowCount
+            var startsNew = placement.startsNewPart
+            while needed > 0, var slice = slices.first {
+                let take = min(needed, slice.rows.count)
+                let piece = slice.rows.lowerBound..<(slice.rows.lowerBound + take)
+                queue.append((slice.batch, piece, startsNew))
+                startsNew = false
+                needed -= take
+                slice.rows = piece.upperBound..<slice.rows.upperBound
+                if slice.rows.isEmpty {
+                    slices = slices.dropFirst()
+                } else {
+                    slices[slices.startIndex] = slice
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import ExportCore
+public import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A sink that writes files below a local folder.
+///
+/// Each file is written to a hidden temporary name in its final folder, `fsync`ed, then renamed
+/// to its final name (and the folder `fsync`ed), so a reader never sees a half-written file under
+/// its final name. If writing fails, the temporary file is removed. Writes are blocking system
+/// calls on the calling thread; chunks should be large (the encoders hand out ~1 MiB).
+public struct LocalDirectorySink: PartSink {
+    /// Writes one part's chunks to its temporary file.
+    public struct Writer: PartWriter {
+        fileprivate let descriptor: Int32
+        fileprivate let displayPath: String
+        public private(set) var bytesWritten = 0
+
+        public mutating func write(_ chunk: ByteBuffer) async throws {
+            try chunk.withUnsafeReadableBytes { bytes in
+                try LocalDirectorySink.writeAll(descriptor, bytes, displayPath: displayPath)
+            }
+            bytesWritten += chunk.readableBytes
+        }
+    }
+
+    /// The root folder, without a trailing `/`.
+    public let root: String
+
+    /// Creates a sink below `root`, which is created (with parents) when the first file is written.
+    public init(root: String) {
+        var root = root
+        while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
+        self.root = root.isEmpty ? "." : root
+    }
+
+    public var destinationDescription: String { root }
+
+    public func withPart<R>(named key: String, _ body: (inout Writer) async throws -> R) async throws -> R {
+        let finalPath = path(for: key)
+        let folder = Self.parent(of: finalPath)
+        try Self.makeDirectories(folder)
+        let name = finalPath.split(separator: "/").last.map(String.init) ?? key
+        let temporaryPath = "\(folder)/.\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw Self.error("cannot create", temporaryPath) }
+        let registration = TemporaryFiles.register(temporaryPath)
+        defer { TemporaryFiles.unregister(registration) }
+        var writer = Writer(descriptor: fd, displayPath: finalPath)
+        do {
+            let result = try await body(&writer)
+            guard fsync(fd) == 0 else { throw Self.error("cannot flush", finalPath) }
+            guard close(fd) == 0 else {
+                unlink(temporaryPath)
+                throw Self.error("cannot close", finalPath)
+            }
+            guard rename(temporaryPath, finalPath) == 0 else {
+                let failure = Self.error("cannot rename the temporary file to", finalPath)
+                unlink(temporaryPath)
+                throw failure
+            }
+            Self.syncDirectory(folder)
+            return result
+        } catch {
+            _ = close(fd)
+            unlink(temporaryPath)
+            throw error
+        }
+    }
+
+    public func put(_ bytes: ByteBuffer, named key: String) async throws {
+        try await withPart(named: key) { writer in try await writer.write(bytes) }
+    }
+
+    public func remove(named key: String) async throws {
+        let target = path(for: key)
+        if unlink(target) != 0 && errno != ENOENT { throw Self.error("cannot remove", target) }
+    }
+
+    public func exists(named key: String) async throws -> Bool {
+        access(path(for: key), F_OK) == 0
+    }
+
+    /// The absolute or relative path of `key`.
+    public func path(for key: String) -> String { root == "/" ? "/\(key)" : "\(root)/\(key)" }
+
+    // MARK: - System calls
+
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, displayPath: String) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw error("cannot write", displayPath)
+            }
+            offset += n
+        }
+    }
+
+    static func parent(of path: String) -> String {
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return "." }
+        let parent = String(path[..<slash])
+        return parent.isEmpty ? "/" : parent
+    }
+
+    /// `mkdir -p`.
+    static func makeDirectories(_ path: String) throws {
+        var isDirectory = stat()
+        if stat(path, &isDirectory) == 0 {
+            guard (isDirectory.st_mode & S_IFMT) == S_IFDIR else {
+                throw ExportError.sink("Cannot write to '\(path)': it exists and is not a folder")
+            }
+            return
+        }
+        let parentPath = parent(of: path)
+        if parentPath != path && parentPath != "." && parentPath != "/" { try makeDirectories(parentPath) }
+        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw error("cannot create the folder", path) }
+    }
+
+    static func syncDirectory(_ path: String) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = fsync(fd)
+        _ = close(fd)
+    }
+
+    static func error(_ what: String, _ path: String, errno code: Int32 = errno) -> ExportError {
+        let reason = String(cString: strerror(code))
+        let hint =
+            code == ENOSPC ? " (the disk is full)" : code == EACCES || code == EROFS ? " (permission denied)" : ""
+        return .sink("Cannot write the export: \(what) '\(path)': \(reason)\(hint)")
+    }
+}
