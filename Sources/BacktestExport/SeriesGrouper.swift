@@ -43,7 +43,7 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
     private var buffer: RowBuffer
     private var state = State.collecting
     private var runs: [(path: String, registration: Int)] = []
-    private var folder: String?
+    private var folder: (path: String, registration: Int)?
 
     private enum State {
         case collecting
@@ -131,12 +131,12 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
     }
 
     private func temporaryFolder() throws -> String {
-        if let folder { return folder }
+        if let folder { return folder.path }
         let path = "\(options.temporaryDirectory)/backtest-export-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         guard mkdir(path, 0o700) == 0 else {
             throw SpillRun.error("cannot create a temporary folder (set --temp-dir)", path)
         }
-        folder = path
+        folder = (path, TemporaryFiles.register(path))
         return path
     }
 
@@ -146,7 +146,10 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
             TemporaryFiles.unregister(run.registration)
         }
         runs.removeAll()
-        if let folder { rmdir(folder) }
+        if let folder {
+            rmdir(folder.path)
+            TemporaryFiles.unregister(folder.registration)
+        }
         folder = nil
     }
 

@@ -6,8 +6,8 @@ import Glibc
 import Musl
 #endif
 
-/// A process-wide list of temporary files that must not outlive the process: spill runs and
-/// part files still being written.
+/// A process-wide list of temporary files and folders that must not outlive the process: spill
+/// runs, their folder, and part files still being written.
 ///
 /// ``installInterruptHandlers()`` makes SIGINT and SIGTERM remove every registered file, then
 /// end the process with the signal's usual status. Paths are kept as C strings so that the
@@ -39,7 +39,7 @@ public enum TemporaryFiles {
         }
         for address in all {
             guard let pointer = UnsafeMutablePointer<CChar>(bitPattern: address) else { continue }
-            unlink(pointer)
+            if unlink(pointer) != 0 { rmdir(pointer) }
             free(pointer)
         }
     }
@@ -58,7 +58,13 @@ public enum TemporaryFiles {
     private static func removeAllFromSignalHandler() {
         // Best effort without taking the lock: the handler may interrupt a holder of it.
         paths.withLockIfAvailable { current in
-            for address in current.values { if let p = UnsafeMutablePointer<CChar>(bitPattern: address) { unlink(p) } }
+            // Files first, then folders (a folder is removed once empty).
+            for address in current.values {
+                if let path = UnsafeMutablePointer<CChar>(bitPattern: address) { unlink(path) }
+            }
+            for address in current.values {
+                if let path = UnsafeMutablePointer<CChar>(bitPattern: address) { rmdir(path) }
+            }
         }
     }
 }

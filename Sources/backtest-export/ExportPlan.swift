@@ -1,0 +1,121 @@
+import BacktestExport
+import ExportCSV
+import ExportCore
+import ExportParquet
+import ExportSinks
+
+/// A validated `export` request: what to read, how to write it, and where.
+///
+/// Everything that can be checked before writing is checked here (job name, timestamp, format
+/// and codec, limits, the input's header), so that a bad request writes nothing at all.
+struct ExportPlan {
+    enum Format {
+        case csv(CSVFormat.Compression)
+        case parquet(ParquetFormat.Codec)
+    }
+
+    enum Destination {
+        case local(String)
+        case s3(String)
+    }
+
+    let configuration: ExportConfiguration
+    let input: String
+    let format: Format
+    let destination: Destination
+
+    init(command: ExportCommand) throws {
+        let jobName = try JobName(command.jobName)
+        let timestamp =
+            try command.exportTimestamp.map { try ExportTimestamp(parsing: $0) }
+            ?? ExportTimestamp(epochSeconds: Int64(time(nil)))
+        switch command.format.lowercased() {
+        case "csv":
+            switch (command.compression ?? "none").lowercased() {
+            case "none": format = .csv(.none)
+            case "gzip": format = .csv(.gzip)
+            default:
+                throw ExportError.validation(
+                    "Invalid --compression '\(command.compression ?? "")' for CSV: use none or gzip"
+                )
+            }
+        case "parquet":
+            switch (command.compression ?? "snappy").lowercased() {
+            case "snappy": format = .parquet(.snappy)
+            case "gzip": format = .parquet(.gzip)
+            case "none", "uncompressed": format = .parquet(.none)
+            case "zstd": format = .parquet(.zstd)
+            default:
+                throw ExportError.validation(
+                    "Invalid --compression '\(command.compression ?? "")' for Parquet: use snappy, gzip, zstd or none"
+                )
+            }
+        default:
+            throw ExportError.validation("Invalid --format '\(command.format)': use csv or parquet")
+        }
+        if let rows = command.maxPartRows, rows <= 0 {
+            throw ExportError.validation("Invalid --max-part-rows \(rows): must be positive")
+        }
+        guard let metrics = try MetricsOptions(command: command) else {
+            throw ExportError.validation("Invalid --wape-mode '\(command.wapeMode)': use normalized or absolute")
+        }
+        destination = command.destination.hasPrefix("s3://") ? .s3(command.destination) : .local(command.destination)
+        input = command.input
+        configuration = ExportConfiguration(
+            jobName: jobName, timestamp: timestamp, maxPartBytes: command.maxPartBytes.bytes,
+            maxPartRows: command.maxPartRows, metrics: metrics,
+            grouping: GroupingOptions(memoryLimit: command.memoryLimit.bytes, temporaryDirectory: command.tempDir)
+        )
+        // Read the header now: a missing column fails before anything is written.
+        _ = try BacktestCSVReader(path: input)
+    }
+
+    var formatName: String {
+        switch format {
+        case .csv: "CSV"
+        case .parquet: "PARQUET"
+        }
+    }
+
+    var codecName: String {
+        switch format {
+        case .csv(let compression): CSVFormat(compression: compression).codecName
+        case .parquet(let codec): ParquetFormat(codec: codec).codecName
+        }
+    }
+
+    func execute(progress: (ExportProgress) -> Void) async throws -> ExportResult {
+        switch destination {
+        case .local(let path):
+            return try await execute(sink: LocalDirectorySink(root: path), progress: progress)
+        case .s3(let url):
+            throw ExportError.validation("S3 destinations are not available in this build: '\(url)'")
+        }
+    }
+
+    private func execute<Sink: PartSink>(sink: Sink, progress: (ExportProgress) -> Void) async throws -> ExportResult {
+        switch format {
+        case .csv(let compression):
+            return try await run(sink: sink, format: CSVFormat(compression: compression), progress: progress)
+        case .parquet(let codec):
+            return try await run(sink: sink, format: ParquetFormat(codec: codec), progress: progress)
+        }
+    }
+
+    private func run<Sink: PartSink, Format: TableFormat>(
+        sink: Sink, format: Format, progress: (ExportProgress) -> Void
+    ) async throws -> ExportResult {
+        let exporter = BacktestExporter(sink: sink, format: format, configuration: configuration)
+        return try await exporter.export(from: { try BacktestCSVReader(path: input) }, progress: progress)
+    }
+}
+
+extension BacktestCSVReader: ForecastSource {}
+
+extension MetricsOptions {
+    /// The metrics options of the command line; nil for an unknown WAPE mode.
+    init?(command: ExportCommand) throws {
+        guard let mode = WAPEMode(rawValue: command.wapeMode.lowercased()) else { return nil }
+        self.init(wapeMode: mode)
+    }
+}
