@@ -28,7 +28,7 @@ let package = Package(
         // CSV: the encoder for both tables and the reader for backtest input.
         .target(
             name: "ExportCSV",
-            dependencies: ["ExportCore", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["ExportCore", "CZlib", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         // zlib, from Debian's zlib1g-dev.

@@ -1,0 +1,326 @@
+public import ExportCore
+public import NIOCore
+
+/// Encodes one CSV part of either output table (SPEC §4–§5): the header at creation, then one
+/// line per row, UTF-8 without BOM, `,` separated, LF line ends, RFC 4180 quoting of the series
+/// keys and the header; times, labels and Java-style doubles never need quoting.
+///
+/// Cost per row: one copy of the series key (quoted once per series per `append`), a cached
+/// timestamp per time column, a ``JavaDoubleFormatter`` call per present double. Bytes go
+/// straight into a `ByteBuffer` reserved once per ~1 MiB slab using a per-row upper bound that is
+/// computed once per `append`; nothing is allocated per row.
+///
+/// Chunks: finished chunks of about ``chunkSize`` bytes (uncompressed CSV, or compressed bytes
+/// for gzip) are handed out by ``takeReadyBytes()``; ``finish()`` returns the rest (and any chunk
+/// not taken).
+///
+/// gzip: the CSV text is built in a 256 KiB scratch area and streamed through zlib at level
+/// ``GzipDeflater/defaultLevel`` into one gzip member.
+///
+/// The encoder owns non-copyable resources (its caches, the zlib stream) through references:
+/// use one value per part and do not use a copy after the original was appended to.
+public struct CSVEncoder: TableEncoder {
+    /// The size at which a chunk is handed out.
+    public let chunkSize: Int
+    public let compression: CSVFormat.Compression
+
+    private var plan: [CSVColumnPlan]
+    private let schema: TableSchema
+    private let storage: CSVEncoderStorage
+    private var current: ByteBuffer
+    private var ready: [ByteBuffer] = []
+    private var keyBytes: [UInt8] = []
+    private var keyOffsets: [Int] = []
+    /// Uncompressed bytes produced so far, header included.
+    private var csvBytes = 0
+    private var finished = false
+
+    /// An encoder for the table described by `schema`; writes the header row at once.
+    public init(schema: TableSchema, compression: CSVFormat.Compression = .none, chunkSize: Int = 1 << 20) {
+        self.schema = schema
+        self.compression = compression
+        self.chunkSize = max(chunkSize, 1)
+        var slots = 0
+        var missingTexts: [[UInt8]] = []
+        var plan: [CSVColumnPlan] = []
+        for column in schema.valueColumns {
+            switch column.kind {
+            case .instant, .windowTime:
+                var p = CSVColumnPlan(kind: column.kind == .instant ? .instant : .windowTime)
+                p.slot = slots
+                slots += 1
+                plan.append(p)
+            case .backtestWindow:
+                plan.append(CSVColumnPlan(kind: .backtestWindow))
+            case .double(let missingText):
+                var p = CSVColumnPlan(kind: .double)
+                p.missingCount = missingText.utf8.count
+                missingTexts.append(Array(missingText.utf8))
+                plan.append(p)
+            }
+        }
+        storage = CSVEncoderStorage(timeSlots: slots, missingTexts: missingTexts, gzip: compression == .gzip)
+        var missingIndex = 0
+        for i in plan.indices where plan[i].kind == .double {
+            plan[i].missingText = UnsafePointer(storage.missingTexts[missingIndex])
+            missingIndex += 1
+        }
+        self.plan = plan
+        current = ByteBufferAllocator().buffer(capacity: self.chunkSize + Self.slack)
+        var header = CSVFieldQuoting.line(schema.columnNames)
+        header.append(UInt8(ascii: "\n"))
+        header.withUnsafeBytes { appendRaw($0) }
+    }
+
+    /// Extra capacity of each chunk buffer beyond ``chunkSize``: room for the last slab's rows.
+    private static let slack = 64 * 1024
+
+    /// Bytes of this part so far. Uncompressed: exact, every byte produced (handed out or
+    /// buffered). gzip: the compressed bytes zlib produced so far, plus the CSV bytes still in the
+    /// scratch area divided by 3 (the typical ratio at level 1); zlib's own look-ahead (up to a few
+    /// tens of KiB of input) is not counted, so the figure may lag the real size by that much.
+    public var byteCount: Int {
+        switch compression {
+        case .none: csvBytes
+        case .gzip: storage.deflater!.totalOut + storage.scratchUsed / 3
+        }
+    }
+
+    /// Uncompressed CSV bytes produced so far, header included.
+    public var uncompressedByteCount: Int { csvBytes }
+
+    public mutating func takeReadyBytes() -> ByteBuffer? {
+        ready.isEmpty ? nil : ready.removeFirst()
+    }
+
+    public mutating func finish() throws(ExportError) -> ByteBuffer {
+        guard !finished else { throw .internal("CSV encoder: finish() called twice") }
+        finished = true
+        if compression == .gzip {
+            try storage.deflater!.compress(
+                UnsafeRawBufferPointer(start: storage.scratch, count: storage.scratchUsed),
+                into: &current,
+                finish: true
+            )
+            storage.scratchUsed = 0
+        }
+        guard !ready.isEmpty else { return current }
+        var result = ready.removeFirst()
+        for chunk in ready { result.writeImmutableBuffer(chunk) }
+        result.writeBuffer(&current)
+        ready.removeAll()
+        return result
+    }
+
+    public mutating func append<Batch: ColumnarBatch>(_ batch: Batch, rows: Range<Int>) throws(ExportError) {
+        guard !finished else { throw .internal("CSV encoder: append after finish()") }
+        guard !rows.isEmpty else { return }
+        let columns = batch.valueColumns
+        let seriesIndex = batch.seriesIndex
+        let series = batch.series
+        guard rows.lowerBound >= 0, rows.upperBound <= seriesIndex.count else {
+            throw .internal("CSV encoder: rows \(rows) out of the batch's \(seriesIndex.count) rows")
+        }
+        guard columns.count == plan.count else {
+            throw .internal(
+                "CSV encoder: batch has \(columns.count) value columns, the table schema \(plan.count)"
+            )
+        }
+        // Quote each series key once: the series the rows refer to, as `key,dim,…,` byte runs.
+        var lowest = Int32.max
+        var highest = Int32.min
+        for row in rows {
+            let s = seriesIndex[row]
+            lowest = min(lowest, s)
+            highest = max(highest, s)
+        }
+        guard lowest >= 0, Int(highest) < series.count else {
+            throw .internal("CSV encoder: series index \(lowest < 0 ? lowest : highest) out of \(series.count) series")
+        }
+        keyBytes.removeAll(keepingCapacity: true)
+        keyOffsets.removeAll(keepingCapacity: true)
+        var longestKey = 0
+        for s in Int(lowest)...Int(highest) {
+            let start = keyBytes.count
+            keyOffsets.append(start)
+            let key = series[s]
+            guard key.dimensions.count + 1 == schema.keyColumns.count else {
+                throw .internal(
+                    "CSV encoder: series '\(key)' has \(key.dimensions.count) dimensions, the schema \(schema.keyColumns.count - 1)"
+                )
+            }
+            CSVFieldQuoting.append(key.itemId, to: &keyBytes)
+            keyBytes.append(UInt8(ascii: ","))
+            for d in key.dimensions {
+                CSVFieldQuoting.append(d, to: &keyBytes)
+                keyBytes.append(UInt8(ascii: ","))
+            }
+            longestKey = max(longestKey, keyBytes.count - start)
+        }
+        keyOffsets.append(keyBytes.count)
+        keyBytes.append(contentsOf: repeatElement(0, count: 8))  // word-copy overshoot
+
+        // Resolve the columns (pointers stay valid: `columns` keeps the arrays alive, unmodified).
+        var plan = self.plan
+        var rowBound = longestKey + 8 + 1
+        for (i, column) in columns.enumerated() {
+            try resolve(&plan[i], column, index: i, needed: rows.upperBound)
+            rowBound += plan[i].cellBound + 1
+        }
+        let timestamps = storage.timestamps.writer
+        try withExtendedLifetime(columns) { () throws(ExportError) in
+            try seriesIndex.withUnsafeBufferPointer { (indexes) throws(ExportError) in
+                try keyBytes.withUnsafeBufferPointer { (keys) throws(ExportError) in
+                    try keyOffsets.withUnsafeBufferPointer { (offsets) throws(ExportError) in
+                        try plan.withUnsafeBufferPointer { (plan) throws(ExportError) in
+                            let writer = CSVRowWriter(
+                                plan: plan,
+                                seriesIndex: indexes.baseAddress!,
+                                keyBytes: keys.baseAddress!,
+                                keyOffsets: offsets.baseAddress! - Int(lowest),
+                                timestamps: timestamps
+                            )
+                            try writeRows(writer, rows: rows, rowBound: rowBound)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: - Internals
+
+    private func resolve(_ plan: inout CSVColumnPlan, _ column: BatchColumn, index: Int, needed: Int) throws(ExportError) {
+        let name = schema.valueColumns[index].name
+        func tooShort(_ count: Int) -> ExportError {
+            .internal("CSV encoder: column '\(name)' has \(count) values, rows up to \(needed) were asked for")
+        }
+        switch (plan.kind, column) {
+        case (.instant, .times(let values)), (.windowTime, .times(let values)):
+            guard values.count >= needed else { throw tooShort(values.count) }
+            plan.times = values.withUnsafeBufferPointer { $0.baseAddress }
+        case (.backtestWindow, .backtestWindows(let values)):
+            guard values.count >= needed else { throw tooShort(values.count) }
+            plan.windows = values.withUnsafeBufferPointer { $0.baseAddress }
+        case (.double, .doubles(let values)):
+            guard values.count >= needed else { throw tooShort(values.count) }
+            plan.doubles = values.values.withUnsafeBufferPointer { $0.baseAddress }
+            plan.present = values.isPresent?.withUnsafeBufferPointer { $0.baseAddress }
+        default:
+            throw .internal("CSV encoder: column '\(name)' (\(plan.kind)) got a batch column of another kind")
+        }
+    }
+
+    /// Writes rows slab by slab into the current chunk (or the gzip scratch area).
+    private mutating func writeRows(_ writer: CSVRowWriter, rows: Range<Int>, rowBound: Int) throws(ExportError) {
+        var row = rows.lowerBound
+        while row < rows.upperBound {
+            switch compression {
+            case .none:
+                let room = max(rowBound, chunkSize - current.readableBytes)
+                var next = row
+                let written = current.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { out in
+                    let base = out.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                    let (end, count) = writer.write(rows: row..<rows.upperBound, rowBound: rowBound, to: base, capacity: room)
+                    next = end
+                    return count
+                }
+                csvBytes += written
+                row = next
+                if current.readableBytes >= chunkSize {
+                    ready.append(current)
+                    current = ByteBufferAllocator().buffer(capacity: chunkSize + Self.slack)
+                }
+            case .gzip:
+                if storage.scratchCapacity - storage.scratchUsed < rowBound {
+                    try flushScratch()
+                    storage.ensureScratch(capacity: rowBound)
+                }
+                let base = storage.scratch + storage.scratchUsed
+                let (end, count) = writer.write(
+                    rows: row..<rows.upperBound,
+                    rowBound: rowBound,
+                    to: base,
+                    capacity: storage.scratchCapacity - storage.scratchUsed
+                )
+                storage.scratchUsed += count
+                csvBytes += count
+                row = end
+            }
+        }
+    }
+
+    /// Appends bytes as they are (the header).
+    private mutating func appendRaw(_ bytes: UnsafeRawBufferPointer) {
+        csvBytes += bytes.count
+        switch compression {
+        case .none:
+            current.writeBytes(bytes)
+        case .gzip:
+            storage.ensureScratch(capacity: storage.scratchUsed + bytes.count)
+            if bytes.count > 0 {
+                (storage.scratch + storage.scratchUsed).update(
+                    from: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                    count: bytes.count
+                )
+            }
+            storage.scratchUsed += bytes.count
+        }
+    }
+
+    /// Compresses the scratch area into the current chunk; hands the chunk out once it is full.
+    private mutating func flushScratch() throws(ExportError) {
+        guard storage.scratchUsed > 0 else { return }
+        try storage.deflater!.compress(
+            UnsafeRawBufferPointer(start: storage.scratch, count: storage.scratchUsed),
+            into: &current,
+            finish: false
+        )
+        storage.scratchUsed = 0
+        if current.readableBytes >= chunkSize {
+            ready.append(current)
+            current = ByteBufferAllocator().buffer(capacity: chunkSize + Self.slack)
+        }
+    }
+}
+
+/// The memory an encoder keeps across batches: timestamp caches, missing-value texts, the gzip
+/// scratch area and stream. A class so that the encoder value stays small and the pointers stable.
+final class CSVEncoderStorage {
+    let timestamps: CSVTimestampCache
+    /// Each missing text followed by 8 zero bytes (for word copies).
+    let missingTexts: [UnsafeMutablePointer<UInt8>]
+    let deflater: GzipDeflater?
+    private(set) var scratch: UnsafeMutablePointer<UInt8>
+    private(set) var scratchCapacity: Int
+    var scratchUsed = 0
+
+    init(timeSlots: Int, missingTexts texts: [[UInt8]], gzip: Bool) {
+        timestamps = CSVTimestampCache(slotCount: timeSlots)
+        missingTexts = texts.map { text in
+            let p = UnsafeMutablePointer<UInt8>.allocate(capacity: text.count + 8)
+            p.initialize(repeating: 0, count: text.count + 8)
+            if !text.isEmpty { p.update(from: text, count: text.count) }
+            return p
+        }
+        // zlib's deflateInit2 only fails on bad parameters or out of memory: both are bugs here.
+        deflater = gzip ? try! GzipDeflater() : nil
+        scratchCapacity = gzip ? 256 * 1024 : 0
+        scratch = .allocate(capacity: max(scratchCapacity, 1))
+    }
+
+    deinit {
+        for p in missingTexts { p.deallocate() }
+        scratch.deallocate()
+    }
+
+    /// Makes the scratch area at least `capacity` bytes, keeping its content.
+    func ensureScratch(capacity: Int) {
+        guard capacity > scratchCapacity else { return }
+        let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+        bigger.update(from: scratch, count: scratchUsed)
+        scratch.deallocate()
+        scratch = bigger
+        scratchCapacity = capacity
+    }
+}

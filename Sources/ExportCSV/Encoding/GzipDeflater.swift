@@ -1,0 +1,83 @@
+import CZlib
+public import ExportCore
+public import NIOCore
+
+/// A streaming zlib deflate that writes one gzip member (RFC 1952: header, deflate data, CRC-32
+/// and length trailer), readable by `gzip -d`, Python's `gzip` and every other gzip reader.
+///
+/// Owns a `z_stream` at a stable address (zlib keeps pointers into it), so it is a class; one
+/// per part. Memory: zlib's ~256 KiB of state at memLevel 8.
+public final class GzipDeflater {
+    /// zlib level used for `csv.gz`: 1, the fastest. On this digit-heavy text level 1 runs at about
+    /// 150 MB/s with a ratio of 3.4, level 6 at 42 MB/s for 3.65: level 6 would make gzip 3.5× the
+    /// cost of encoding the CSV itself for 7 % smaller files.
+    public static let defaultLevel: Int32 = 1
+
+    private let stream: UnsafeMutablePointer<z_stream>
+    private var finished = false
+
+    /// Starts a gzip member at `level` (0…9).
+    public init(level: Int32 = GzipDeflater.defaultLevel) throws(ExportError) {
+        stream = .allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        // windowBits 15 + 16: a gzip wrapper instead of zlib's.
+        let status = deflateInit2_(
+            stream,
+            level,
+            Z_DEFLATED,
+            15 + 16,
+            8,
+            Z_DEFAULT_STRATEGY,
+            zlibVersion(),
+            Int32(MemoryLayout<z_stream>.size)
+        )
+        guard status == Z_OK else {
+            stream.deinitialize(count: 1)
+            stream.deallocate()
+            throw .internal("zlib deflateInit2 failed with status \(status)")
+        }
+    }
+
+    deinit {
+        deflateEnd(stream)
+        stream.deinitialize(count: 1)
+        stream.deallocate()
+    }
+
+    /// Uncompressed bytes consumed so far.
+    public var totalIn: Int { Int(stream.pointee.total_in) }
+    /// Compressed bytes produced so far.
+    public var totalOut: Int { Int(stream.pointee.total_out) }
+
+    /// Compresses `input` into `output`; with `finish`, also flushes everything and writes the gzip
+    /// trailer (the deflater is spent afterwards). Grows `output` as needed.
+    public func compress(_ input: UnsafeRawBufferPointer, into output: inout ByteBuffer, finish: Bool) throws(ExportError) {
+        guard !finished else { throw .internal("gzip stream used after it was finished") }
+        let base = input.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        stream.pointee.next_in = UnsafeMutablePointer(mutating: base)
+        stream.pointee.avail_in = UInt32(input.count)
+        let flush = finish ? Z_FINISH : Z_NO_FLUSH
+        var status = Z_OK
+        while true {
+            let room = max(64 * 1024, Int(deflateBound(stream, UInt(input.count))) / 4)
+            output.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { out in
+                stream.pointee.next_out = out.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                stream.pointee.avail_out = UInt32(min(out.count, Int(UInt32.max)))
+                let before = stream.pointee.avail_out
+                status = deflate(stream, flush)
+                let produced = Int(before - stream.pointee.avail_out)
+                stream.pointee.next_out = nil
+                stream.pointee.avail_out = 0
+                return produced
+            }
+            if status == Z_STREAM_END { break }
+            guard status == Z_OK || status == Z_BUF_ERROR else {
+                throw .internal("zlib deflate failed with status \(status)")
+            }
+            // Done when every input byte is consumed and (without finish) nothing is left to drain.
+            if !finish && stream.pointee.avail_in == 0 { break }
+        }
+        stream.pointee.next_in = nil
+        if finish { finished = true }
+    }
+}

@@ -1,1 +1,0 @@
-// ExportCSV: see DESIGN.md.
