@@ -42,8 +42,13 @@ public struct BacktestCSVReader {
     /// Opens `path` and reads its header. Throws an input error when the file cannot be opened,
     /// is empty, or its header lacks a required column, repeats a name or names no forecast type.
     public init(path: String, batchSize: Int = 65_536) throws(ExportError) {
+        try self.init(path: path, batchSize: batchSize, blockSize: CSVRecordScanner.defaultBlockSize)
+    }
+
+    /// As ``init(path:batchSize:)``, reading blocks of `blockSize` bytes (tests use small blocks).
+    init(path: String, batchSize: Int, blockSize: Int) throws(ExportError) {
         guard batchSize > 0 else { throw .validation("The batch size must be positive, got \(batchSize)") }
-        let scanner = try CSVRecordScanner(path: path)
+        let scanner = try CSVRecordScanner(path: path, blockSize: blockSize)
         let header = try CSVHeader(scanner: scanner, expecting: BacktestColumnMap.requiredColumns)
         (columns, schema) = try BacktestColumnMap.map(header)
         self.path = path

@@ -48,8 +48,11 @@ final class CSVRecordScanner {
     private static let lineFeed = UInt8(ascii: "\n")
     private static let carriageReturn = UInt8(ascii: "\r")
 
+    /// The read block size: large enough that `read` calls cost nothing per row.
+    static let defaultBlockSize = 4 << 20
+
     /// Opens `path` for reading. Throws an input error when it cannot be opened.
-    init(path: String, blockSize: Int = 4 << 20) throws(ExportError) {
+    init(path: String, blockSize: Int = defaultBlockSize) throws(ExportError) {
         self.path = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
@@ -57,7 +60,7 @@ final class CSVRecordScanner {
             throw .input("Cannot open input file '\(path)': \(reason)")
         }
         self.fileDescriptor = fd
-        self.capacity = max(blockSize, 64)
+        self.capacity = max(blockSize, 4)
         self.buffer = .allocate(capacity: capacity)
         self.fieldCapacity = 32
         self.fieldStarts = .allocate(capacity: fieldCapacity)

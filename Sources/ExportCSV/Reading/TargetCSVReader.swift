@@ -30,8 +30,18 @@ public struct TargetCSVReader {
     /// Opens `path` and reads its header. With `expectedDimensions` (the forecast schema's), throws
     /// an input error unless the file's dimension columns are exactly those.
     public init(path: String, expectedDimensions: [String]? = nil, batchSize: Int = 65_536) throws(ExportError) {
+        try self.init(
+            path: path,
+            expectedDimensions: expectedDimensions,
+            batchSize: batchSize,
+            blockSize: CSVRecordScanner.defaultBlockSize
+        )
+    }
+
+    /// As ``init(path:expectedDimensions:batchSize:)``, reading blocks of `blockSize` bytes.
+    init(path: String, expectedDimensions: [String]?, batchSize: Int, blockSize: Int) throws(ExportError) {
         guard batchSize > 0 else { throw .validation("The batch size must be positive, got \(batchSize)") }
-        let scanner = try CSVRecordScanner(path: path)
+        let scanner = try CSVRecordScanner(path: path, blockSize: blockSize)
         let header = try CSVHeader(scanner: scanner, expecting: TargetColumnMap.requiredColumns)
         columns = try TargetColumnMap.map(header, expectedDimensions: expectedDimensions)
         dimensions = columns.dimensions.map { header.names[$0] }
