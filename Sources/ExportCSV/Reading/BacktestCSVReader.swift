@@ -30,13 +30,15 @@ public struct BacktestCSVReader {
     public let batchSize: Int
 
     private let scanner: CSVRecordScanner
-    private let keys: SeriesKeyInterner
-    private let seriesIndex: ScratchColumn<Int32>
-    private let timestamps: ScratchColumn<Int64>
-    private let windowStarts: ScratchColumn<Int64>
-    private let windowEnds: ScratchColumn<Int64>
-    private let target: ScratchDoubleColumn
-    private let forecasts: [ScratchDoubleColumn]
+    private var keys: SeriesKeyInterner
+    private let seriesIndex: ScratchColumns<Int32>
+    /// `timestamp`, `backtestwindow_start_time`, `backtestwindow_end_time`.
+    private let times: ScratchColumns<Int64>
+    /// `target_value`, then the forecast types; with their presence flags.
+    private let doubles: ScratchColumns<Double>
+    private let presence: ScratchColumns<Bool>
+    /// Field numbers of the columns in `doubles`.
+    private let doubleFields: [Int]
     private var finished = false
 
     /// Opens `path` and reads its header. Throws an input error when the file cannot be opened,
@@ -54,13 +56,13 @@ public struct BacktestCSVReader {
         self.path = path
         self.batchSize = batchSize
         self.scanner = scanner
+        scanner.columnNames = columns.names
         keys = SeriesKeyInterner(keyFields: [columns.itemId] + columns.dimensions)
-        seriesIndex = ScratchColumn(capacity: batchSize)
-        timestamps = ScratchColumn(capacity: batchSize)
-        windowStarts = ScratchColumn(capacity: batchSize)
-        windowEnds = ScratchColumn(capacity: batchSize)
-        target = ScratchDoubleColumn(capacity: batchSize)
-        forecasts = columns.forecastTypes.map { _ in ScratchDoubleColumn(capacity: batchSize) }
+        doubleFields = [columns.targetValue] + columns.forecastTypes
+        seriesIndex = ScratchColumns(columns: 1, capacity: batchSize)
+        times = ScratchColumns(columns: 3, capacity: batchSize)
+        doubles = ScratchColumns(columns: doubleFields.count, capacity: batchSize)
+        presence = ScratchColumns(columns: doubleFields.count, capacity: batchSize)
     }
 
     /// The next rows, at most ``batchSize``; nil once the file is exhausted (a file with a header
@@ -69,56 +71,68 @@ public struct BacktestCSVReader {
     public mutating func nextBatch() throws(ExportError) -> ForecastBatch? {
         if finished { return nil }
         let scanner = self.scanner
-        let columns = self.columns
-        let names = columns.names
-        let fieldCount = names.count
-        let forecastFields = columns.forecastTypes
-        let seriesIndex = self.seriesIndex.pointer
-        let timestamps = self.timestamps.pointer
-        let windowStarts = self.windowStarts.pointer
-        let windowEnds = self.windowEnds.pointer
+        let fieldCount = columns.names.count
+        let timestampField = columns.timestamp
+        let windowStartField = columns.windowStart
+        let windowEndField = columns.windowEnd
+        let doubleFields = self.doubleFields
+        let seriesIndex = self.seriesIndex.base
+        let timestamps = times.pointer(column: 0)
+        let windowStarts = times.pointer(column: 1)
+        let windowEnds = times.pointer(column: 2)
+        let values = doubles.base
+        let present = presence.base
+        let capacity = batchSize
+        var timestampDates = CSVTimestampParser.DateCache()
+        var startDates = CSVTimestampParser.DateCache()
+        var endDates = CSVTimestampParser.DateCache()
         keys.startBatch()
         var rows = 0
-        while rows < batchSize {
-            guard try scanner.nextRecord() else {
+        while rows < capacity {
+            guard let record = try scanner.nextRecord() else {
                 finished = true
                 break
             }
-            guard scanner.fieldCount == fieldCount else { throw scanner.fieldCountError(expected: fieldCount) }
-            seriesIndex[rows] = try keys.index(of: scanner, columnNames: names)
-            timestamps[rows] = try scanner.timestamp(at: columns.timestamp, columnNames: names)
-            let start = try scanner.timestamp(at: columns.windowStart, columnNames: names)
-            let end = try scanner.timestamp(at: columns.windowEnd, columnNames: names)
-            guard end >= start else { throw windowOrderError(scanner) }
+            guard record.count == fieldCount else { throw scanner.fieldCountError(record, expected: fieldCount) }
+            seriesIndex[rows] = try keys.index(of: record, in: scanner)
+            timestamps[rows] = try scanner.timestamp(record, at: timestampField, cache: &timestampDates)
+            let start = try scanner.timestamp(record, at: windowStartField, cache: &startDates)
+            let end = try scanner.timestamp(record, at: windowEndField, cache: &endDates)
+            guard end >= start else { throw windowOrderError(record) }
             windowStarts[rows] = start
             windowEnds[rows] = end
-            target.set(rows, try scanner.optionalDouble(at: columns.targetValue, columnNames: names))
-            for k in 0..<forecastFields.count {
-                forecasts[k].set(rows, try scanner.optionalDouble(at: forecastFields[k], columnNames: names))
+            for k in 0..<doubleFields.count {
+                let slot = k &* capacity &+ rows
+                if let value = try scanner.optionalDouble(record, at: doubleFields[k]) {
+                    values[slot] = value
+                    present[slot] = true
+                } else {
+                    values[slot] = 0
+                    present[slot] = false
+                }
             }
             rows += 1
         }
         if rows == 0 { return nil }
         var batch = ForecastBatch(forecastTypeCount: 0)
         batch.series = keys.takeSeries()
-        batch.seriesIndex = self.seriesIndex.array(count: rows)
-        batch.timestamp = self.timestamps.array(count: rows)
-        batch.target = target.column(count: rows)
-        batch.windowStart = self.windowStarts.array(count: rows)
-        batch.windowEnd = self.windowEnds.array(count: rows)
-        batch.forecasts = forecasts.map { $0.column(count: rows) }
+        batch.seriesIndex = self.seriesIndex.array(column: 0, count: rows)
+        batch.timestamp = times.array(column: 0, count: rows)
+        batch.windowStart = times.array(column: 1, count: rows)
+        batch.windowEnd = times.array(column: 2, count: rows)
+        batch.target = doubles.doubleColumn(0, count: rows, presence: presence)
+        batch.forecasts = (1..<doubleFields.count).map { doubles.doubleColumn($0, count: rows, presence: presence) }
         return batch
     }
 
     @inline(never)
-    private func windowOrderError(_ scanner: CSVRecordScanner) -> ExportError {
-        let names = columns.names
-        let start = quotedForMessage(scanner.field(columns.windowStart))
-        let end = quotedForMessage(scanner.field(columns.windowEnd))
+    private func windowOrderError(_ record: CSVRecord) -> ExportError {
+        let start = quotedForMessage(record.field(columns.windowStart))
+        let end = quotedForMessage(record.field(columns.windowEnd))
         return .input(
             "backtestwindow_end_time \(end) is before backtestwindow_start_time \(start):"
                 + " a window must end at or after its start",
-            at: scanner.location(of: columns.windowEnd, columnNames: names)
+            at: scanner.location(record, of: columns.windowEnd)
         )
     }
 }

@@ -13,7 +13,7 @@ struct CSVHeader {
     /// is not UTF-8, an empty name or a duplicate name.
     init(scanner: CSVRecordScanner, expecting required: [String]) throws(ExportError) {
         path = scanner.path
-        guard try scanner.nextRecord() else {
+        guard let record = try scanner.nextRecord() else {
             throw .input(
                 "The file is empty: expected a header row naming the columns "
                     + required.joined(separator: ", "),
@@ -22,23 +22,23 @@ struct CSVHeader {
         }
         var names: [String] = []
         var positions: [String: Int] = [:]
-        for i in 0..<scanner.fieldCount {
-            guard let name = String(validating: scanner.field(i), as: UTF8.self) else {
+        for i in 0..<record.count {
+            guard let name = String(validating: record.field(i), as: UTF8.self) else {
                 throw .input(
                     "Invalid UTF-8 in the header: column names must be UTF-8 text",
-                    at: .init(file: scanner.path, line: scanner.recordLine, column: i + 1)
+                    at: .init(file: scanner.path, line: record.line, column: i + 1)
                 )
             }
             guard !name.isEmpty else {
                 throw .input(
                     "Empty column name in the header: every column needs a name",
-                    at: .init(file: scanner.path, line: scanner.recordLine, column: i + 1)
+                    at: .init(file: scanner.path, line: record.line, column: i + 1)
                 )
             }
             if let first = positions[name] {
                 throw .input(
                     "Duplicate column name '\(name)': it is also column \(first + 1); column names must be unique",
-                    at: .init(file: scanner.path, line: scanner.recordLine, column: i + 1, columnName: name)
+                    at: .init(file: scanner.path, line: record.line, column: i + 1, columnName: name)
                 )
             }
             positions[name] = i
@@ -50,11 +50,11 @@ struct CSVHeader {
                 "Missing required column\(missing.count == 1 ? "" : "s") "
                     + missing.map { "'\($0)'" }.joined(separator: ", ")
                     + "; the header has: " + names.joined(separator: ", "),
-                at: .init(file: scanner.path, line: scanner.recordLine)
+                at: .init(file: scanner.path, line: record.line)
             )
         }
         self.names = names
-        self.line = scanner.recordLine
+        self.line = record.line
     }
 
     /// The 0-based position of `name` (which must be present).

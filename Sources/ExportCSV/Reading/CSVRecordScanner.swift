@@ -42,6 +42,8 @@ final class CSVRecordScanner {
     /// 0: unquoted, 1: quoted, 2: quoted with `""` escapes still to be collapsed.
     private var fieldQuoting: UnsafeMutablePointer<UInt8>
     private var fieldCapacity: Int
+    /// Whether a field of the current record still has `""` to collapse.
+    private var hasEscapedQuotes = false
 
     private static let comma = UInt8(ascii: ",")
     private static let quote = UInt8(ascii: "\"")
@@ -78,28 +80,26 @@ final class CSVRecordScanner {
         fieldQuoting.deallocate()
     }
 
-    /// The bytes of field `index` (0-based) of the current record, quotes removed and `""`
-    /// collapsed. Valid until the next ``nextRecord()``.
-    @inline(__always)
-    func field(_ index: Int) -> UnsafeBufferPointer<UInt8> {
-        UnsafeBufferPointer(start: buffer + fieldStarts[index], count: fieldEnds[index] - fieldStarts[index])
+    /// The header's column names, once known (error messages name the column).
+    var columnNames: [String] = []
+
+    /// The current record. Valid until the next ``nextRecord()``.
+    var record: CSVRecord {
+        CSVRecord(base: buffer, starts: fieldStarts, ends: fieldEnds, count: fieldCount, line: recordLine)
     }
 
-    /// Whether field `index` of the current record is empty (and unquoted or quoted alike).
-    @inline(__always)
-    func fieldIsEmpty(_ index: Int) -> Bool { fieldStarts[index] == fieldEnds[index] }
-
-    /// Advances to the next non-empty record. Returns false at the end of the input.
+    /// Advances to the next non-empty record and returns it; nil at the end of the input.
     /// Throws for an unterminated quoted field, a character after a closing quote, or a read error.
-    func nextRecord() throws(ExportError) -> Bool {
+    @inline(__always)
+    func nextRecord() throws(ExportError) -> CSVRecord? {
         while true {
             switch scanRecord() {
             case .complete:
                 if fieldCount == 1 && fieldQuoting[0] == 0 && fieldStarts[0] == fieldEnds[0] { continue }
-                collapseEscapedQuotes()
-                return true
+                if hasEscapedQuotes { collapseEscapedQuotes() }
+                return record
             case .endOfInput:
-                return false
+                return nil
             case .needMoreData:
                 try refill()
             case .unterminatedQuote(let field):
@@ -133,6 +133,7 @@ final class CSVRecordScanner {
         var p = start
         var count = 0
         var newlines = 0
+        var escapes = false
         if p == end { return eof ? .endOfInput : .needMoreData }
         while true {
             if p < end && buf[p] == Self.quote {
@@ -152,6 +153,7 @@ final class CSVRecordScanner {
                     }
                     break
                 }
+                escapes = escapes || escaped
                 addField(count, p + 1, q, escaped ? 2 : 1)
                 count += 1
                 p = q + 1
@@ -178,12 +180,7 @@ final class CSVRecordScanner {
                 }
                 return .characterAfterClosingQuote(field: count - 1)
             } else {
-                var q = p
-                while q < end {
-                    let c = buf[q]
-                    if c == Self.comma || c == Self.lineFeed { break }
-                    q += 1
-                }
+                let q = Self.findDelimiter(buf, from: p, to: end)
                 if q < end && buf[q] == Self.comma {
                     addField(count, p, q, 0)
                     count += 1
@@ -202,8 +199,33 @@ final class CSVRecordScanner {
         recordLine = nextLine
         nextLine += 1 + newlines
         fieldCount = count
+        hasEscapedQuotes = escapes
         start = p
         return .complete
+    }
+
+    /// The first `,` or LF in `buf[from..<to]`, or `to`. Eight bytes at a time (SWAR): a byte of
+    /// `w ^ pattern` is zero where `w` has the pattern's byte, and `(v - 0x01…) & ~v & 0x80…` marks
+    /// the lowest zero byte exactly (borrows only create false marks above it).
+    @inline(__always)
+    private static func findDelimiter(_ buf: UnsafeMutablePointer<UInt8>, from: Int, to end: Int) -> Int {
+        var q = from
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while q &+ 8 <= end {
+            let w = UnsafeRawPointer(buf + q).loadUnaligned(as: UInt64.self).littleEndian
+            let commas = w ^ 0x2C2C_2C2C_2C2C_2C2C
+            let lineFeeds = w ^ 0x0A0A_0A0A_0A0A_0A0A
+            let marks = ((commas &- ones) & ~commas | (lineFeeds &- ones) & ~lineFeeds) & highs
+            if marks != 0 { return q &+ marks.trailingZeroBitCount >> 3 }
+            q &+= 8
+        }
+        while q < end {
+            let c = buf[q]
+            if c == comma || c == lineFeed { return q }
+            q &+= 1
+        }
+        return q
     }
 
     @inline(__always)

@@ -9,46 +9,75 @@ internal import ExportCore
 ///
 /// Cost: fixed-position digit reads and ``CivilTime/days(fromYear:month:day:)``; no allocation.
 enum CSVTimestampParser {
+    /// The last date a column held, so that a run of rows on the same day (and every row of a
+    /// window column) skips the date's validation and day arithmetic.
+    struct DateCache {
+        /// Bytes 0–7 and 8–9 of the last valid date, as loaded; zero matches no date.
+        var head: UInt64 = 0
+        var tail: UInt16 = 0
+        var millis: Int64 = 0
+
+        init() {}
+    }
+
     /// The instant in `field`, or nil when it is not a valid timestamp (see ``diagnose(_:)``).
-    @inline(__always)
     static func parse(_ field: UnsafeBufferPointer<UInt8>) -> Int64? {
+        var cache = DateCache()
+        return parse(field, cache: &cache)
+    }
+
+    /// As ``parse(_:)``, reusing `cache` when the date part equals the previous one.
+    @inline(__always)
+    static func parse(_ field: UnsafeBufferPointer<UInt8>, cache: inout DateCache) -> Int64? {
         guard let p = field.baseAddress else { return nil }
         let n = field.count
-        guard n >= 10, p[4] == UInt8(ascii: "-"), p[7] == UInt8(ascii: "-") else { return nil }
-        let year = fourDigits(p)
-        let month = twoDigits(p + 5)
-        let day = twoDigits(p + 8)
-        guard year >= 0, month >= 1, month <= 12, day >= 1 else { return nil }
-        guard day <= 28 || day <= CivilTime.daysInMonth(year: year, month: month) else { return nil }
+        guard n >= 10 else { return nil }
+        let head = UnsafeRawPointer(p).loadUnaligned(as: UInt64.self)
+        let tail = UnsafeRawPointer(p + 8).loadUnaligned(as: UInt16.self)
+        var millis: Int64
+        if head == cache.head && tail == cache.tail {
+            millis = cache.millis
+        } else {
+            guard p[4] == UInt8(ascii: "-"), p[7] == UInt8(ascii: "-") else { return nil }
+            let year = fourDigits(p)
+            let month = twoDigits(p + 5)
+            let day = twoDigits(p + 8)
+            guard year >= 0, month >= 1, month <= 12, day >= 1 else { return nil }
+            guard day <= 28 || day <= CivilTime.daysInMonth(year: year, month: month) else { return nil }
+            millis = CivilTime.days(fromYear: year, month: month, day: day) * 86_400_000
+            cache = DateCache()
+            cache.head = head
+            cache.tail = tail
+            cache.millis = millis
+        }
         var i = 10
-        var millisOfDay = 0
         if n > 10 && (p[10] == UInt8(ascii: "T") || p[10] == UInt8(ascii: " ")) {
             guard n >= 19, p[13] == UInt8(ascii: ":"), p[16] == UInt8(ascii: ":") else { return nil }
             let hour = twoDigits(p + 11)
             let minute = twoDigits(p + 14)
             let second = twoDigits(p + 17)
             guard hour >= 0, hour <= 23, minute >= 0, minute <= 59, second >= 0, second <= 59 else { return nil }
-            millisOfDay = ((hour * 60 + minute) * 60 + second) * 1000
+            millis += Int64(((hour * 60 + minute) * 60 + second) * 1000)
             i = 19
             if i < n && p[i] == UInt8(ascii: ".") {
                 i += 1
                 let fractionStart = i
-                var millis = 0
+                var fraction = 0
                 while i < n {
                     let d = Int(p[i] &- 0x30)
-                    guard d >= 0 && d < 10 else { break }
-                    if i - fractionStart < 3 { millis = millis * 10 + d }
+                    guard d < 10 else { break }
+                    if i - fractionStart < 3 { fraction = fraction * 10 + d }
                     i += 1
                 }
                 let digits = i - fractionStart
                 guard digits >= 1 && digits <= 9 else { return nil }
-                for _ in digits..<max(digits, 3) { millis *= 10 }
-                millisOfDay += millis
+                for _ in digits..<max(digits, 3) { fraction *= 10 }
+                millis += Int64(fraction)
             }
         }
         if i < n && p[i] == UInt8(ascii: "Z") { i += 1 }
         guard i == n else { return nil }
-        return CivilTime.days(fromYear: year, month: month, day: day) * 86_400_000 + Int64(millisOfDay)
+        return millis
     }
 
     /// Why `field` is not a valid timestamp, for the error message.

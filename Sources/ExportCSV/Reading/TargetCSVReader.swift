@@ -21,10 +21,11 @@ public struct TargetCSVReader {
     public let batchSize: Int
 
     private let scanner: CSVRecordScanner
-    private let keys: SeriesKeyInterner
-    private let seriesIndex: ScratchColumn<Int32>
-    private let timestamps: ScratchColumn<Int64>
-    private let target: ScratchDoubleColumn
+    private var keys: SeriesKeyInterner
+    private let seriesIndex: ScratchColumns<Int32>
+    private let timestamps: ScratchColumns<Int64>
+    private let targets: ScratchColumns<Double>
+    private let presence: ScratchColumns<Bool>
     private var finished = false
 
     /// Opens `path` and reads its header. With `expectedDimensions` (the forecast schema's), throws
@@ -48,10 +49,12 @@ public struct TargetCSVReader {
         self.path = path
         self.batchSize = batchSize
         self.scanner = scanner
+        scanner.columnNames = columns.names
         keys = SeriesKeyInterner(keyFields: [columns.itemId] + columns.dimensions)
-        seriesIndex = ScratchColumn(capacity: batchSize)
-        timestamps = ScratchColumn(capacity: batchSize)
-        target = ScratchDoubleColumn(capacity: batchSize)
+        seriesIndex = ScratchColumns(columns: 1, capacity: batchSize)
+        timestamps = ScratchColumns(columns: 1, capacity: batchSize)
+        targets = ScratchColumns(columns: 1, capacity: batchSize)
+        presence = ScratchColumns(columns: 1, capacity: batchSize)
     }
 
     /// The next rows, at most ``batchSize``; nil once the file is exhausted. Each distinct series
@@ -59,30 +62,39 @@ public struct TargetCSVReader {
     public mutating func nextBatch() throws(ExportError) -> TargetBatch? {
         if finished { return nil }
         let scanner = self.scanner
-        let columns = self.columns
-        let names = columns.names
-        let fieldCount = names.count
-        let seriesIndex = self.seriesIndex.pointer
-        let timestamps = self.timestamps.pointer
+        let fieldCount = columns.names.count
+        let timestampField = columns.timestamp
+        let targetField = columns.targetValue
+        let seriesIndex = self.seriesIndex.base
+        let timestamps = self.timestamps.base
+        let values = targets.base
+        let present = presence.base
+        var dates = CSVTimestampParser.DateCache()
         keys.startBatch()
         var rows = 0
         while rows < batchSize {
-            guard try scanner.nextRecord() else {
+            guard let record = try scanner.nextRecord() else {
                 finished = true
                 break
             }
-            guard scanner.fieldCount == fieldCount else { throw scanner.fieldCountError(expected: fieldCount) }
-            seriesIndex[rows] = try keys.index(of: scanner, columnNames: names)
-            timestamps[rows] = try scanner.timestamp(at: columns.timestamp, columnNames: names)
-            target.set(rows, try scanner.optionalDouble(at: columns.targetValue, columnNames: names))
+            guard record.count == fieldCount else { throw scanner.fieldCountError(record, expected: fieldCount) }
+            seriesIndex[rows] = try keys.index(of: record, in: scanner)
+            timestamps[rows] = try scanner.timestamp(record, at: timestampField, cache: &dates)
+            if let value = try scanner.optionalDouble(record, at: targetField) {
+                values[rows] = value
+                present[rows] = true
+            } else {
+                values[rows] = 0
+                present[rows] = false
+            }
             rows += 1
         }
         if rows == 0 { return nil }
         var batch = TargetBatch()
         batch.series = keys.takeSeries()
-        batch.seriesIndex = self.seriesIndex.array(count: rows)
-        batch.timestamp = self.timestamps.array(count: rows)
-        batch.target = target.column(count: rows)
+        batch.seriesIndex = self.seriesIndex.array(column: 0, count: rows)
+        batch.timestamp = self.timestamps.array(column: 0, count: rows)
+        batch.target = targets.doubleColumn(0, count: rows, presence: presence)
         return batch
     }
 }
