@@ -13,7 +13,7 @@ internal import Darwin
 /// No whitespace, no hexadecimal, no thousands separators.
 ///
 /// Cost: the common case (at most 19 significant digits, exponent within ±347) is one pass over
-/// the bytes, eight digits at a time, then either one exact floating-point operation (Clinger's
+/// the bytes, eight and four digits at a time, then either one exact floating-point operation (Clinger's
 /// fast path) or the Eisel–Lemire algorithm; no allocation. Longer or extreme inputs fall back to
 /// the C library's `strtod` on a stack copy (rewritten without a decimal point, so that the
 /// locale does not matter).
@@ -42,35 +42,13 @@ enum CSVNumberParser {
 
         var mantissa: UInt64 = 0
         let integerStart = i
-        while i &+ 8 <= n {
-            let chunk = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self).littleEndian
-            guard isEightDigits(chunk) else { break }
-            mantissa = mantissa &* 100_000_000 &+ eightDigitsValue(chunk)
-            i &+= 8
-        }
-        while i < n {
-            let d = p[i] &- 0x30
-            guard d < 10 else { break }
-            mantissa = mantissa &* 10 &+ UInt64(d)
-            i &+= 1
-        }
+        consumeDigits(p, n, &i, &mantissa)
         var digitCount = i &- integerStart
         var exponent = 0
         if i < n && p[i] == UInt8(ascii: ".") {
             i &+= 1
             let fractionStart = i
-            while i &+ 8 <= n {
-                let chunk = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self).littleEndian
-                guard isEightDigits(chunk) else { break }
-                mantissa = mantissa &* 100_000_000 &+ eightDigitsValue(chunk)
-                i &+= 8
-            }
-            while i < n {
-                let d = p[i] &- 0x30
-                guard d < 10 else { break }
-                mantissa = mantissa &* 10 &+ UInt64(d)
-                i &+= 1
-            }
+            consumeDigits(p, n, &i, &mantissa)
             let fractionDigits = i &- fractionStart
             digitCount &+= fractionDigits
             exponent = -fractionDigits
@@ -106,6 +84,50 @@ enum CSVNumberParser {
         }
         if let value = eiselLemire(mantissa: mantissa, exponent10: exponent, negative: negative) { return value }
         return parseExactly(p, n, exponent: exponent)
+    }
+
+    /// Accumulates the digits from `p[i]` into `mantissa` (wrapping past 19 digits) and advances
+    /// `i` past them: eight at a time, then four, then one by one.
+    @inline(__always)
+    private static func consumeDigits(
+        _ p: UnsafePointer<UInt8>,
+        _ n: Int,
+        _ i: inout Int,
+        _ mantissa: inout UInt64
+    ) {
+        while i &+ 8 <= n {
+            let chunk = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self).littleEndian
+            guard isEightDigits(chunk) else { break }
+            mantissa = mantissa &* 100_000_000 &+ eightDigitsValue(chunk)
+            i &+= 8
+        }
+        if i &+ 4 <= n {
+            let chunk = UnsafeRawPointer(p + i).loadUnaligned(as: UInt32.self).littleEndian
+            if isFourDigits(chunk) {
+                mantissa = mantissa &* 10_000 &+ UInt64(fourDigitsValue(chunk))
+                i &+= 4
+            }
+        }
+        while i < n {
+            let d = p[i] &- 0x30
+            guard d < 10 else { break }
+            mantissa = mantissa &* 10 &+ UInt64(d)
+            i &+= 1
+        }
+    }
+
+    /// Whether the four bytes of `chunk` (little-endian) are all ASCII digits.
+    @inline(__always)
+    private static func isFourDigits(_ chunk: UInt32) -> Bool {
+        (chunk & 0xF0F0_F0F0) | (((chunk &+ 0x0606_0606) & 0xF0F0_F0F0) >> 4) == 0x3333_3333
+    }
+
+    /// The value of four ASCII digits, the first in the lowest byte.
+    @inline(__always)
+    private static func fourDigitsValue(_ chunk: UInt32) -> UInt32 {
+        var v = chunk &- 0x3030_3030
+        v = (v &* 10) &+ (v >> 8)
+        return (v & 0xFF) &* 100 &+ ((v >> 16) & 0xFF)
     }
 
     /// 10^k for 0 ≤ k ≤ 22, all exact doubles.
