@@ -147,7 +147,10 @@ struct ReadingBacktestReaderTests {
         let rows = try readAllRows(&reader).rows
         #expect(rows.map(\.key.itemId) == ["x", "x", "y"])
         #expect(rows.map(\.target) == [Double(1.0).bitPattern, Double(2.0).bitPattern, nil])
-        #expect(rows[2].forecasts == [Double(7.0).bitPattern, Double(8.0).bitPattern, nil], "the CR is not part of the last field")
+        #expect(
+            rows[2].forecasts == [Double(7.0).bitPattern, Double(8.0).bitPattern, nil],
+            "the CR is not part of the last field"
+        )
     }
 
     @Test("quoted fields hold commas, doubled quotes and line breaks; lines are counted through them")

@@ -117,10 +117,19 @@ struct ReadingErrorTests {
     @Test("invalid UTF-8 is reported with its column, in keys, numbers, timestamps and the header")
     func invalidUTF8() throws {
         let cases: [(prefix: String, bad: [UInt8], suffix: String, line: Int, column: Int, name: String?)] = [
-            (Self.header + "\n" + Self.goodRow + "\ni1,", [0x65, 0xFF, 0x75], ",2020-01-01,1,2020-01-01,2020-01-07,1,2,3,4,5\n", 3, 2, "region"),
+            (
+                Self.header + "\n" + Self.goodRow + "\ni1,", [0x65, 0xFF, 0x75],
+                ",2020-01-01,1,2020-01-01,2020-01-07,1,2,3,4,5\n", 3, 2, "region"
+            ),
             (Self.header + "\n", [0xC3, 0x28], ",eu,2020-01-01,1,2020-01-01,2020-01-07,1,2,3,4,5\n", 2, 1, "item_id"),
-            (Self.header + "\ni1,eu,2020-01-01,1,2020-01-01,2020-01-07,1,", [0x32, 0xED, 0xA0, 0x80], ",3,4,5\n", 2, 8, "p10"),
-            (Self.header + "\ni1,eu,", [0x32, 0x30, 0xE2, 0x82], ",1,2020-01-01,2020-01-07,1,2,3,4,5\n", 2, 3, "timestamp"),
+            (
+                Self.header + "\ni1,eu,2020-01-01,1,2020-01-01,2020-01-07,1,", [0x32, 0xED, 0xA0, 0x80], ",3,4,5\n", 2,
+                8, "p10"
+            ),
+            (
+                Self.header + "\ni1,eu,", [0x32, 0x30, 0xE2, 0x82], ",1,2020-01-01,2020-01-07,1,2,3,4,5\n", 2, 3,
+                "timestamp"
+            ),
             ("item_id,", [0xC0, 0x80], ",timestamp,target_value\n", 1, 2, nil),
         ]
         for c in cases {

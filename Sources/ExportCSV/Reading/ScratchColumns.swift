@@ -32,6 +32,9 @@ extension ScratchColumns where Element == Double {
     /// `presence` only when one of them is false.
     func doubleColumn(_ column: Int, count: Int, presence: ScratchColumns<Bool>) -> DoubleColumn {
         let flags = UnsafeBufferPointer(start: presence.pointer(column: column), count: count)
-        return DoubleColumn(values: array(column: column, count: count), isPresent: flags.contains(false) ? Array(flags) : nil)
+        return DoubleColumn(
+            values: array(column: column, count: count),
+            isPresent: flags.contains(false) ? Array(flags) : nil
+        )
     }
 }
