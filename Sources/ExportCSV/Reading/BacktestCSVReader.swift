@@ -1,0 +1,138 @@
+public import ExportCore
+
+/// Streams a backtest-forecast CSV file (the `forecasted-values` layout, SPEC §7) as
+/// ``ForecastBatch``es of up to ``batchSize`` rows, in file order.
+///
+/// The header names the columns, in any order: `item_id`, `timestamp`, `target_value`,
+/// `backtestwindow_start_time` and `backtestwindow_end_time` are required; the forecast types are
+/// the columns named `^[pP]\d+$|^mean$`, in file order; every other column is a dimension, in file
+/// order. Fields follow RFC 4180 (quotes, `""`, commas and line breaks inside quotes), lines end
+/// in LF or CRLF, a UTF-8 byte order mark is skipped, empty lines are skipped. Timestamps are
+/// read as described in ``CSVTimestampParser`` (UTC, milliseconds kept); numbers are correctly
+/// rounded and may be `NaN`, `Infinity`, `-Infinity` (any case, also `inf`, `nan`); an empty
+/// `target_value` or forecast field is a missing value. Every key field is checked to be UTF-8.
+///
+/// Bad input throws an ``ExportError`` with code `.input` (`.validation` for a quantile header
+/// out of range) and the file, the physical line where the record starts, the 1-based field
+/// number and the column's name. After an error the reader must not be used further.
+///
+/// Memory does not grow with the number of rows: one read block (4 MiB, grown only for a single
+/// longer record), one batch of columns and the batch's distinct series. A copy of the reader
+/// shares its file position with the original; use one of them.
+public struct BacktestCSVReader {
+    /// The path as the user gave it (used in error locations).
+    public let path: String
+    /// The dimensions and forecast types found in the header.
+    public let schema: ExportSchema
+    /// Where each column is in the file.
+    public let columns: BacktestColumnMap
+    /// The most rows a batch holds.
+    public let batchSize: Int
+
+    private let scanner: CSVRecordScanner
+    private var keys: SeriesKeyInterner
+    private let seriesIndex: ScratchColumns<Int32>
+    /// `timestamp`, `backtestwindow_start_time`, `backtestwindow_end_time`.
+    private let times: ScratchColumns<Int64>
+    /// `target_value`, then the forecast types; with their presence flags.
+    private let doubles: ScratchColumns<Double>
+    private let presence: ScratchColumns<Bool>
+    /// Field numbers of the columns in `doubles`.
+    private let doubleFields: [Int]
+    private var finished = false
+
+    /// Opens `path` and reads its header. Throws an input error when the file cannot be opened,
+    /// is empty, or its header lacks a required column, repeats a name or names no forecast type.
+    public init(path: String, batchSize: Int = 65_536) throws(ExportError) {
+        try self.init(path: path, batchSize: batchSize, blockSize: CSVRecordScanner.defaultBlockSize)
+    }
+
+    /// As ``init(path:batchSize:)``, reading blocks of `blockSize` bytes (tests use small blocks).
+    init(path: String, batchSize: Int, blockSize: Int) throws(ExportError) {
+        guard batchSize > 0 else { throw .validation("The batch size must be positive, got \(batchSize)") }
+        let scanner = try CSVRecordScanner(path: path, blockSize: blockSize)
+        let header = try CSVHeader(scanner: scanner, expecting: BacktestColumnMap.requiredColumns)
+        (columns, schema) = try BacktestColumnMap.map(header)
+        self.path = path
+        self.batchSize = batchSize
+        self.scanner = scanner
+        scanner.columnNames = columns.names
+        keys = SeriesKeyInterner(keyFields: [columns.itemId] + columns.dimensions)
+        doubleFields = [columns.targetValue] + columns.forecastTypes
+        seriesIndex = ScratchColumns(columns: 1, capacity: batchSize)
+        times = ScratchColumns(columns: 3, capacity: batchSize)
+        doubles = ScratchColumns(columns: doubleFields.count, capacity: batchSize)
+        presence = ScratchColumns(columns: doubleFields.count, capacity: batchSize)
+    }
+
+    /// The next rows, at most ``batchSize``; nil once the file is exhausted (a file with a header
+    /// and no rows gives nil at once). Each distinct series of the batch appears once in its
+    /// ``ForecastBatch/series``.
+    public mutating func nextBatch() throws(ExportError) -> ForecastBatch? {
+        if finished { return nil }
+        let scanner = self.scanner
+        let fieldCount = columns.names.count
+        let timestampField = columns.timestamp
+        let windowStartField = columns.windowStart
+        let windowEndField = columns.windowEnd
+        let doubleFields = self.doubleFields
+        let seriesIndex = self.seriesIndex.base
+        let timestamps = times.pointer(column: 0)
+        let windowStarts = times.pointer(column: 1)
+        let windowEnds = times.pointer(column: 2)
+        let values = doubles.base
+        let present = presence.base
+        let capacity = batchSize
+        var timestampDates = CSVTimestampParser.DateCache()
+        var startDates = CSVTimestampParser.DateCache()
+        var endDates = CSVTimestampParser.DateCache()
+        keys.startBatch()
+        var rows = 0
+        while rows < capacity {
+            guard let record = try scanner.nextRecord() else {
+                finished = true
+                break
+            }
+            guard record.count == fieldCount else { throw scanner.fieldCountError(record, expected: fieldCount) }
+            seriesIndex[rows] = try keys.index(of: record, in: scanner)
+            timestamps[rows] = try scanner.timestamp(record, at: timestampField, cache: &timestampDates)
+            let start = try scanner.timestamp(record, at: windowStartField, cache: &startDates)
+            let end = try scanner.timestamp(record, at: windowEndField, cache: &endDates)
+            guard end >= start else { throw windowOrderError(record) }
+            windowStarts[rows] = start
+            windowEnds[rows] = end
+            for k in 0..<doubleFields.count {
+                let slot = k &* capacity &+ rows
+                if let value = try scanner.optionalDouble(record, at: doubleFields[k]) {
+                    values[slot] = value
+                    present[slot] = true
+                } else {
+                    values[slot] = 0
+                    present[slot] = false
+                }
+            }
+            rows += 1
+        }
+        if rows == 0 { return nil }
+        var batch = ForecastBatch(forecastTypeCount: 0)
+        batch.series = keys.takeSeries()
+        batch.seriesIndex = self.seriesIndex.array(column: 0, count: rows)
+        batch.timestamp = times.array(column: 0, count: rows)
+        batch.windowStart = times.array(column: 1, count: rows)
+        batch.windowEnd = times.array(column: 2, count: rows)
+        batch.target = doubles.doubleColumn(0, count: rows, presence: presence)
+        batch.forecasts = (1..<doubleFields.count).map { doubles.doubleColumn($0, count: rows, presence: presence) }
+        return batch
+    }
+
+    @inline(never)
+    private func windowOrderError(_ record: CSVRecord) -> ExportError {
+        let start = quotedForMessage(record.field(columns.windowStart))
+        let end = quotedForMessage(record.field(columns.windowEnd))
+        return .input(
+            "backtestwindow_end_time \(end) is before backtestwindow_start_time \(start):"
+                + " a window must end at or after its start",
+            at: scanner.location(record, of: columns.windowEnd)
+        )
+    }
+}

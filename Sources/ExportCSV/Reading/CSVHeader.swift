@@ -1,0 +1,72 @@
+internal import ExportCore
+
+/// The header row of an input CSV: its column names, checked to be valid UTF-8, non-empty and
+/// distinct.
+struct CSVHeader {
+    /// Column names in file order.
+    let names: [String]
+    let path: String
+    /// The physical line of the header (1 unless empty lines precede it).
+    let line: Int
+
+    /// Reads the first record of `scanner` as the header. Throws for an empty file, a name that
+    /// is not UTF-8, an empty name or a duplicate name.
+    init(scanner: CSVRecordScanner, expecting required: [String]) throws(ExportError) {
+        path = scanner.path
+        guard let record = try scanner.nextRecord() else {
+            throw .input(
+                "The file is empty: expected a header row naming the columns "
+                    + required.joined(separator: ", "),
+                at: .init(file: scanner.path, line: 1)
+            )
+        }
+        var names: [String] = []
+        var positions: [String: Int] = [:]
+        for i in 0..<record.count {
+            guard let name = String(validating: record.field(i), as: UTF8.self) else {
+                throw .input(
+                    "Invalid UTF-8 in the header: column names must be UTF-8 text",
+                    at: .init(file: scanner.path, line: record.line, column: i + 1)
+                )
+            }
+            guard !name.isEmpty else {
+                throw .input(
+                    "Empty column name in the header: every column needs a name",
+                    at: .init(file: scanner.path, line: record.line, column: i + 1)
+                )
+            }
+            if let first = positions[name] {
+                throw .input(
+                    "Duplicate column name '\(name)': it is also column \(first + 1); column names must be unique",
+                    at: .init(file: scanner.path, line: record.line, column: i + 1, columnName: name)
+                )
+            }
+            positions[name] = i
+            names.append(name)
+        }
+        let missing = required.filter { positions[$0] == nil }
+        guard missing.isEmpty else {
+            throw .input(
+                "Missing required column\(missing.count == 1 ? "" : "s") "
+                    + missing.map { "'\($0)'" }.joined(separator: ", ")
+                    + "; the header has: " + names.joined(separator: ", "),
+                at: .init(file: scanner.path, line: record.line)
+            )
+        }
+        self.names = names
+        self.line = record.line
+    }
+
+    /// The 0-based position of `name` (which must be present).
+    func position(of name: String) -> Int { names.firstIndex(of: name)! }
+
+    /// A header-level error that concerns no one column.
+    func error(_ code: ExportError.Code, _ message: String) -> ExportError {
+        ExportError(code, message, at: .init(file: path, line: line))
+    }
+
+    /// A header-level error at column `index` (0-based).
+    func error(_ code: ExportError.Code, _ message: String, column index: Int) -> ExportError {
+        ExportError(code, message, at: .init(file: path, line: line, column: index + 1, columnName: names[index]))
+    }
+}

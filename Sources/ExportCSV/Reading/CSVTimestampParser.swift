@@ -1,0 +1,139 @@
+internal import ExportCore
+
+/// Parses the input's timestamps to milliseconds since the epoch, UTC.
+///
+/// Accepted forms, each with an optional trailing `Z`: `yyyy-MM-dd`, `yyyy-MM-dd HH:mm:ss`,
+/// `yyyy-MM-ddTHH:mm:ss`; the two with a time may carry a fraction of a second `.S` … `.SSSSSSSSS`
+/// (milliseconds are kept, finer digits truncated). Every time is UTC; the month, the day within
+/// the month (leap years included), the hour, minute and second are range-checked.
+///
+/// Cost: fixed-position digit reads and ``CivilTime/days(fromYear:month:day:)``; no allocation.
+enum CSVTimestampParser {
+    /// The last date a column held, so that a run of rows on the same day (and every row of a
+    /// window column) skips the date's validation and day arithmetic.
+    struct DateCache {
+        /// Bytes 0–7 and 8–9 of the last valid date, as loaded; zero matches no date.
+        var head: UInt64 = 0
+        var tail: UInt16 = 0
+        var millis: Int64 = 0
+
+        init() {}
+    }
+
+    /// The instant in `field`, or nil when it is not a valid timestamp (see ``diagnose(_:)``).
+    static func parse(_ field: UnsafeBufferPointer<UInt8>) -> Int64? {
+        var cache = DateCache()
+        return parse(field, cache: &cache)
+    }
+
+    /// As ``parse(_:)``, reusing `cache` when the date part equals the previous one.
+    @inline(__always)
+    static func parse(_ field: UnsafeBufferPointer<UInt8>, cache: inout DateCache) -> Int64? {
+        guard let p = field.baseAddress else { return nil }
+        let n = field.count
+        guard n >= 10 else { return nil }
+        let head = UnsafeRawPointer(p).loadUnaligned(as: UInt64.self)
+        let tail = UnsafeRawPointer(p + 8).loadUnaligned(as: UInt16.self)
+        var millis: Int64
+        if head == cache.head && tail == cache.tail {
+            millis = cache.millis
+        } else {
+            guard p[4] == UInt8(ascii: "-"), p[7] == UInt8(ascii: "-") else { return nil }
+            let year = fourDigits(p)
+            let month = twoDigits(p + 5)
+            let day = twoDigits(p + 8)
+            guard year >= 0, month >= 1, month <= 12, day >= 1 else { return nil }
+            guard day <= 28 || day <= CivilTime.daysInMonth(year: year, month: month) else { return nil }
+            millis = CivilTime.days(fromYear: year, month: month, day: day) * 86_400_000
+            cache = DateCache()
+            cache.head = head
+            cache.tail = tail
+            cache.millis = millis
+        }
+        var i = 10
+        if n > 10 && (p[10] == UInt8(ascii: "T") || p[10] == UInt8(ascii: " ")) {
+            guard n >= 19, p[13] == UInt8(ascii: ":"), p[16] == UInt8(ascii: ":") else { return nil }
+            let hour = twoDigits(p + 11)
+            let minute = twoDigits(p + 14)
+            let second = twoDigits(p + 17)
+            guard hour >= 0, hour <= 23, minute >= 0, minute <= 59, second >= 0, second <= 59 else { return nil }
+            millis += Int64(((hour * 60 + minute) * 60 + second) * 1000)
+            i = 19
+            if i < n && p[i] == UInt8(ascii: ".") {
+                i += 1
+                let fractionStart = i
+                var fraction = 0
+                while i < n {
+                    let d = Int(p[i] &- 0x30)
+                    guard d < 10 else { break }
+                    if i - fractionStart < 3 { fraction = fraction * 10 + d }
+                    i += 1
+                }
+                let digits = i - fractionStart
+                guard digits >= 1 && digits <= 9 else { return nil }
+                for _ in digits..<max(digits, 3) { fraction *= 10 }
+                millis += Int64(fraction)
+            }
+        }
+        if i < n && p[i] == UInt8(ascii: "Z") { i += 1 }
+        guard i == n else { return nil }
+        return millis
+    }
+
+    /// Why `field` is not a valid timestamp, for the error message.
+    static func diagnose(_ field: UnsafeBufferPointer<UInt8>) -> String {
+        let text = quotedForMessage(field)
+        let rule =
+            "expected yyyy-MM-dd, yyyy-MM-dd HH:mm:ss or yyyy-MM-ddTHH:mm:ss (optional .SSS fraction and trailing Z, UTC)"
+        let bytes = Array(field)
+        guard bytes.count >= 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else {
+            return "Invalid timestamp \(text): \(rule)"
+        }
+        let month = bytes.withUnsafeBufferPointer { twoDigits($0.baseAddress! + 5) }
+        let day = bytes.withUnsafeBufferPointer { twoDigits($0.baseAddress! + 8) }
+        let year = bytes.withUnsafeBufferPointer { fourDigits($0.baseAddress!) }
+        if year >= 0 && month >= 0 && !(1...12).contains(month) {
+            return "Invalid timestamp \(text): month \(month) is out of range 1...12"
+        }
+        if year >= 0 && (1...12).contains(month) && day >= 0
+            && !(1...CivilTime.daysInMonth(year: year, month: month)).contains(day)
+        {
+            return
+                "Invalid timestamp \(text): day \(day) is out of range for \(year)-\(month < 10 ? "0" : "")\(month)"
+        }
+        if bytes.count >= 19 {
+            let clock = bytes.withUnsafeBufferPointer { b in
+                (twoDigits(b.baseAddress! + 11), twoDigits(b.baseAddress! + 14), twoDigits(b.baseAddress! + 17))
+            }
+            if clock.0 > 23 || clock.1 > 59 || clock.2 > 59 {
+                return "Invalid timestamp \(text): the time of day is out of range (00:00:00...23:59:59)"
+            }
+        }
+        return "Invalid timestamp \(text): \(rule)"
+    }
+
+    /// Two ASCII digits as a number, or -1.
+    @inline(__always)
+    private static func twoDigits(_ p: UnsafePointer<UInt8>) -> Int {
+        let a = p[0] &- 0x30
+        let b = p[1] &- 0x30
+        guard a < 10 && b < 10 else { return -1 }
+        return Int(a) * 10 + Int(b)
+    }
+
+    /// Four ASCII digits as a number, or -1.
+    @inline(__always)
+    private static func fourDigits(_ p: UnsafePointer<UInt8>) -> Int {
+        let high = twoDigits(p)
+        let low = twoDigits(p + 2)
+        guard high >= 0 && low >= 0 else { return -1 }
+        return high * 100 + low
+    }
+}
+
+/// A field's text for an error message: quoted, at most 40 characters, invalid UTF-8 replaced.
+func quotedForMessage(_ field: UnsafeBufferPointer<UInt8>) -> String {
+    let text = String(decoding: field, as: UTF8.self)
+    if text.count <= 40 { return "'\(text)'" }
+    return "'\(text.prefix(40))…'"
+}

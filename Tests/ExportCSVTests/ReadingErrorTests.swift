@@ -1,0 +1,201 @@
+import ExportCore
+import Testing
+
+@testable import ExportCSV
+
+/// Every kind of bad input ends in an ExportError naming the file, line, column and rule.
+@Suite("Reading errors")
+struct ReadingErrorTests {
+    static let header =
+        "item_id,region,timestamp,target_value,backtestwindow_start_time,backtestwindow_end_time,mean,p10,p50,p90,p99"
+    static let goodRow = "i1,eu,2020-01-01,1,2020-01-01,2020-01-07,1,2,3,4,5"
+
+    /// Reads a file holding `lines` (LF-joined) and returns the error.
+    func error(_ lines: [String], batchSize: Int = 65_536) throws -> (ExportError?, String) {
+        let path = try writeReadingInput(lines.joined(separator: "\n") + "\n")
+        return (readingError { () throws(ExportError) in try readToEnd(path, batchSize: batchSize) }, path)
+    }
+
+    @Test("missing required column: the message lists what was found")
+    func missingColumn() throws {
+        let (e, path) = try error(["item_id,timestamp,target_value,backtestwindow_start_time,p50", "a,b,c,d,e"])
+        #expect(e?.code == .input)
+        #expect(e?.location == .init(file: path, line: 1))
+        #expect(e?.message.contains("Missing required column 'backtestwindow_end_time'") == true)
+        #expect(
+            e?.message.contains("the header has: item_id, timestamp, target_value, backtestwindow_start_time, p50")
+                == true
+        )
+    }
+
+    @Test("no forecast-type column")
+    func noForecastType() throws {
+        let (e, path) = try error([
+            "item_id,timestamp,target_value,backtestwindow_start_time,backtestwindow_end_time,region"
+        ])
+        #expect(e?.code == .input)
+        #expect(e?.location == .init(file: path, line: 1))
+        #expect(e?.message.contains("mean or p<N>") == true)
+    }
+
+    @Test("duplicate column name, and the same quantile twice")
+    func duplicates() throws {
+        let (e, path) = try error([
+            "item_id,timestamp,target_value,backtestwindow_start_time,backtestwindow_end_time,p50,timestamp"
+        ])
+        #expect(e?.code == .input)
+        #expect(e?.location == .init(file: path, line: 1, column: 7, columnName: "timestamp"))
+        #expect(e?.message.contains("Duplicate column name 'timestamp'") == true)
+
+        let (e2, path2) = try error([
+            "item_id,timestamp,target_value,backtestwindow_start_time,backtestwindow_end_time,p50,P50"
+        ])
+        #expect(e2?.code == .input)
+        #expect(e2?.location == .init(file: path2, line: 1, column: 7, columnName: "P50"))
+        #expect(e2?.message.contains("appears twice") == true)
+    }
+
+    @Test("quantile out of range is a validation error at its column", arguments: ["p0", "p100", "P250", "p00"])
+    func quantileOutOfRange(name: String) throws {
+        let (e, path) = try error([
+            "item_id,timestamp,target_value,backtestwindow_start_time,backtestwindow_end_time,p50,\(name)"
+        ])
+        #expect(e?.code == .validation)
+        #expect(e?.location == .init(file: path, line: 1, column: 7, columnName: name))
+        #expect(e?.message.contains("out of range") == true)
+    }
+
+    @Test("wrong field count: expected 11 fields, found 5")
+    func fieldCount() throws {
+        let (e, path) = try error([Self.header, Self.goodRow, Self.goodRow, "i1,eu,2020-01-01,1,2020-01-01"])
+        #expect(e?.code == .input)
+        #expect(e?.location == .init(file: path, line: 4))
+        #expect(e?.message.contains("expected 11 fields, found 5") == true)
+
+        let (e2, _) = try error([Self.header, Self.goodRow + ",extra"])
+        #expect(e2?.message.contains("expected 11 fields, found 12") == true)
+    }
+
+    @Test(
+        "unparseable number names the column",
+        arguments: [("abc", 8), ("1.2.3", 9), ("1e", 10), ("--1", 11), (" 1", 7), ("0x10", 8), ("1,5", 4)]
+    )
+    func badNumber(text: String, column: Int) throws {
+        var fields = Self.goodRow.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        fields[column - 1] = text.contains(",") ? "\"\(text)\"" : text
+        let (e, path) = try error([Self.header, Self.goodRow, fields.joined(separator: ",")], batchSize: 1)
+        let names = Self.header.split(separator: ",").map(String.init)
+        #expect(e?.code == .input)
+        #expect(e?.location == .init(file: path, line: 3, column: column, columnName: names[column - 1]))
+        #expect(e?.message.contains("Cannot parse '\(text)' as a number") == true)
+    }
+
+    @Test(
+        "invalid timestamps name the rule",
+        arguments: [
+            ("2020-13-01", "month 13 is out of range"),
+            ("2021-02-29", "day 29 is out of range for 2021-02"),
+            ("2020-04-31T00:00:00", "day 31 is out of range"),
+            ("2020-01-01T24:00:00", "time of day is out of range"),
+            ("2020-01-01T12:60:00", "time of day is out of range"),
+            ("2020/01/01", "expected yyyy-MM-dd"),
+            ("2020-01-01T10:00", "expected yyyy-MM-dd"),
+            ("2020-01-01T10:00:00+01:00", "expected yyyy-MM-dd"),
+            ("2020-01-01T10:00:00.", "expected yyyy-MM-dd"),
+            ("", "expected yyyy-MM-dd"),
+        ]
+    )
+    func badTimestamp(text: String, rule: String) throws {
+        let row = "i1,eu,\(text),1,2020-01-01,2020-01-07,1,2,3,4,5"
+        let (e, path) = try error([Self.header, row])
+        #expect(e?.code == .input)
+        #expect(e?.location == .init(file: path, line: 2, column: 3, columnName: "timestamp"))
+        #expect(e?.message.contains("Invalid timestamp '\(text)'") == true)
+        #expect(e?.message.contains(rule) == true, "\(e?.message ?? "")")
+    }
+
+    @Test("invalid UTF-8 is reported with its column, in keys, numbers, timestamps and the header")
+    func invalidUTF8() throws {
+        let cases: [(prefix: String, bad: [UInt8], suffix: String, line: Int, column: Int, name: String?)] = [
+            (
+                Self.header + "\n" + Self.goodRow + "\ni1,", [0x65, 0xFF, 0x75],
+                ",2020-01-01,1,2020-01-01,2020-01-07,1,2,3,4,5\n", 3, 2, "region"
+            ),
+            (Self.header + "\n", [0xC3, 0x28], ",eu,2020-01-01,1,2020-01-01,2020-01-07,1,2,3,4,5\n", 2, 1, "item_id"),
+            (
+                Self.header + "\ni1,eu,2020-01-01,1,2020-01-01,2020-01-07,1,", [0x32, 0xED, 0xA0, 0x80], ",3,4,5\n", 2,
+                8, "p10"
+            ),
+            (
+                Self.header + "\ni1,eu,", [0x32, 0x30, 0xE2, 0x82], ",1,2020-01-01,2020-01-07,1,2,3,4,5\n", 2, 3,
+                "timestamp"
+            ),
+            ("item_id,", [0xC0, 0x80], ",timestamp,target_value\n", 1, 2, nil),
+        ]
+        for c in cases {
+            let path = try writeReadingInput(Array(c.prefix.utf8) + c.bad + Array(c.suffix.utf8))
+            let e = readingError { () throws(ExportError) in try readToEnd(path) }
+            #expect(e?.code == .input)
+            #expect(e?.location == .init(file: path, line: c.line, column: c.column, columnName: c.name))
+            #expect(e?.message.contains("UTF-8") == true)
+        }
+    }
+
+    @Test("unterminated quoted field at end of file: the line where it starts")
+    func unterminatedQuote() throws {
+        let path = try writeReadingInput(
+            Self.header + "\n" + Self.goodRow + "\n" + "i1,\"eu\nmore\nlines,2020-01-01,1\n"
+        )
+        let e = readingError { () throws(ExportError) in try readToEnd(path) }
+        #expect(e?.code == .input)
+        #expect(e?.location == .init(file: path, line: 3, column: 2))
+        #expect(e?.message.contains("Unterminated quoted field") == true)
+    }
+
+    @Test("text after a closing quote")
+    func junkAfterQuote() throws {
+        let (e, path) = try error([Self.header, "\"i1\"x,eu,2020-01-01,1,2020-01-01,2020-01-07,1,2,3,4,5"])
+        #expect(e?.code == .input)
+        #expect(e?.location == .init(file: path, line: 2, column: 1))
+        #expect(e?.message.contains("closing '\"' must be followed by ','") == true)
+    }
+
+    @Test("a window that ends before it starts")
+    func windowOrder() throws {
+        let (e, path) = try error([Self.header, "i1,eu,2020-01-01,1,2020-01-07,2020-01-01,1,2,3,4,5"])
+        #expect(e?.code == .input)
+        #expect(e?.location == .init(file: path, line: 2, column: 6, columnName: "backtestwindow_end_time"))
+        #expect(e?.message.contains("is before backtestwindow_start_time") == true)
+    }
+
+    @Test("an empty file, or one with only empty lines, has no header")
+    func emptyFile() throws {
+        for text in ["", "\n\n", "\r\n"] {
+            let path = try writeReadingInput(text)
+            let e = readingError { () throws(ExportError) in try readToEnd(path) }
+            #expect(e?.code == .input)
+            #expect(e?.location == .init(file: path, line: 1))
+            #expect(e?.message.contains("The file is empty") == true)
+        }
+    }
+
+    @Test("a file that does not exist, and an empty column name")
+    func openAndEmptyName() throws {
+        let missing = try makeReadingTempDirectory().appendingPathComponent("nope.csv").path
+        let e = readingError { () throws(ExportError) in try readToEnd(missing) }
+        #expect(e?.code == .input)
+        #expect(e?.message.contains("Cannot open input file '\(missing)'") == true)
+
+        let (e2, path) = try error([
+            "item_id,timestamp,target_value,backtestwindow_start_time,backtestwindow_end_time,p50,"
+        ])
+        #expect(e2?.location == .init(file: path, line: 1, column: 7))
+        #expect(e2?.message.contains("Empty column name") == true)
+    }
+
+    @Test("the error description reads file:line:column (column 'name'): message")
+    func description() throws {
+        let (e, path) = try error([Self.header, "i1,eu,2020-01-01,x,2020-01-01,2020-01-07,1,2,3,4,5"])
+        #expect(e?.description.hasPrefix("\(path):2:4 (column 'target_value'): Cannot parse 'x' as a number") == true)
+    }
+}
