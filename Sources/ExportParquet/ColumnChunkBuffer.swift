@@ -16,8 +16,17 @@ struct ColumnChunkBuffer: ~Copyable {
     private(set) var compressedSize: Int64 = 0
     private(set) var plainDataPages: Int32 = 0
     private(set) var dictionaryDataPages: Int32 = 0
+    /// Page bytes before and after compression over the writer's whole life (not reset per row group).
+    private var lifetimeUncompressed: Int64 = 0
+    private var lifetimeCompressed: Int64 = 0
 
     init() {}
+
+    /// Stored bytes per body byte so far (1 before the first page): scales the estimate of pages not
+    /// yet written.
+    var compressionRatio: Double {
+        lifetimeUncompressed > 0 ? Double(lifetimeCompressed) / Double(lifetimeUncompressed) : 1
+    }
 
     /// Bytes stored so far (headers and bodies of every page).
     var storedByteCount: Int { dataPages.count + dictionaryPage.count }
@@ -72,6 +81,8 @@ struct ColumnChunkBuffer: ~Copyable {
         }
         uncompressedSize += Int64(header.count + body.count)
         compressedSize += Int64(header.count + storedCount)
+        lifetimeUncompressed += Int64(body.count)
+        lifetimeCompressed += Int64(storedCount)
     }
 
     /// The chunk's metadata, for a chunk whose first byte is at file offset `chunkOffset`.

@@ -36,8 +36,11 @@ final class DoubleColumnWriter {
         page.setCount(headroom)
     }
 
-    /// Bytes held for the open row group: stored pages plus the open page.
-    var bufferedByteCount: Int { chunk.storedByteCount + page.count - headroom }
+    /// Bytes held for the open row group: stored pages plus the open page's values, scaled by the
+    /// compression ratio seen so far.
+    var bufferedByteCount: Int {
+        chunk.storedByteCount + Int(Double(page.count - headroom) * chunk.compressionRatio)
+    }
 
     /// Appends `rows` of `column`, cutting pages at the limits.
     func append(_ column: DoubleColumn, rows: Range<Int>, compressor: PageCompressor) throws(ExportError) {

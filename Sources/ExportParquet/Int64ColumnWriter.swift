@@ -22,7 +22,8 @@ final class Int64ColumnWriter {
         page = RawBuffer(capacity: min(limits.pageBytes, limits.pageRows * 8) + 64)
     }
 
-    var bufferedByteCount: Int { chunk.storedByteCount + page.count }
+    /// Stored pages plus the open page scaled by the compression ratio seen so far.
+    var bufferedByteCount: Int { chunk.storedByteCount + Int(Double(page.count) * chunk.compressionRatio) }
 
     func append(_ values: [Int64], rows: Range<Int>, compressor: PageCompressor) throws(ExportError) {
         var row = rows.lowerBound

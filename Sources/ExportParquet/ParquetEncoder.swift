@@ -37,6 +37,7 @@ public struct ParquetEncoder: TableEncoder {
     private var fileOffset: Int64 = 0
     private var ready: ByteBuffer?
     private var finished = false
+    private var reportedByteCount = 0
     private let allocator = ByteBufferAllocator()
 
     public init(context: PartContext, codec: ParquetFormat.Codec = .snappy, limits: ParquetFormat.Limits = .init()) {
@@ -58,8 +59,14 @@ public struct ParquetEncoder: TableEncoder {
         self.columns = columns
     }
 
-    public var byteCount: Int {
-        var total = Int(fileOffset) + (fileOffset == 0 ? 4 : 0)
+    /// Never decreases: the estimate of open pages can shrink when they are encoded and compressed,
+    /// so the largest value reported so far is kept (it overshoots the true size by at most the
+    /// estimation error of one open page per column).
+    public var byteCount: Int { max(reportedByteCount, Int(fileOffset) + bufferedByteCount) }
+
+    /// Bytes held for the open row group (stored pages plus estimates of open pages and dictionaries).
+    private var bufferedByteCount: Int {
+        var total = fileOffset == 0 ? 4 : 0
         for column in columns {
             switch column {
             case .key(let w, _), .window(let w): total += w.bufferedByteCount
@@ -107,9 +114,10 @@ public struct ParquetEncoder: TableEncoder {
             }
             rowGroupRows += n
             start += n
-            if rowGroupRows >= limits.rowGroupRows || byteCount - Int(fileOffset) >= limits.rowGroupBytes {
+            if rowGroupRows >= limits.rowGroupRows || bufferedByteCount >= limits.rowGroupBytes {
                 try finishRowGroup()
             }
+            reportedByteCount = max(reportedByteCount, Int(fileOffset) + bufferedByteCount)
         }
     }
 
@@ -143,16 +151,23 @@ public struct ParquetEncoder: TableEncoder {
                 throw .internal("Parquet append: column '\(spec.name)' has \(count) rows, need \(rows.upperBound)")
             }
         }
-        let seriesCount = batch.series.count
-        for k in 0..<tableSchema.keyColumns.count - 1 {
-            for key in batch.series where key.dimensions.count <= k {
-                throw .internal("Parquet append: series \(key) lacks dimension '\(tableSchema.keyColumns[k + 1])'")
-            }
-        }
+        // One pass over the rows: every series index is valid and every series used has the dimensions.
+        let series = batch.series
+        let dimensionCount = tableSchema.keyColumns.count - 1
         try batch.seriesIndex.withUnsafeBufferPointer { (index) throws(ExportError) in
-            var bad = false
-            for r in rows where index[r] < 0 || Int(index[r]) >= seriesCount { bad = true }
-            if bad { throw .internal("Parquet append: a series index is outside the batch's \(seriesCount) series") }
+            var previous: Int32 = -1
+            for r in rows where index[r] != previous {
+                let s = index[r]
+                guard s >= 0, Int(s) < series.count else {
+                    throw .internal("Parquet append: row \(r) has series index \(s), the batch has \(series.count) series")
+                }
+                guard series[Int(s)].dimensions.count >= dimensionCount else {
+                    throw .internal(
+                        "Parquet append: series \(series[Int(s)]) has \(series[Int(s)].dimensions.count) dimension values, the table \(dimensionCount)"
+                    )
+                }
+                previous = s
+            }
         }
     }
 

@@ -1,17 +1,20 @@
 import ExportCore
-import NIOCore
 
 /// Builds the column chunks of one REQUIRED BYTE_ARRAY (UTF-8 string) column, dictionary-encoded:
 /// a PLAIN dictionary page first, then RLE_DICTIONARY data pages v1 (a bit-width byte and the
-/// hybrid-encoded ids). When the dictionary would pass ``ParquetFormat/Limits/dictionaryPageBytes``,
-/// the open page is closed and the rest of the chunk is written as PLAIN pages (the Arrow
-/// fallback: one dictionary page, dictionary pages then PLAIN pages). Each row group starts a new
-/// dictionary.
+/// hybrid-encoded ids). Each row group starts a new dictionary.
+///
+/// Fallback: when the dictionary would pass ``ParquetFormat/Limits/dictionaryPageBytes``, the
+/// chunk's pages so far are discarded and its rows re-encoded from the kept ids as PLAIN pages,
+/// and the rest of the chunk is PLAIN. A chunk is therefore either all dictionary or all PLAIN:
+/// fastparquet misreads chunks that switch from dictionary to PLAIN pages midway (it returns nulls
+/// for the PLAIN part, pyarrow-written files included). The ids are kept anyway (4 bytes per row of
+/// the chunk) as the dictionary pages' staging, so the fallback costs no extra memory.
 ///
 /// Work per append: one key lookup per run of equal keys (a per-append cache maps a source key to
 /// its dictionary id, so each distinct value is hashed at most once per append), then the id is
 /// stored once per row. Statistics: exact min/max in unsigned byte order, computed once per new
-/// dictionary entry (or per distinct value per append after a fallback); no min/max when a value is
+/// dictionary entry (or per distinct value per append in PLAIN mode); no min/max when a value is
 /// longer than 1 KiB.
 final class StringColumnWriter {
     static let statisticsLengthLimit = 1024
@@ -21,8 +24,10 @@ final class StringColumnWriter {
     private(set) var chunk = ColumnChunkBuffer()
     private var dictionary = ByteDictionary()
     private(set) var usingDictionary = true
-    /// Dictionary mode: UInt32 ids; PLAIN mode: length-prefixed values.
-    private var page = RawBuffer(capacity: 1 << 14)
+    /// Dictionary mode: the UInt32 id of every row of the chunk (the open page is the tail).
+    private var ids = RawBuffer(capacity: 1 << 14)
+    /// PLAIN mode: the open page's length-prefixed values.
+    private var plainPage = RawBuffer(capacity: 1 << 14)
     private var body = RawBuffer(capacity: 1 << 12)
     private var pageRows = 0
 
@@ -39,7 +44,15 @@ final class StringColumnWriter {
         self.limits = limits
     }
 
-    var bufferedByteCount: Int { chunk.storedByteCount + page.count + dictionary.byteCount }
+    /// Stored pages, plus the open page (ids counted at the dictionary's bit width, PLAIN values as
+    /// they are) and the dictionary, scaled by the compression ratio seen so far.
+    var bufferedByteCount: Int {
+        let open =
+            usingDictionary
+            ? pageRows * RLEHybridEncoder.bitWidth(forEntryCount: max(1, dictionary.count)) / 8 + dictionary.byteCount
+            : plainPage.count
+        return chunk.storedByteCount + Int(Double(open) * chunk.compressionRatio)
+    }
 
     private func nextGeneration(keyCount: Int) {
         generation &+= 1
@@ -60,9 +73,8 @@ final class StringColumnWriter {
         var row = rows.lowerBound
         while row < rows.upperBound {
             let key = source.key(at: row)
-            let limit = min(rows.upperBound, row + (limits.pageRows - pageRows))
             var end = row + 1
-            while end < limit && source.key(at: end) == key { end += 1 }
+            while end < rows.upperBound && source.key(at: end) == key { end += 1 }
             if usingDictionary {
                 let id: Int32
                 if cacheGeneration[key] == generation {
@@ -75,32 +87,55 @@ final class StringColumnWriter {
                     try fallBackToPlain(compressor: compressor, keyCount: source.keyCount)
                     continue
                 }
-                let n = end - row
-                let p = page.reserve(n * 4).assumingMemoryBound(to: UInt32.self)
-                for i in 0..<n { p[i] = UInt32(bitPattern: id) }
-                page.commit(n * 4)
+                try appendIDs(id, count: end - row, compressor: compressor)
             } else {
                 let firstInAppend = cacheGeneration[key] != generation
                 cacheGeneration[key] = generation
-                end = source.withBytes(ofKey: key) { bytes in
+                // Copy the value's bytes once per run (the source's storage is only borrowed).
+                body.removeAll()
+                source.withBytes(ofKey: key) { bytes in
                     if firstInAppend { noteValue(bytes) }
-                    let entry = 4 + bytes.count
-                    let fit = max(1, (limits.pageBytes - page.count) / entry)
-                    let stop = min(end, row + fit)
-                    let p = page.reserve(entry * (stop - row))
-                    var offset = 0
-                    for _ in row..<stop {
-                        (p + offset).storeBytes(of: UInt32(bytes.count).littleEndian, as: UInt32.self)
-                        if let b = bytes.baseAddress { (p + offset + 4).copyMemory(from: b, byteCount: bytes.count) }
-                        offset += entry
-                    }
-                    page.commit(offset)
-                    return stop
+                    body.append(bytes)
                 }
+                try appendPlain(UnsafeRawBufferPointer(start: body.base, count: body.count), count: end - row, compressor: compressor)
             }
-            pageRows += end - row
             row = end
-            if pageRows >= limits.pageRows || (!usingDictionary && page.count >= limits.pageBytes) {
+        }
+    }
+
+    private func appendIDs(_ id: Int32, count: Int, compressor: PageCompressor) throws(ExportError) {
+        var remaining = count
+        while remaining > 0 {
+            let n = min(remaining, limits.pageRows - pageRows)
+            let p = ids.reserve(n * 4).assumingMemoryBound(to: UInt32.self)
+            for i in 0..<n { p[i] = UInt32(bitPattern: id) }
+            ids.commit(n * 4)
+            pageRows += n
+            remaining -= n
+            if pageRows >= limits.pageRows { try flushPage(compressor: compressor) }
+        }
+    }
+
+    /// Appends `count` copies of `value` as PLAIN entries, cutting pages at the limits.
+    private func appendPlain(_ value: UnsafeRawBufferPointer, count: Int, compressor: PageCompressor)
+        throws(ExportError)
+    {
+        let entry = 4 + value.count
+        var remaining = count
+        while remaining > 0 {
+            let fit = max(1, (limits.pageBytes - plainPage.count) / entry)
+            let n = min(remaining, limits.pageRows - pageRows, fit)
+            let p = plainPage.reserve(entry * n)
+            var offset = 0
+            for _ in 0..<n {
+                (p + offset).storeBytes(of: UInt32(value.count).littleEndian, as: UInt32.self)
+                if let b = value.baseAddress { (p + offset + 4).copyMemory(from: b, byteCount: value.count) }
+                offset += entry
+            }
+            plainPage.commit(offset)
+            pageRows += n
+            remaining -= n
+            if pageRows >= limits.pageRows || plainPage.count >= limits.pageBytes {
                 try flushPage(compressor: compressor)
             }
         }
@@ -115,9 +150,23 @@ final class StringColumnWriter {
         }
     }
 
+    /// Drops the chunk's dictionary pages and re-encodes its rows as PLAIN pages from the kept ids.
     private func fallBackToPlain(compressor: PageCompressor, keyCount: Int) throws(ExportError) {
-        try flushPage(compressor: compressor)
+        chunk.removeAll()
         usingDictionary = false
+        pageRows = 0
+        let rowCount = ids.count / 4
+        let idBase = ids.base.assumingMemoryBound(to: UInt32.self)
+        var row = 0
+        while row < rowCount {
+            let id = idBase[row]
+            var end = row + 1
+            while end < rowCount && idBase[end] == id { end += 1 }
+            try appendPlain(dictionary.entry(Int(id)), count: end - row, compressor: compressor)
+            row = end
+        }
+        ids.removeAll()
+        dictionary.removeAll()
         nextGeneration(keyCount: keyCount)
     }
 
@@ -149,14 +198,15 @@ final class StringColumnWriter {
             let width = RLEHybridEncoder.bitWidth(forEntryCount: dictionary.count)
             body.removeAll()
             body.append(byte: UInt8(width))
-            page.bytes.withMemoryRebound(to: UInt32.self) { ids in
-                RLEHybridEncoder.encode(ids, bitWidth: width, into: &body)
-            }
+            let pageIDs = UnsafeBufferPointer(
+                start: (ids.base + ids.count - pageRows * 4).assumingMemoryBound(to: UInt32.self), count: pageRows
+            )
+            RLEHybridEncoder.encode(pageIDs, bitWidth: width, into: &body)
             try chunk.appendDataPage(body: body.bytes, rows: pageRows, encoding: .rleDictionary, compressor: compressor)
         } else {
-            try chunk.appendDataPage(body: page.bytes, rows: pageRows, encoding: .plain, compressor: compressor)
+            try chunk.appendDataPage(body: plainPage.bytes, rows: pageRows, encoding: .plain, compressor: compressor)
+            plainPage.removeAll()
         }
-        page.removeAll()
         pageRows = 0
     }
 
@@ -164,7 +214,7 @@ final class StringColumnWriter {
     /// chunk's statistics.
     func seal(compressor: PageCompressor) throws(ExportError) -> Statistics {
         try flushPage(compressor: compressor)
-        if chunk.dictionaryDataPages > 0 {
+        if usingDictionary && chunk.dictionaryDataPages > 0 {
             try chunk.setDictionaryPage(
                 body: dictionary.plainEntries.bytes, entries: dictionary.count, compressor: compressor
             )
@@ -175,11 +225,13 @@ final class StringColumnWriter {
     func reset() {
         chunk.removeAll()
         dictionary.removeAll()
+        ids.removeAll()
+        plainPage.removeAll()
+        pageRows = 0
         usingDictionary = true
         minimum = nil
         maximum = nil
         statisticsValid = true
-        generation &+= 1
-        if generation == 0 { nextGeneration(keyCount: 0) }
+        nextGeneration(keyCount: 0)
     }
 }
