@@ -37,10 +37,16 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
-        // Parquet: our own encoder (thrift compact footer, dictionary/RLE, snappy, gzip).
+        // zstd, from Debian's libzstd-dev (the Parquet ZSTD codec).
+        .systemLibrary(
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]
+        ),
+        // Parquet: our own encoder (thrift compact footer, dictionary/RLE, snappy, gzip, zstd).
         .target(
             name: "ExportParquet",
-            dependencies: ["ExportCore", "CZlib", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["ExportCore", "CZlib", "CZstd", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         // Where parts go: the PartSink contract, local disk and memory.

@@ -1,0 +1,131 @@
+import ExportCore
+import NIOCore
+
+/// The finished pages of one column chunk while its row group is open: the data pages (each a
+/// `PageHeader` plus the stored, possibly compressed, body) and, for dictionary-encoded chunks, the
+/// dictionary page, written last but placed first in the file.
+///
+/// It keeps every count the footer needs (values, sizes with headers, pages per encoding), computed
+/// from the bytes actually produced. Memory: the chunk's stored bytes plus one compressed page.
+struct ColumnChunkBuffer: ~Copyable {
+    private(set) var dataPages = RawBuffer(capacity: 1 << 16)
+    private(set) var dictionaryPage = RawBuffer(capacity: 64)
+    private var scratch = RawBuffer(capacity: 1 << 16)
+    private(set) var numValues: Int64 = 0
+    private(set) var uncompressedSize: Int64 = 0
+    private(set) var compressedSize: Int64 = 0
+    private(set) var plainDataPages: Int32 = 0
+    private(set) var dictionaryDataPages: Int32 = 0
+    /// Page bytes before and after compression over the writer's whole life (not reset per row group).
+    private var lifetimeUncompressed: Int64 = 0
+    private var lifetimeCompressed: Int64 = 0
+
+    init() {}
+
+    /// Stored bytes per body byte so far (1 before the first page): scales the estimate of pages not
+    /// yet written.
+    var compressionRatio: Double {
+        lifetimeUncompressed > 0 ? Double(lifetimeCompressed) / Double(lifetimeUncompressed) : 1
+    }
+
+    /// Bytes stored so far (headers and bodies of every page).
+    var storedByteCount: Int { dataPages.count + dictionaryPage.count }
+
+    /// Appends a data page v1 of `rows` values (nulls included) whose body is `body`.
+    mutating func appendDataPage(
+        body: UnsafeRawBufferPointer,
+        rows: Int,
+        encoding: Encoding,
+        compressor: PageCompressor
+    ) throws(ExportError) {
+        try appendPage(kind: .dataPage, body: body, numValues: rows, encoding: encoding, compressor: compressor)
+        numValues += Int64(rows)
+        if encoding == .rleDictionary { dictionaryDataPages += 1 } else { plainDataPages += 1 }
+    }
+
+    /// Sets the chunk's dictionary page (PLAIN entries).
+    mutating func setDictionaryPage(
+        body: UnsafeRawBufferPointer,
+        entries: Int,
+        compressor: PageCompressor
+    ) throws(ExportError) {
+        precondition(dictionaryPage.count == 0, "one dictionary page per column chunk")
+        try appendPage(kind: .dictionaryPage, body: body, numValues: entries, encoding: .plain, compressor: compressor)
+    }
+
+    private mutating func appendPage(
+        kind: PageHeader.Kind,
+        body: UnsafeRawBufferPointer,
+        numValues: Int,
+        encoding: Encoding,
+        compressor: PageCompressor
+    ) throws(ExportError) {
+        guard body.count < Int(Int32.max) / 2, numValues <= Int(Int32.max) else {
+            throw .internal("Parquet page of \(body.count) bytes and \(numValues) values exceeds the format's limits")
+        }
+        var storedCount = body.count
+        if compressor.codec != .none {
+            scratch.removeAll()
+            storedCount = try compressor.compress(body, into: &scratch)
+        }
+        let header = PageHeader(
+            kind: kind, uncompressedPageSize: Int32(body.count), compressedPageSize: Int32(storedCount),
+            numValues: Int32(numValues), encoding: encoding
+        ).serialized
+        if kind == .dictionaryPage {
+            dictionaryPage.append(contentsOf: header)
+            dictionaryPage.append(compressor.codec == .none ? body : scratch.bytes)
+        } else {
+            dataPages.append(contentsOf: header)
+            dataPages.append(compressor.codec == .none ? body : scratch.bytes)
+        }
+        uncompressedSize += Int64(header.count + body.count)
+        compressedSize += Int64(header.count + storedCount)
+        lifetimeUncompressed += Int64(body.count)
+        lifetimeCompressed += Int64(storedCount)
+    }
+
+    /// The chunk's metadata, for a chunk whose first byte is at file offset `chunkOffset`.
+    func metadata(
+        type: SchemaElement.PhysicalType,
+        path: String,
+        codec: CompressionCodec,
+        chunkOffset: Int64,
+        statistics: Statistics
+    ) -> ColumnMetaData {
+        let hasDictionary = dictionaryPage.count > 0
+        var encodings: Set<Encoding> = [.rle]
+        if hasDictionary || plainDataPages > 0 { encodings.insert(.plain) }
+        if dictionaryDataPages > 0 { encodings.insert(.rleDictionary) }
+        var stats: [PageEncodingStats] = []
+        if hasDictionary { stats.append(.init(pageKind: .dictionaryPage, encoding: .plain, count: 1)) }
+        if dictionaryDataPages > 0 {
+            stats.append(.init(pageKind: .dataPage, encoding: .rleDictionary, count: dictionaryDataPages))
+        }
+        if plainDataPages > 0 { stats.append(.init(pageKind: .dataPage, encoding: .plain, count: plainDataPages)) }
+        return ColumnMetaData(
+            type: type, encodings: encodings.sorted(), path: path, codec: codec, numValues: numValues,
+            totalUncompressedSize: uncompressedSize, totalCompressedSize: compressedSize,
+            dataPageOffset: chunkOffset + Int64(dictionaryPage.count),
+            dictionaryPageOffset: hasDictionary ? chunkOffset : nil,
+            statistics: statistics, encodingStats: stats
+        )
+    }
+
+    /// Writes the chunk (dictionary page first) to `out`.
+    func write(to out: inout ByteBuffer) {
+        out.writeBytes(dictionaryPage.bytes)
+        out.writeBytes(dataPages.bytes)
+    }
+
+    /// Empties the chunk for the next row group, keeping its memory.
+    mutating func removeAll() {
+        dataPages.removeAll()
+        dictionaryPage.removeAll()
+        numValues = 0
+        uncompressedSize = 0
+        compressedSize = 0
+        plainDataPages = 0
+        dictionaryDataPages = 0
+    }
+}

@@ -1,0 +1,117 @@
+import CZlib
+import CZstd
+import ExportCore
+
+/// Compresses page bodies with one Parquet codec, keeping the codec's state (snappy hash table, zlib
+/// stream, zstd context) across pages so that a page costs no setup allocation.
+///
+/// - SNAPPY: ``SnappyCompressor`` (raw block format).
+/// - GZIP: one RFC 1952 member per page (zlib with `windowBits = 31`: a plain 10-byte header, no
+///   file name), which every reader accepts (parquet.md §6.1).
+/// - ZSTD: one zstd frame per page (`ZSTD_compressCCtx`).
+/// Not thread-safe; one per encoder.
+final class PageCompressor {
+    let codec: ParquetFormat.Codec
+    private let snappy = SnappyCompressor()
+    private var zstream: UnsafeMutablePointer<z_stream>?
+    private var zstdContext: OpaquePointer?
+    private let gzipLevel: Int32
+    private let zstdLevel: Int32
+
+    init(codec: ParquetFormat.Codec, gzipLevel: Int32 = 6, zstdLevel: Int32 = 3) {
+        self.codec = codec
+        self.gzipLevel = gzipLevel
+        self.zstdLevel = zstdLevel
+    }
+
+    deinit {
+        if let zstream {
+            deflateEnd(zstream)
+            zstream.deallocate()
+        }
+        if let zstdContext { ZSTD_freeCCtx(zstdContext) }
+    }
+
+    /// The `CompressionCodec` written in the column metadata.
+    var thriftCodec: CompressionCodec {
+        switch codec {
+        case .none: .uncompressed
+        case .snappy: .snappy
+        case .gzip: .gzip
+        case .zstd: .zstd
+        }
+    }
+
+    /// Appends the compressed form of `body` to `out` and returns its size. For `.none` it copies.
+    func compress(_ body: UnsafeRawBufferPointer, into out: inout RawBuffer) throws(ExportError) -> Int {
+        switch codec {
+        case .none:
+            out.append(body)
+            return body.count
+        case .snappy:
+            let p = out.reserve(SnappyCompressor.maxCompressedLength(body.count))
+            let n = snappy.compress(body, into: p)
+            out.commit(n)
+            return n
+        case .gzip:
+            return try gzip(body, into: &out)
+        case .zstd:
+            return try zstd(body, into: &out)
+        }
+    }
+
+    private func gzip(_ body: UnsafeRawBufferPointer, into out: inout RawBuffer) throws(ExportError) -> Int {
+        let stream: UnsafeMutablePointer<z_stream>
+        if let zstream {
+            stream = zstream
+            guard deflateReset(stream) == Z_OK else { throw .internal("zlib deflateReset failed") }
+        } else {
+            stream = .allocate(capacity: 1)
+            stream.initialize(to: z_stream())
+            // windowBits 15 + 16: a gzip member with the minimal header (no name, no extra fields).
+            let status = deflateInit2_(
+                stream, gzipLevel, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, zlibVersion(),
+                Int32(MemoryLayout<z_stream>.size)
+            )
+            guard status == Z_OK else {
+                stream.deallocate()
+                throw .internal("zlib deflateInit2 failed with status \(status)")
+            }
+            zstream = stream
+        }
+        let bound = Int(deflateBound(stream, UInt(body.count)))
+        let p = out.reserve(bound)
+        stream.pointee.next_in = UnsafeMutablePointer(
+            mutating: body.baseAddress?.assumingMemoryBound(to: Bytef.self)
+        )
+        stream.pointee.avail_in = uInt(body.count)
+        stream.pointee.next_out = p.assumingMemoryBound(to: Bytef.self)
+        stream.pointee.avail_out = uInt(bound)
+        let status = deflate(stream, Z_FINISH)
+        guard status == Z_STREAM_END else {
+            throw .internal("zlib deflate did not finish a \(body.count)-byte page (status \(status))")
+        }
+        let n = bound - Int(stream.pointee.avail_out)
+        out.commit(n)
+        return n
+    }
+
+    private func zstd(_ body: UnsafeRawBufferPointer, into out: inout RawBuffer) throws(ExportError) -> Int {
+        let context: OpaquePointer
+        if let zstdContext {
+            context = zstdContext
+        } else {
+            guard let created = ZSTD_createCCtx() else { throw .internal("ZSTD_createCCtx failed") }
+            context = created
+            zstdContext = created
+        }
+        let bound = ZSTD_compressBound(body.count)
+        let p = out.reserve(bound)
+        let n = ZSTD_compressCCtx(context, p, bound, body.baseAddress, body.count, zstdLevel)
+        if ZSTD_isError(n) != 0 {
+            throw .internal("zstd compression failed: \(String(cString: ZSTD_getErrorName(n)))")
+        }
+        out.commit(n)
+        return n
+    }
+}

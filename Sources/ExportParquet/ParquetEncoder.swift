@@ -1,0 +1,286 @@
+public import ExportCore
+public import NIOCore
+
+/// Encodes one part of a table as a Parquet file, in one forward pass with bounded memory.
+///
+/// Rows are appended into per-column chunk buffers (pages are encoded and compressed as they fill);
+/// when a row group is full its column chunks are laid out back to back and become ready bytes
+/// (the first ready chunk starts with the `PAR1` magic). ``finish()`` closes the last row group and
+/// adds the footer (FileMetaData, its length, `PAR1`). A part with no rows is a valid file with zero
+/// row groups.
+///
+/// Memory: one row group's encoded column chunks (at most about ``ParquetFormat/Limits/rowGroupBytes``)
+/// plus one open page per column. ``byteCount`` is the bytes handed out or ready plus those
+/// buffered in the open row group, so it grows with every append.
+///
+/// The encoder holds reference-typed column writers: copies of one encoder share them, so use
+/// each encoder value once (as the exporter does).
+public struct ParquetEncoder: TableEncoder {
+    /// `created_by` of every file.
+    public static let createdBy = "backtest-export version 0.1.0"
+
+    private enum Column {
+        case key(StringColumnWriter, position: Int)
+        case window(StringColumnWriter)
+        case time(Int64ColumnWriter)
+        case double(DoubleColumnWriter)
+    }
+
+    private let context: PartContext
+    private let tableSchema: TableSchema
+    private let limits: ParquetFormat.Limits
+    private let compressor: PageCompressor
+    private let columns: [Column]
+    private var rowGroupRows = 0
+    private var rowGroups: [RowGroup] = []
+    /// Bytes of the file before the open row group (magic and finished row groups).
+    private var fileOffset: Int64 = 0
+    private var ready: ByteBuffer?
+    private var finished = false
+    private var reportedByteCount = 0
+    private let allocator = ByteBufferAllocator()
+
+    public init(context: PartContext, codec: ParquetFormat.Codec = .snappy, limits: ParquetFormat.Limits = .init()) {
+        self.context = context
+        self.tableSchema = context.tableSchema
+        self.limits = limits
+        self.compressor = PageCompressor(codec: codec)
+        var columns: [Column] = []
+        for (position, name) in tableSchema.keyColumns.enumerated() {
+            columns.append(.key(StringColumnWriter(name: name, limits: limits), position: position))
+        }
+        for column in tableSchema.valueColumns {
+            switch column.kind {
+            case .instant, .windowTime: columns.append(.time(Int64ColumnWriter(name: column.name, limits: limits)))
+            case .backtestWindow: columns.append(.window(StringColumnWriter(name: column.name, limits: limits)))
+            case .double: columns.append(.double(DoubleColumnWriter(name: column.name, limits: limits)))
+            }
+        }
+        self.columns = columns
+    }
+
+    /// Never decreases: the estimate of open pages can shrink when they are encoded and compressed,
+    /// so the largest value reported so far is kept (it overshoots the true size by at most the
+    /// estimation error of one open page per column).
+    public var byteCount: Int { max(reportedByteCount, Int(fileOffset) + bufferedByteCount) }
+
+    /// Bytes held for the open row group (stored pages plus estimates of open pages and dictionaries).
+    private var bufferedByteCount: Int {
+        var total = fileOffset == 0 ? 4 : 0
+        for column in columns {
+            switch column {
+            case .key(let w, _), .window(let w): total += w.bufferedByteCount
+            case .time(let w): total += w.bufferedByteCount
+            case .double(let w): total += w.bufferedByteCount
+            }
+        }
+        return total
+    }
+
+    public mutating func append<Batch: ColumnarBatch>(_ batch: Batch, rows: Range<Int>) throws(ExportError) {
+        guard !finished else { throw .internal("Parquet encoder used after finish()") }
+        guard rows.lowerBound >= 0, rows.upperBound <= batch.rowCount else {
+            throw .internal("Parquet append: rows \(rows) outside the batch's \(batch.rowCount) rows")
+        }
+        guard !rows.isEmpty else { return }
+        let valueColumns = batch.valueColumns
+        try validate(batch, valueColumns, rows: rows)
+        let series = batch.series
+        let seriesIndex = batch.seriesIndex
+        var start = rows.lowerBound
+        while start < rows.upperBound {
+            let n = min(rows.upperBound - start, limits.rowGroupRows - rowGroupRows, limits.appendSliceRows)
+            let slice = start..<(start + n)
+            try seriesIndex.withUnsafeBufferPointer { (index) throws(ExportError) in
+                for (c, column) in columns.enumerated() {
+                    switch column {
+                    case .key(let writer, let position):
+                        let source = SeriesKeyColumnSource(series: series, seriesIndex: index, position: position)
+                        try writer.append(source, rows: slice, compressor: compressor)
+                    case .window(let writer):
+                        guard case .backtestWindows(let windows) = valueColumns[c - tableSchema.keyColumns.count]
+                        else { continue }
+                        try windows.withUnsafeBufferPointer { (w) throws(ExportError) in
+                            try writer.append(BacktestWindowSource(windows: w), rows: slice, compressor: compressor)
+                        }
+                    case .time(let writer):
+                        guard case .times(let values) = valueColumns[c - tableSchema.keyColumns.count] else { continue }
+                        try writer.append(values, rows: slice, compressor: compressor)
+                    case .double(let writer):
+                        guard case .doubles(let values) = valueColumns[c - tableSchema.keyColumns.count] else { continue }
+                        try writer.append(values, rows: slice, compressor: compressor)
+                    }
+                }
+            }
+            rowGroupRows += n
+            start += n
+            if rowGroupRows >= limits.rowGroupRows || bufferedByteCount >= limits.rowGroupBytes {
+                try finishRowGroup()
+            }
+            reportedByteCount = max(reportedByteCount, Int(fileOffset) + bufferedByteCount)
+        }
+    }
+
+    /// Checks that the batch has this table's columns, with enough rows and valid series indices.
+    private func validate<Batch: ColumnarBatch>(_ batch: Batch, _ valueColumns: [BatchColumn], rows: Range<Int>)
+        throws(ExportError)
+    {
+        let expected = tableSchema.valueColumns
+        guard valueColumns.count == expected.count else {
+            throw .internal(
+                "Parquet append: the batch has \(valueColumns.count) value columns, the \(context.table.folderName) table \(expected.count)"
+            )
+        }
+        guard batch.seriesIndex.count >= rows.upperBound else {
+            throw .internal("Parquet append: seriesIndex has \(batch.seriesIndex.count) rows, need \(rows.upperBound)")
+        }
+        for (column, spec) in zip(valueColumns, expected) {
+            let count: Int
+            switch (column, spec.kind) {
+            case (.times(let v), .instant), (.times(let v), .windowTime): count = v.count
+            case (.backtestWindows(let v), .backtestWindow): count = v.count
+            case (.doubles(let v), .double):
+                count = v.count
+                if let p = v.isPresent, p.count != v.count {
+                    throw .internal("Parquet append: column '\(spec.name)' has \(p.count) presence flags for \(v.count) values")
+                }
+            default:
+                throw .internal("Parquet append: column '\(spec.name)' has the wrong kind of data (\(column))")
+            }
+            guard count >= rows.upperBound else {
+                throw .internal("Parquet append: column '\(spec.name)' has \(count) rows, need \(rows.upperBound)")
+            }
+        }
+        // One pass over the rows: every series index is valid and every series used has the dimensions.
+        let series = batch.series
+        let dimensionCount = tableSchema.keyColumns.count - 1
+        try batch.seriesIndex.withUnsafeBufferPointer { (index) throws(ExportError) in
+            var previous: Int32 = -1
+            for r in rows where index[r] != previous {
+                let s = index[r]
+                guard s >= 0, Int(s) < series.count else {
+                    throw .internal("Parquet append: row \(r) has series index \(s), the batch has \(series.count) series")
+                }
+                guard series[Int(s)].dimensions.count >= dimensionCount else {
+                    throw .internal(
+                        "Parquet append: series \(series[Int(s)]) has \(series[Int(s)].dimensions.count) dimension values, the table \(dimensionCount)"
+                    )
+                }
+                previous = s
+            }
+        }
+    }
+
+    public mutating func takeReadyBytes() -> ByteBuffer? {
+        defer { ready = nil }
+        return ready
+    }
+
+    public mutating func finish() throws(ExportError) -> ByteBuffer {
+        guard !finished else { throw .internal("Parquet encoder finished twice") }
+        if rowGroupRows > 0 { try finishRowGroup() }
+        finished = true
+        let footer = footerMetadata().serialized
+        var out = ready ?? allocator.buffer(capacity: footer.count + 12)
+        ready = nil
+        if fileOffset == 0 {
+            out.writeBytes(Self.magic)
+            fileOffset = 4
+        }
+        out.writeBytes(footer)
+        out.writeInteger(UInt32(footer.count), endianness: .little)
+        out.writeBytes(Self.magic)
+        fileOffset += Int64(footer.count + 8)
+        return out
+    }
+
+    static let magic: [UInt8] = Array("PAR1".utf8)
+
+    /// The footer for the row groups written so far.
+    func footerMetadata() -> FileMetaData {
+        var schema: [SchemaElement] = [.root(numChildren: columns.count)]
+        for column in columns {
+            switch column {
+            case .key(let w, _), .window(let w): schema.append(.string(w.name, repetition: .required))
+            case .time(let w): schema.append(.timestampMillis(w.name, repetition: .required))
+            case .double(let w): schema.append(.double(w.name, repetition: .optional))
+            }
+        }
+        return FileMetaData(
+            schema: schema,
+            rowGroups: rowGroups,
+            keyValueMetadata: [
+                ("backtest-export.job", context.jobName.rawValue),
+                ("backtest-export.timestamp", context.timestamp.iso8601),
+                ("backtest-export.forecast_types", context.schema.forecastTypes.map(\.columnName).joined(separator: ",")),
+            ],
+            createdBy: Self.createdBy
+        )
+    }
+
+    /// Seals every column chunk, lays the chunks out after the file's current end and records the
+    /// row group's metadata.
+    private mutating func finishRowGroup() throws(ExportError) {
+        guard rowGroupRows > 0 else { return }
+        var statistics: [Statistics] = []
+        statistics.reserveCapacity(columns.count)
+        var size = 0
+        for column in columns {
+            switch column {
+            case .key(let w, _), .window(let w):
+                statistics.append(try w.seal(compressor: compressor))
+                size += w.chunk.storedByteCount
+            case .time(let w):
+                statistics.append(try w.seal(compressor: compressor))
+                size += w.chunk.storedByteCount
+            case .double(let w):
+                statistics.append(try w.seal(compressor: compressor))
+                size += w.chunk.storedByteCount
+            }
+        }
+        var out: ByteBuffer
+        if var existing = ready {
+            ready = nil
+            existing.reserveCapacity(minimumWritableBytes: size)
+            out = existing
+        } else {
+            out = allocator.buffer(capacity: size + 4)
+        }
+        if fileOffset == 0 {
+            out.writeBytes(Self.magic)
+            fileOffset = 4
+        }
+        var metadata: [ColumnMetaData] = []
+        metadata.reserveCapacity(columns.count)
+        var offset = fileOffset
+        let codec = compressor.thriftCodec
+        for (column, stats) in zip(columns, statistics) {
+            let m: ColumnMetaData
+            switch column {
+            case .key(let w, _), .window(let w):
+                m = w.chunk.metadata(type: .byteArray, path: w.name, codec: codec, chunkOffset: offset, statistics: stats)
+                w.chunk.write(to: &out)
+                offset += Int64(w.chunk.storedByteCount)
+                w.reset()
+            case .time(let w):
+                m = w.chunk.metadata(type: .int64, path: w.name, codec: codec, chunkOffset: offset, statistics: stats)
+                w.chunk.write(to: &out)
+                offset += Int64(w.chunk.storedByteCount)
+                w.reset()
+            case .double(let w):
+                m = w.chunk.metadata(type: .double, path: w.name, codec: codec, chunkOffset: offset, statistics: stats)
+                w.chunk.write(to: &out)
+                offset += Int64(w.chunk.storedByteCount)
+                w.reset()
+            }
+            guard m.numValues == Int64(rowGroupRows) else {
+                throw .internal("Parquet column '\(m.path)' has \(m.numValues) values in a row group of \(rowGroupRows) rows")
+            }
+            metadata.append(m)
+        }
+        rowGroups.append(RowGroup(columns: metadata, numRows: Int64(rowGroupRows), fileOffset: fileOffset))
+        fileOffset = offset
+        rowGroupRows = 0
+        ready = out
+    }
+}

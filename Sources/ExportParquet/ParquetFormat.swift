@@ -1,0 +1,70 @@
+public import ExportCore
+
+/// Parquet parts: one file per part, written by ``ParquetEncoder``.
+///
+/// Files are readable by pyarrow, DuckDB, polars, fastparquet and Spark: data pages v1, strings
+/// dictionary-encoded, timestamps INT64 TIMESTAMP(MILLIS, UTC), doubles OPTIONAL; chunk statistics
+/// with `column_orders`. The codec applies to every page of every column.
+public struct ParquetFormat: TableFormat {
+    /// The page codec.
+    public enum Codec: String, Sendable, CaseIterable {
+        /// UNCOMPRESSED.
+        case none
+        /// SNAPPY, raw block format (our own compressor): fast, modest ratio. The default.
+        case snappy
+        /// GZIP (zlib, one gzip member per page, level 6): smaller, much slower.
+        case gzip
+        /// ZSTD (libzstd, level 3): about gzip's ratio at a fraction of its cost.
+        case zstd
+    }
+
+    /// Where row groups and pages end. A row group closes at `rowGroupRows` rows or once its buffered
+    /// bytes reach `rowGroupBytes` (checked every `appendSliceRows` rows, so it may pass the byte
+    /// limit by one slice); a page at `pageRows` rows or `pageBytes` bytes of values; a string chunk
+    /// falls back from dictionary to PLAIN when its dictionary page would pass `dictionaryPageBytes`.
+    public struct Limits: Sendable, Equatable {
+        public var rowGroupRows: Int
+        public var rowGroupBytes: Int
+        public var pageRows: Int
+        public var pageBytes: Int
+        public var dictionaryPageBytes: Int
+
+        /// 1 Mi rows or 128 MiB per row group; 20,000 rows or 1 MiB per page; 1 MiB dictionaries.
+        public init(
+            rowGroupRows: Int = 1 << 20,
+            rowGroupBytes: Int = 128 << 20,
+            pageRows: Int = 20_000,
+            pageBytes: Int = 1 << 20,
+            dictionaryPageBytes: Int = 1 << 20
+        ) {
+            precondition(
+                rowGroupRows > 0 && rowGroupBytes > 0 && pageRows > 0 && pageBytes > 0 && dictionaryPageBytes > 0,
+                "Parquet limits must be positive"
+            )
+            self.rowGroupRows = rowGroupRows
+            self.rowGroupBytes = rowGroupBytes
+            self.pageRows = pageRows
+            self.pageBytes = pageBytes
+            self.dictionaryPageBytes = dictionaryPageBytes
+        }
+
+        /// Rows appended between two row-group byte checks.
+        var appendSliceRows: Int { 1 << 16 }
+    }
+
+    public var codec: Codec
+    public var limits: Limits
+
+    public init(codec: Codec = .snappy, limits: Limits = Limits()) {
+        self.codec = codec
+        self.limits = limits
+    }
+
+    public var fileExtension: String { "parquet" }
+    public var formatName: String { "PARQUET" }
+    public var codecName: String { codec.rawValue }
+
+    public func makeEncoder(for context: PartContext) -> ParquetEncoder {
+        ParquetEncoder(context: context, codec: codec, limits: limits)
+    }
+}

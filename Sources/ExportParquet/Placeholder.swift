@@ -1,1 +1,0 @@
-// ExportParquet: see DESIGN.md.
