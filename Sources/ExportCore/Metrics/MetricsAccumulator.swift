@@ -1,0 +1,312 @@
+/// Computes the `accuracy-metrics-values` rows (SPEC §6) from the same ``ForecastBatch``es the
+/// encoders see, one pass, without keeping any point.
+///
+/// **State.** A fixed set of sums per (series, window) (``WindowSums``: about 40 + 56·quantiles
+/// bytes), kept only while the series is held. A window is a series' rows with one
+/// (`backtestwindow_start_time`, `backtestwindow_end_time`) pair. Memory is O(held series ×
+/// their windows), never O(rows); ``openSeriesCount`` and ``openWindowCount`` make it observable.
+///
+/// **Streaming.** When rows of a different series arrive, the previous series is complete (the
+/// exporter feeds each series whole, in ``SeriesKey`` order); ``finishCurrentSeries()`` completes
+/// the current one explicitly. ``takeCompletedSeries()`` hands out and forgets the complete
+/// series, so on grouped, sorted input at most one series (plus those completed since the last
+/// take) is held. A complete series that gets rows again before it was taken is simply reopened,
+/// so input in any order gives the same rows from ``finish()``. Once rows have been taken,
+/// ``add(_:rows:)`` refuses a series that is not after every taken one (byte-wise), because its
+/// rows could no longer come out in order or once.
+///
+/// **Numbers.** A point counts when its `target_value` is present and not NaN (a NaN actual is no
+/// actual). For each metric it also needs that metric's forecast (its quantile for `wQL`, ŷ for
+/// `RMSE`, `WAPE`, `MAPE`, `MASE`) present and not NaN; otherwise the point is left out of that
+/// metric only, numerator and denominator. ŷ is `mean`, else `p50`; with neither, those four are
+/// not defined. Negative forecasts are used as they are. A metric with no point to use is not
+/// defined; a window without any point with an actual has every metric not defined.
+/// Sums are compensated (``CompensatedSum``), so rows fed in another order or in other batch
+/// sizes give the same bits in practice.
+///
+/// **MASE.** The numerator is `mean|y − ŷ|` over the window's points; the scale is
+/// ``TargetHistory/seasonalScales(of:windowStarts:frequency:)`` for the window's start, with the
+/// frequency from ``MetricsOptions/frequency`` or, failing that, inferred from the history. No
+/// history, no frequency, no pair before the window, or a zero scale: not defined.
+///
+/// **Order of rows.** Per series: its `Computed` rows by window (start, then end), then its
+/// `Summary` row: per metric, the mean of its defined `Computed` values (not defined when none
+/// is), with the earliest start and the latest end. ``takeCompletedSeries()`` and ``finish()``
+/// return series in byte-wise ``SeriesKey`` order.
+public struct MetricsAccumulator: Sendable {
+    private struct SeriesState: Sendable {
+        let key: SeriesKey
+        var windows: [WindowSums] = []
+        /// The window the last row went to, a cache for the common case of consecutive rows.
+        var lastWindow = 0
+        /// No more rows expected (a different series came after it, or the caller said so).
+        var isComplete = false
+
+        init(key: SeriesKey) { self.key = key }
+    }
+
+    private struct WindowKey: Hashable, Sendable {
+        let start: Int64
+        let end: Int64
+    }
+
+    private struct PooledWindow: Sendable {
+        var sums: WindowSums
+        var itemCount = 0
+        var maseSum = CompensatedSum()
+        var maseCount = 0
+    }
+
+    public let schema: ExportSchema
+    public let options: MetricsOptions
+    /// The frequency MASE uses: ``MetricsOptions/frequency``, else the one inferred from the
+    /// history; nil when there is none (MASE is then not defined).
+    public let frequency: Frequency?
+
+    private let layout: MetricsLayout
+    private var held: [SeriesState] = []
+    private var heldIndex: [SeriesKey: Int] = [:]
+    /// Index in ``held`` of the series the last row belonged to, while it is open.
+    private var current: Int?
+    /// The greatest series handed out so far; later series must sort after it.
+    private var lastEmitted: SeriesKey?
+    private var pooled: [WindowKey: PooledWindow] = [:]
+    private var pooledSeriesCount = 0
+    private var rowValues: [Double?]
+    private var summarySums: [Double]
+    private var summaryCounts: [Int]
+
+    /// Windows held across all held series (each costs one ``WindowSums``).
+    public private(set) var openWindowCount = 0
+
+    /// Series held in memory: the open one and those complete but not yet taken.
+    public var openSeriesCount: Int { held.count }
+
+    public init(schema: ExportSchema, options: MetricsOptions = MetricsOptions()) {
+        self.schema = schema
+        self.options = options
+        frequency = options.frequency ?? options.history?.inferredFrequency()
+        layout = MetricsLayout(schema: schema)
+        rowValues = Array(repeating: nil, count: layout.metricCount)
+        summarySums = Array(repeating: 0, count: layout.metricCount)
+        summaryCounts = Array(repeating: 0, count: layout.metricCount)
+    }
+
+    /// Adds rows `rows` of `batch` (a batch of this schema: one forecast column per forecast type).
+    /// O(rows × (quantiles + 1)) plus one key comparison per run of a series and one window lookup
+    /// (linear in the series' windows) per run of a window. Allocates only for a new series or window.
+    ///
+    /// - Throws: ``ExportError/Code/internal`` when, after ``takeCompletedSeries()`` handed out
+    ///   series, a row belongs to a series that does not sort after all of them (input that is not
+    ///   grouped by series in ``SeriesKey`` order while streaming). Rows before it are kept.
+    public mutating func add(_ batch: ForecastBatch, rows: Range<Int>) throws(ExportError) {
+        precondition(batch.forecasts.count == schema.forecastTypes.count, "one forecast column per forecast type")
+        guard !rows.isEmpty else { return }
+        let seriesIndex = batch.seriesIndex
+        let starts = batch.windowStart
+        let ends = batch.windowEnd
+        var runStart = rows.lowerBound
+        while runStart < rows.upperBound {
+            let index = seriesIndex[runStart]
+            var runEnd = runStart + 1
+            while runEnd < rows.upperBound && seriesIndex[runEnd] == index { runEnd += 1 }
+            let s = try stateIndex(for: batch.series[Int(index)])
+            var r = runStart
+            while r < runEnd {
+                let start = starts[r]
+                let end = ends[r]
+                var windowEnd = r + 1
+                while windowEnd < runEnd && starts[windowEnd] == start && ends[windowEnd] == end { windowEnd += 1 }
+                let w = windowIndex(series: s, start: start, end: end)
+                held[s].windows[w].add(batch, rows: r..<windowEnd, layout: layout)
+                r = windowEnd
+            }
+            runStart = runEnd
+        }
+    }
+
+    /// Marks the series that received the last row as complete, so that the next
+    /// ``takeCompletedSeries()`` returns it. O(1).
+    public mutating func finishCurrentSeries() {
+        if let c = current { held[c].isComplete = true }
+        current = nil
+    }
+
+    /// The rows of the complete series that sort before the open one (all complete series when
+    /// none is open), in ``SeriesKey`` order; they are then forgotten. Nil when there is none.
+    /// O(held series + rows returned).
+    public mutating func takeCompletedSeries() -> MetricsBatch? {
+        let openKey = current.map { held[$0].key }
+        let ready = held.indices.filter { i in
+            guard held[i].isComplete else { return false }
+            guard let openKey else { return true }
+            return held[i].key < openKey
+        }
+        guard !ready.isEmpty else { return nil }
+        return emit(ready)
+    }
+
+    /// Every remaining series' rows, in ``SeriesKey`` order; the accumulator holds nothing after.
+    /// ``predictorMetrics`` then covers every series.
+    public mutating func finish() -> MetricsBatch {
+        finishCurrentSeries()
+        return emit(Array(held.indices))
+    }
+
+    /// The predictor-level metrics of every series handed out so far (all of them after
+    /// ``finish()``). O(windows × metrics).
+    public var predictorMetrics: PredictorMetrics {
+        let keys = pooled.keys.sorted { ($0.start, $0.end) < ($1.start, $1.end) }
+        var values = [Double?](repeating: nil, count: layout.metricCount)
+        var sums = [Double](repeating: 0, count: layout.metricCount)
+        var counts = [Int](repeating: 0, count: layout.metricCount)
+        var windows: [PredictorMetrics.Window] = []
+        windows.reserveCapacity(keys.count)
+        for key in keys {
+            let window = pooled[key]!
+            window.sums.metrics(into: &values, layout: layout, wapeMode: .normalized, scale: nil)
+            values[layout.maseIndex] = window.maseCount > 0 ? window.maseSum.value / Double(window.maseCount) : nil
+            for i in values.indices {
+                if let v = values[i] {
+                    sums[i] += v
+                    counts[i] += 1
+                }
+            }
+            windows.append(.init(start: key.start, end: key.end, itemCount: window.itemCount, values: values))
+        }
+        let summary = sums.indices.map { counts[$0] > 0 ? sums[$0] / Double(counts[$0]) : nil }
+        return PredictorMetrics(
+            metricNames: schema.metricNames,
+            windows: windows,
+            summary: summary,
+            seriesCount: pooledSeriesCount
+        )
+    }
+
+    // MARK: - Internals
+
+    private mutating func stateIndex(for key: SeriesKey) throws(ExportError) -> Int {
+        if let c = current {
+            if held[c].key == key { return c }
+            held[c].isComplete = true
+        }
+        if let i = heldIndex[key] {
+            held[i].isComplete = false
+            current = i
+            return i
+        }
+        if let last = lastEmitted, !(last < key) {
+            throw .internal(
+                "Metrics: rows of series '\(key)' arrived after the metrics of series '\(last)' were emitted; "
+                    + "streaming metrics need the input grouped by series in byte-wise key order"
+            )
+        }
+        held.append(SeriesState(key: key))
+        heldIndex[key] = held.count - 1
+        current = held.count - 1
+        return held.count - 1
+    }
+
+    private mutating func windowIndex(series s: Int, start: Int64, end: Int64) -> Int {
+        let last = held[s].lastWindow
+        if last < held[s].windows.count, held[s].windows[last].start == start, held[s].windows[last].end == end {
+            return last
+        }
+        let w =
+            held[s].windows.firstIndex { $0.start == start && $0.end == end }
+            ?? {
+                held[s].windows.append(WindowSums(start: start, end: end, quantileCount: layout.quantileCount))
+                openWindowCount += 1
+                return held[s].windows.count - 1
+            }()
+        held[s].lastWindow = w
+        return w
+    }
+
+    /// Builds the rows of the held series at `indices`, sorted by key, pools them, and forgets them.
+    private mutating func emit(_ indices: [Int]) -> MetricsBatch {
+        var batch = MetricsBatch(metricCount: layout.metricCount)
+        let order = indices.sorted { held[$0].key < held[$1].key }
+        for i in order { appendRows(of: held[i], to: &batch) }
+        if let last = order.last { lastEmitted = held[last].key }
+
+        let removed = Set(indices)
+        var kept: [SeriesState] = []
+        kept.reserveCapacity(held.count - indices.count)
+        var newCurrent: Int?
+        for i in held.indices {
+            if removed.contains(i) {
+                openWindowCount -= held[i].windows.count
+                continue
+            }
+            if i == current { newCurrent = kept.count }
+            kept.append(held[i])
+        }
+        held = kept
+        current = newCurrent
+        heldIndex.removeAll(keepingCapacity: true)
+        for i in held.indices { heldIndex[held[i].key] = i }
+        return batch
+    }
+
+    private mutating func appendRows(of state: SeriesState, to batch: inout MetricsBatch) {
+        let windows = state.windows.sorted { ($0.start, $0.end) < ($1.start, $1.end) }
+        guard !windows.isEmpty else { return }
+        var scales = [Double?](repeating: nil, count: windows.count)
+        if let history = options.history, let frequency {
+            scales = history.seasonalScales(of: state.key, windowStarts: windows.map(\.start), frequency: frequency)
+        }
+        batch.series.append(state.key)
+        let seriesIndex = Int32(batch.series.count - 1)
+        for i in summarySums.indices {
+            summarySums[i] = 0
+            summaryCounts[i] = 0
+        }
+        var earliest = Int64.max
+        var latest = Int64.min
+        for (w, window) in windows.enumerated() {
+            window.metrics(into: &rowValues, layout: layout, wapeMode: options.wapeMode, scale: scales[w])
+            appendRow(to: &batch, seriesIndex: seriesIndex, kind: .computed, start: window.start, end: window.end)
+            for i in rowValues.indices {
+                if let v = rowValues[i] {
+                    summarySums[i] += v
+                    summaryCounts[i] += 1
+                }
+            }
+            earliest = min(earliest, window.start)
+            latest = max(latest, window.end)
+            pool(window, mase: rowValues[layout.maseIndex])
+        }
+        for i in rowValues.indices {
+            rowValues[i] = summaryCounts[i] > 0 ? summarySums[i] / Double(summaryCounts[i]) : nil
+        }
+        appendRow(to: &batch, seriesIndex: seriesIndex, kind: .summary, start: earliest, end: latest)
+        pooledSeriesCount += 1
+    }
+
+    private func appendRow(
+        to batch: inout MetricsBatch,
+        seriesIndex: Int32,
+        kind: BacktestWindow,
+        start: Int64,
+        end: Int64
+    ) {
+        batch.seriesIndex.append(seriesIndex)
+        batch.backtestWindow.append(kind)
+        batch.windowStart.append(start)
+        batch.windowEnd.append(end)
+        for i in rowValues.indices { batch.metrics[i].append(rowValues[i]) }
+    }
+
+    private mutating func pool(_ window: WindowSums, mase: Double?) {
+        let key = WindowKey(start: window.start, end: window.end)
+        let quantileCount = layout.quantileCount
+        pooled[key, default: PooledWindow(sums: WindowSums(start: key.start, end: key.end, quantileCount: quantileCount))]
+            .sums.merge(window)
+        if window.actualCount > 0 { pooled[key]!.itemCount += 1 }
+        if let mase {
+            pooled[key]!.maseSum.add(mase)
+            pooled[key]!.maseCount += 1
+        }
+    }
+}
