@@ -93,7 +93,8 @@ public enum Frequency: String, Sendable, Hashable, CaseIterable, CustomStringCon
         }
     }
 
-    /// The instant `periods` periods before `t` (milliseconds since the epoch, UTC).
+    /// The instant `periods` periods before `t` (milliseconds since the epoch, UTC); a negative
+    /// `periods` steps forward.
     ///
     /// Fixed-length frequencies subtract `periods` × their length. M and Y step back whole
     /// calendar months (12 per year) keeping the day and the time of day; a day the target month
@@ -122,8 +123,8 @@ public enum Frequency: String, Sendable, Hashable, CaseIterable, CustomStringCon
     ///
     /// Takes the smallest positive gap between neighbours. A gap of exactly 1, 5, 10, 15 or 30
     /// minutes, an hour, a day or a week names that frequency. A gap of 28–31 days is monthly
-    /// and one of 365–366 days yearly, when the later point is exactly one calendar month (year)
-    /// after the earlier one. Anything else, or fewer than two distinct timestamps: nil.
+    /// and one of 365–366 days yearly, when the two points are exactly one calendar month (year)
+    /// apart by ``instant(_:periodsBefore:)`` counted from either end. Anything else, or fewer than two distinct timestamps: nil.
     /// O(n), no allocation.
     public static func infer(fromSortedTimestamps timestamps: some Sequence<Int64>) -> Frequency? {
         var previous: Int64?
@@ -136,15 +137,16 @@ public enum Frequency: String, Sendable, Hashable, CaseIterable, CustomStringCon
         for candidate in allCases where candidate.fixedPeriodMilliseconds == smallest.gap { return candidate }
         let day: Int64 = 86_400_000
         let earlier = smallest.later - smallest.gap
-        if (28 * day...31 * day).contains(smallest.gap),
-            Frequency.monthly.instant(1, periodsBefore: smallest.later) == earlier
-        {
-            return .monthly
-        }
-        if (365 * day...366 * day).contains(smallest.gap),
-            Frequency.yearly.instant(1, periodsBefore: smallest.later) == earlier
-        {
-            return .yearly
+        for candidate in [Frequency.monthly, .yearly] {
+            let range = candidate == .monthly ? 28 * day...31 * day : 365 * day...366 * day
+            guard range.contains(smallest.gap) else { continue }
+            // One calendar step apart, counted back from the later point or forward from the
+            // earlier one (month ends: Jan 31 → Feb 28 is one month forward, clamped).
+            if candidate.instant(1, periodsBefore: smallest.later) == earlier
+                || candidate.instant(-1, periodsBefore: earlier) == smallest.later
+            {
+                return candidate
+            }
         }
         return nil
     }

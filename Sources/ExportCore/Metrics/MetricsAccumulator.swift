@@ -301,8 +301,11 @@ public struct MetricsAccumulator: Sendable {
     private mutating func pool(_ window: WindowSums, mase: Double?) {
         let key = WindowKey(start: window.start, end: window.end)
         let quantileCount = layout.quantileCount
-        pooled[key, default: PooledWindow(sums: WindowSums(start: key.start, end: key.end, quantileCount: quantileCount))]
-            .sums.merge(window)
+        pooled[
+            key,
+            default: PooledWindow(sums: WindowSums(start: key.start, end: key.end, quantileCount: quantileCount))
+        ]
+        .sums.merge(window)
         if window.actualCount > 0 { pooled[key]!.itemCount += 1 }
         if let mase {
             pooled[key]!.maseSum.add(mase)
