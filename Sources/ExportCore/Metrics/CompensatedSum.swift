@@ -15,7 +15,7 @@ struct CompensatedSum: Sendable {
     @inlinable
     init() {}
 
-    @inlinable
+    @inlinable @inline(__always)
     mutating func add(_ x: Double) {
         let s = high + x
         guard s.isFinite else {
