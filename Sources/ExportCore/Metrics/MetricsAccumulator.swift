@@ -55,6 +55,20 @@ public struct MetricsAccumulator: Sendable {
         var itemCount = 0
         var maseSum = CompensatedSum()
         var maseCount = 0
+
+        init(quantileCount: Int, key: WindowKey) {
+            sums = WindowSums(start: key.start, end: key.end, quantileCount: quantileCount)
+        }
+
+        /// Adds one series' window and its MASE.
+        mutating func absorb(_ window: WindowSums, mase: Double?) {
+            sums.merge(window)
+            if window.actualCount > 0 { itemCount += 1 }
+            if let mase {
+                maseSum.add(mase)
+                maseCount += 1
+            }
+        }
     }
 
     public let schema: ExportSchema
@@ -64,6 +78,8 @@ public struct MetricsAccumulator: Sendable {
     public let frequency: Frequency?
 
     private let layout: MetricsLayout
+    /// Windows reserved for a new series (Amazon Forecast allows 1–5 backtest windows).
+    private static let initialWindowCapacity = 5
     private var held: [SeriesState] = []
     private var heldIndex: [SeriesKey: Int] = [:]
     /// Index in ``held`` of the series the last row belonged to, while it is open.
@@ -72,9 +88,6 @@ public struct MetricsAccumulator: Sendable {
     private var lastEmitted: SeriesKey?
     private var pooled: [WindowKey: PooledWindow] = [:]
     private var pooledSeriesCount = 0
-    private var rowValues: [Double?]
-    private var summarySums: [Double]
-    private var summaryCounts: [Int]
 
     /// Windows held across all held series (each costs one ``WindowSums``).
     public private(set) var openWindowCount = 0
@@ -87,9 +100,6 @@ public struct MetricsAccumulator: Sendable {
         self.options = options
         frequency = options.frequency ?? options.history?.inferredFrequency()
         layout = MetricsLayout(schema: schema)
-        rowValues = Array(repeating: nil, count: layout.metricCount)
-        summarySums = Array(repeating: 0, count: layout.metricCount)
-        summaryCounts = Array(repeating: 0, count: layout.metricCount)
     }
 
     /// Adds rows `rows` of `batch` (a batch of this schema: one forecast column per forecast type).
@@ -212,35 +222,60 @@ public struct MetricsAccumulator: Sendable {
         if last < held[s].windows.count, held[s].windows[last].start == start, held[s].windows[last].end == end {
             return last
         }
-        let w =
-            held[s].windows.firstIndex { $0.start == start && $0.end == end }
-            ?? {
-                held[s].windows.append(WindowSums(start: start, end: end, quantileCount: layout.quantileCount))
-                openWindowCount += 1
-                return held[s].windows.count - 1
-            }()
+        var w = 0
+        while w < held[s].windows.count && !(held[s].windows[w].start == start && held[s].windows[w].end == end) {
+            w += 1
+        }
+        if w == held[s].windows.count {
+            if w == 0 { held[s].windows.reserveCapacity(Self.initialWindowCapacity) }
+            held[s].windows.append(WindowSums(start: start, end: end, quantileCount: layout.quantileCount))
+            openWindowCount += 1
+        }
         held[s].lastWindow = w
         return w
+    }
+
+    /// Per-emission scratch space, so that building rows allocates nothing per row or series.
+    private struct RowScratch {
+        var values: [Double?]
+        var sums: [Double]
+        var counts: [Int]
+
+        init(metricCount: Int) {
+            values = Array(repeating: nil, count: metricCount)
+            sums = Array(repeating: 0, count: metricCount)
+            counts = Array(repeating: 0, count: metricCount)
+        }
     }
 
     /// Builds the rows of the held series at `indices`, sorted by key, pools them, and forgets them.
     private mutating func emit(_ indices: [Int]) -> MetricsBatch {
         var batch = MetricsBatch(metricCount: layout.metricCount)
-        let order = indices.sorted { held[$0].key < held[$1].key }
-        for i in order { appendRows(of: held[i], to: &batch) }
-        if let last = order.last { lastEmitted = held[last].key }
+        let states = held
+        let order = indices.sorted { states[$0].key < states[$1].key }
+        let rowCount = order.reduce(0) { $0 + states[$1].windows.count + 1 }
+        batch.series.reserveCapacity(order.count)
+        batch.seriesIndex.reserveCapacity(rowCount)
+        batch.backtestWindow.reserveCapacity(rowCount)
+        batch.windowStart.reserveCapacity(rowCount)
+        batch.windowEnd.reserveCapacity(rowCount)
+        for m in batch.metrics.indices { batch.metrics[m].reserveCapacity(rowCount) }
+        var scratch = RowScratch(metricCount: layout.metricCount)
+        for i in order { appendRows(of: states[i], to: &batch, scratch: &scratch) }
+        if let last = order.last { lastEmitted = states[last].key }
 
-        let removed = Set(indices)
+        var removed = [Bool](repeating: false, count: states.count)
+        for i in indices { removed[i] = true }
         var kept: [SeriesState] = []
-        kept.reserveCapacity(held.count - indices.count)
+        kept.reserveCapacity(states.count - indices.count)
         var newCurrent: Int?
-        for i in held.indices {
-            if removed.contains(i) {
-                openWindowCount -= held[i].windows.count
+        for i in states.indices {
+            if removed[i] {
+                openWindowCount -= states[i].windows.count
                 continue
             }
             if i == current { newCurrent = kept.count }
-            kept.append(held[i])
+            kept.append(states[i])
         }
         held = kept
         current = newCurrent
@@ -249,67 +284,68 @@ public struct MetricsAccumulator: Sendable {
         return batch
     }
 
-    private mutating func appendRows(of state: SeriesState, to batch: inout MetricsBatch) {
-        let windows = state.windows.sorted { ($0.start, $0.end) < ($1.start, $1.end) }
-        guard !windows.isEmpty else { return }
-        var scales = [Double?](repeating: nil, count: windows.count)
+    private mutating func appendRows(
+        of state: SeriesState,
+        to batch: inout MetricsBatch,
+        scratch: inout RowScratch
+    ) {
+        guard !state.windows.isEmpty else { return }
+        var windows = state.windows
+        var ordered = true
+        for w in windows.indices.dropFirst()
+        where (windows[w - 1].start, windows[w - 1].end) >= (windows[w].start, windows[w].end) {
+            ordered = false
+        }
+        if !ordered { windows.sort { ($0.start, $0.end) < ($1.start, $1.end) } }
+        var scales: [Double?] = []
         if let history = options.history, let frequency {
             scales = history.seasonalScales(of: state.key, windowStarts: windows.map(\.start), frequency: frequency)
         }
         batch.series.append(state.key)
         let seriesIndex = Int32(batch.series.count - 1)
-        for i in summarySums.indices {
-            summarySums[i] = 0
-            summaryCounts[i] = 0
+        for i in scratch.sums.indices {
+            scratch.sums[i] = 0
+            scratch.counts[i] = 0
         }
         var earliest = Int64.max
         var latest = Int64.min
-        for (w, window) in windows.enumerated() {
-            window.metrics(into: &rowValues, layout: layout, wapeMode: options.wapeMode, scale: scales[w])
-            appendRow(to: &batch, seriesIndex: seriesIndex, kind: .computed, start: window.start, end: window.end)
-            for i in rowValues.indices {
-                if let v = rowValues[i] {
-                    summarySums[i] += v
-                    summaryCounts[i] += 1
+        for w in windows.indices {
+            let window = windows[w]
+            let scale = scales.isEmpty ? nil : scales[w]
+            window.metrics(into: &scratch.values, layout: layout, wapeMode: options.wapeMode, scale: scale)
+            Self.appendRow(scratch.values, to: &batch, seriesIndex, .computed, window.start, window.end)
+            for i in scratch.values.indices {
+                if let v = scratch.values[i] {
+                    scratch.sums[i] += v
+                    scratch.counts[i] += 1
                 }
             }
             earliest = min(earliest, window.start)
             latest = max(latest, window.end)
-            pool(window, mase: rowValues[layout.maseIndex])
+            let key = WindowKey(start: window.start, end: window.end)
+            let quantileCount = layout.quantileCount
+            pooled[key, default: PooledWindow(quantileCount: quantileCount, key: key)]
+                .absorb(window, mase: scratch.values[layout.maseIndex])
         }
-        for i in rowValues.indices {
-            rowValues[i] = summaryCounts[i] > 0 ? summarySums[i] / Double(summaryCounts[i]) : nil
+        for i in scratch.values.indices {
+            scratch.values[i] = scratch.counts[i] > 0 ? scratch.sums[i] / Double(scratch.counts[i]) : nil
         }
-        appendRow(to: &batch, seriesIndex: seriesIndex, kind: .summary, start: earliest, end: latest)
+        Self.appendRow(scratch.values, to: &batch, seriesIndex, .summary, earliest, latest)
         pooledSeriesCount += 1
     }
 
-    private func appendRow(
+    private static func appendRow(
+        _ values: [Double?],
         to batch: inout MetricsBatch,
-        seriesIndex: Int32,
-        kind: BacktestWindow,
-        start: Int64,
-        end: Int64
+        _ seriesIndex: Int32,
+        _ kind: BacktestWindow,
+        _ start: Int64,
+        _ end: Int64
     ) {
         batch.seriesIndex.append(seriesIndex)
         batch.backtestWindow.append(kind)
         batch.windowStart.append(start)
         batch.windowEnd.append(end)
-        for i in rowValues.indices { batch.metrics[i].append(rowValues[i]) }
-    }
-
-    private mutating func pool(_ window: WindowSums, mase: Double?) {
-        let key = WindowKey(start: window.start, end: window.end)
-        let quantileCount = layout.quantileCount
-        pooled[
-            key,
-            default: PooledWindow(sums: WindowSums(start: key.start, end: key.end, quantileCount: quantileCount))
-        ]
-        .sums.merge(window)
-        if window.actualCount > 0 { pooled[key]!.itemCount += 1 }
-        if let mase {
-            pooled[key]!.maseSum.add(mase)
-            pooled[key]!.maseCount += 1
-        }
+        for i in values.indices { batch.metrics[i].append(values[i]) }
     }
 }
