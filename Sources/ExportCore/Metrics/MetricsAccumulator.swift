@@ -323,9 +323,13 @@ public struct MetricsAccumulator: Sendable {
             earliest = min(earliest, window.start)
             latest = max(latest, window.end)
             let key = WindowKey(start: window.start, end: window.end)
-            let quantileCount = layout.quantileCount
-            pooled[key, default: PooledWindow(quantileCount: quantileCount, key: key)]
-                .absorb(window, mase: scratch.values[layout.maseIndex])
+            if let index = pooled.index(forKey: key) {
+                pooled.values[index].absorb(window, mase: scratch.values[layout.maseIndex])
+            } else {
+                var fresh = PooledWindow(quantileCount: layout.quantileCount, key: key)
+                fresh.absorb(window, mase: scratch.values[layout.maseIndex])
+                pooled[key] = fresh
+            }
         }
         for i in scratch.values.indices {
             scratch.values[i] = scratch.counts[i] > 0 ? scratch.sums[i] / Double(scratch.counts[i]) : nil
