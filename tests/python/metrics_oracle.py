@@ -161,31 +161,40 @@ class History:
         data = data[~np.isnan(data["_v"].to_numpy())]
         data = data.drop_duplicates(subset=keys + ["_t"], keep="last")
         self.keys = keys
-        self.series: dict[tuple, pd.DataFrame] = {
-            (k if isinstance(k, tuple) else (k,)): g.sort_values("_t")[["_t", "_v"]].reset_index(drop=True)
-            for k, g in data.groupby(keys, sort=False)
-        }
+        self.data = data.sort_values(keys + ["_t"]).reset_index(drop=True)
 
     def infer_frequency(self) -> str | None:
         best = None
         order = ["1min", "5min", "10min", "15min", "30min", "H", "D", "W", "M", "Y"]
-        for frame in self.series.values():
+        for _, frame in self.data.groupby(self.keys, sort=False):
             f = infer_series_frequency(frame["_t"])
             if f is not None and (best is None or order.index(f) < order.index(best)):
                 best = f
         return best
 
-    def scales(self, key: tuple, starts: list[pd.Timestamp], freq: str) -> list[float | None]:
-        frame = self.series.get(key)
-        if frame is None or len(frame) < 2:
-            return [None] * len(starts)
-        lag = lag_times(frame["_t"], freq).astype("datetime64[ms]")
-        lagged = pd.DataFrame({"_t": frame["_t"], "_lag": lag, "_v": frame["_v"]})
-        pairs = lagged.merge(frame.rename(columns={"_t": "_lag", "_v": "_w"}), on="_lag", how="inner")
-        out = []
-        for s in starts:
-            before = pairs[pairs["_t"] < s]
-            out.append(float(np.abs(before["_v"] - before["_w"]).mean()) if len(before) else None)
+    def window_scales(self, windows: pd.DataFrame, freq: str) -> np.ndarray:
+        """MASE scale per row of `windows` (key columns and _start); NaN where there is no pair."""
+        h = self.data
+        lagged = h[self.keys].copy()
+        lagged["_t"] = h["_t"]
+        lagged["_lag"] = lag_times(h["_t"], freq).astype("datetime64[ms]")
+        lagged["_v"] = h["_v"]
+        earlier = h.rename(columns={"_t": "_lag", "_v": "_w"})
+        pairs = lagged.merge(earlier, on=self.keys + ["_lag"], how="inner")
+        if pairs.empty:
+            return np.full(len(windows), np.nan)
+        pairs["_d"] = np.abs(pairs["_v"] - pairs["_w"])
+        pairs = pairs.sort_values("_t")
+        pairs["_cs"] = pairs.groupby(self.keys, sort=False)["_d"].cumsum()
+        pairs["_cc"] = pairs.groupby(self.keys, sort=False).cumcount() + 1
+        left = windows[self.keys + ["_start"]].copy()
+        left["_row"] = np.arange(len(left))
+        left = left.sort_values("_start")
+        # Last pair strictly before the window start (allow_exact_matches=False).
+        joined = pd.merge_asof(left, pairs[self.keys + ["_t", "_cs", "_cc"]], left_on="_start", right_on="_t",
+                               by=self.keys, direction="backward", allow_exact_matches=False)
+        out = np.full(len(windows), np.nan)
+        out[joined["_row"].to_numpy()] = (joined["_cs"] / joined["_cc"]).to_numpy()
         return out
 
 
@@ -244,38 +253,38 @@ def window_sums(fc: Forecasts) -> pd.DataFrame:
     return sums.groupby(fc.keys + ["_start", "_end"], sort=False).sum().reset_index()
 
 
-def computed_values(row, fc: Forecasts, wape_mode: str, scale: float | None) -> list[float | None]:
-    names = fc.metric_names()
-    values: list[float | None] = [None] * len(names)
-    if row["_n"] == 0:
-        return values
-    wqls = []
-    for j, _ in enumerate(fc.quantiles):
-        if row[f"_qn{j}"] == 0:
-            continue
-        num, den = row[f"_ql{j}"], row[f"_qy{j}"]
-        values[j] = float(num if den == 0 else num / den)
-        wqls.append(values[j])
-    if fc.quantiles and wqls:
-        values[len(fc.quantiles)] = float(np.mean(wqls))
-    if fc.point is None or row["_pn"] == 0:
-        return values
-    base = len(names) - 4
-    n = row["_pn"]
-    values[base] = math.sqrt(row["_se"] / n)
-    if wape_mode == "absolute" or row["_ay"] == 0:
-        values[base + 1] = float(row["_ae"])
-    else:
-        values[base + 1] = float(row["_ae"] / row["_ay"])
-    if row["_apn"] > 0:
-        values[base + 2] = float(row["_ape"] / row["_apn"])
-    if scale is not None and scale > 0:
-        values[base + 3] = float(row["_ae"] / n / scale)
-    return values
-
-
 def window_text(t: pd.Timestamp) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def metric_columns(sums: pd.DataFrame, fc: Forecasts, wape_mode: str, scales: np.ndarray) -> np.ndarray:
+    """Computed metric values, one row per window, one column per metric name; NaN = not defined
+    (a real NaN result cannot arise here: NaN actuals and forecasts are excluded)."""
+    names = fc.metric_names()
+    out = np.full((len(sums), len(names)), np.nan)
+    has = sums["_n"].to_numpy() > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for j, _ in enumerate(fc.quantiles):
+            num, den, cnt = (sums[f"_q{x}{j}"].to_numpy() for x in ("l", "y", "n"))
+            out[:, j] = np.where(has & (cnt > 0), np.where(den == 0, num, num / den), np.nan)
+        if fc.quantiles:
+            q = out[:, :len(fc.quantiles)]
+            defined = ~np.isnan(q)
+            total = np.where(defined, q, 0).sum(axis=1)
+            out[:, len(fc.quantiles)] = np.where(defined.any(axis=1), total / np.maximum(defined.sum(axis=1), 1),
+                                                 np.nan)
+        if fc.point is not None:
+            base = len(names) - 4
+            n = sums["_pn"].to_numpy()
+            ok = has & (n > 0)
+            se, ae, ay = sums["_se"].to_numpy(), sums["_ae"].to_numpy(), sums["_ay"].to_numpy()
+            out[:, base] = np.where(ok, np.sqrt(se / n), np.nan)
+            wape = ae if wape_mode == "absolute" else np.where(ay == 0, ae, ae / ay)
+            out[:, base + 1] = np.where(ok, wape, np.nan)
+            apn = sums["_apn"].to_numpy()
+            out[:, base + 2] = np.where(ok & (apn > 0), sums["_ape"].to_numpy() / apn, np.nan)
+            out[:, base + 3] = np.where(ok & (scales > 0), ae / n / scales, np.nan)
+    return out
 
 
 def expected_rows(fc: Forecasts, history: History | None, frequency: str | None, wape_mode: str) -> list[list]:
@@ -283,28 +292,36 @@ def expected_rows(fc: Forecasts, history: History | None, frequency: str | None,
     sums = window_sums(fc)
     if history is not None and frequency is None:
         frequency = history.infer_frequency()
-    rows: list[list] = []
-    groups = [(key if isinstance(key, tuple) else (key,), g) for key, g in sums.groupby(fc.keys, sort=False)]
-    groups.sort(key=lambda item: tuple(str(v).encode("utf-8") for v in item[0]))
-    for tkey, group in groups:
-        tkey = tuple(str(v) for v in tkey)
-        windows = group.sort_values(["_start", "_end"])
-        starts = list(windows["_start"])
-        if history is not None and frequency is not None:
-            scales = history.scales(tkey, starts, frequency)
-        else:
-            scales = [None] * len(starts)
-        computed = []
-        for (_, w), scale in zip(windows.iterrows(), scales):
-            values = computed_values(w, fc, wape_mode, scale)
-            computed.append(values)
-            rows.append(list(tkey) + ["Computed", window_text(w["_start"]), window_text(w["_end"])] + values)
-        summary = []
-        for j in range(len(fc.metric_names())):
-            defined = [v[j] for v in computed if v[j] is not None]
-            summary.append(float(np.mean(defined)) if defined else None)
-        rows.append(list(tkey) + ["Summary", window_text(windows["_start"].min()),
-                                  window_text(windows["_end"].max())] + summary)
+    if history is not None and frequency is not None:
+        scales = history.window_scales(sums, frequency)
+    else:
+        scales = np.full(len(sums), np.nan)
+    names = fc.metric_names()
+    values = metric_columns(sums, fc, wape_mode, scales)
+    computed = sums[fc.keys + ["_start", "_end"]].copy()
+    computed["_kind"] = 0
+    for j, name in enumerate(names):
+        computed[name] = values[:, j]
+    grouped = computed.groupby(fc.keys, sort=False)
+    summary = grouped.agg(_start=("_start", "min"), _end=("_end", "max"))
+    for name in names:
+        summary[name] = grouped[name].mean()  # skips NaN: the mean of the defined values
+    summary = summary.reset_index()
+    summary["_kind"] = 1
+    table = pd.concat([computed, summary], ignore_index=True)
+    sort_keys = []
+    for k in fc.keys:
+        table["_b_" + k] = table[k].map(lambda v: str(v).encode("utf-8"))
+        sort_keys.append("_b_" + k)
+    table = table.sort_values(sort_keys + ["_kind", "_start", "_end"], kind="stable")
+    rows = []
+    at = {c: i for i, c in enumerate(table.columns)}
+    for r in table.itertuples(index=False, name=None):
+        row = [str(r[at[k]]) for k in fc.keys]
+        row += ["Summary" if r[at["_kind"]] == 1 else "Computed", window_text(r[at["_start"]]),
+                window_text(r[at["_end"]])]
+        row += [None if np.isnan(r[at[n]]) else float(r[at[n]]) for n in names]
+        rows.append(row)
     return rows
 
 
