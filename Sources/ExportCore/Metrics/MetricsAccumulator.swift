@@ -20,8 +20,8 @@
 /// `RMSE`, `WAPE`, `MAPE`, `MASE`) present and not NaN; otherwise the point is left out of that
 /// metric only, numerator and denominator. ŷ is `mean`, else `p50`; with neither, those four are
 /// not defined. Negative forecasts are used as they are. A metric with no point to use is not
-/// defined; a window without any point with an actual has every metric not defined.
-/// Sums are compensated (``CompensatedSum``), so rows fed in another order or in other batch
+/// defined; a window without any point with an actual has every metric not defined. `Average wQL`
+/// is the mean of the row's defined `wQL` values. Sums are compensated (``CompensatedSum``), so rows fed in another order or in other batch
 /// sizes give the same bits in practice.
 ///
 /// **MASE.** The numerator is `mean|y − ŷ|` over the window's points; the scale is
@@ -95,6 +95,8 @@ public struct MetricsAccumulator: Sendable {
     /// Series held in memory: the open one and those complete but not yet taken.
     public var openSeriesCount: Int { held.count }
 
+    /// O(1), except that without ``MetricsOptions/frequency`` the frequency is inferred from the
+    /// history here, O(history points).
     public init(schema: ExportSchema, options: MetricsOptions = MetricsOptions()) {
         self.schema = schema
         self.options = options
