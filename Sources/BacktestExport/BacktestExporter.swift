@@ -89,7 +89,7 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
             published: &published,
             nextSeries: { () -> [(batch: ForecastBatch, rows: Range<Int>)]? in
                 guard let series = try feeder.nextSeries() else { return nil }
-                for piece in series.pieces { metrics.add(piece.batch, rows: piece.rows) }
+                for piece in series.pieces { try metrics.add(piece.batch, rows: piece.rows) }
                 if let done = metrics.takeCompletedSeries() { metricBatches.append(done) }
                 return series.pieces
             },
@@ -119,6 +119,7 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
             progress: { rows, _ in metricsRows = rows }
         )
 
+        let predictorMetrics = metrics.predictorMetrics
         let manifest = ExportManifest(
             configuration: configuration,
             schema: schema,
@@ -126,7 +127,8 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
             codecName: format.codecName,
             parts: published,
             forecastRowCount: forecastRows,
-            metricsRowCount: metricsRows
+            metricsRowCount: metricsRows,
+            predictorMetrics: predictorMetrics
         )
         try await sink.put(ByteBuffer(string: manifest.json()), named: "_manifest.json")
         try await sink.put(ByteBuffer(), named: "_SUCCESS")
@@ -135,7 +137,8 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
             forecastRowCount: forecastRows,
             metricsRowCount: metricsRows,
             inputWasInExportOrder: true,
-            spilledRunCount: 0
+            spilledRunCount: 0,
+            predictorMetrics: predictorMetrics
         )
     }
 

@@ -12,6 +12,7 @@ struct ExportManifest {
     var parts: [PublishedPart]
     var forecastRowCount: Int
     var metricsRowCount: Int
+    var predictorMetrics: PredictorMetrics
 
     func json() -> String {
         var out = "{\n"
@@ -32,9 +33,28 @@ struct ExportManifest {
             return
                 "    \(Self.quote(table.folderName)): {\n      \"columns\": [\(columns)],\n      \"rows\": \(rows),\n      \"parts\": [\n  \(parts.joined(separator: ",\n  "))\n      ]\n    }"
         }
-        out += tables.joined(separator: ",\n") + "\n  }\n}\n"
+        out += tables.joined(separator: ",\n") + "\n  },\n"
+        out += "  \"predictor_metrics\": \(Self.json(predictorMetrics))\n}\n"
         return out
     }
 
     static func quote(_ text: String) -> String { JSONText.quote(text) }
+
+    /// Predictor-level metrics: per window and summary, each metric by name (null = not defined).
+    static func json(_ metrics: PredictorMetrics) -> String {
+        func values(_ values: [Double?]) -> String {
+            let pairs = zip(metrics.metricNames, values).map { name, value in
+                "\(quote(name)): \(value.map { $0.isFinite ? "\($0)" : "null" } ?? "null")"
+            }
+            return "{" + pairs.joined(separator: ", ") + "}"
+        }
+        let windows = metrics.windows.map { window in
+            let start = quote(ExportTimestamp(epochSeconds: window.start / 1000).iso8601)
+            let end = quote(ExportTimestamp(epochSeconds: window.end / 1000).iso8601)
+            return
+                "{\"start\": \(start), \"end\": \(end), \"items\": \(window.itemCount), \"metrics\": \(values(window.values))}"
+        }
+        return "{\"series\": \(metrics.seriesCount), \"summary\": \(values(metrics.summary)), \"windows\": ["
+            + windows.joined(separator: ", ") + "]}"
+    }
 }

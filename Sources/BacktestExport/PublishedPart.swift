@@ -29,6 +29,8 @@ public struct ExportResult: Sendable {
     public var inputWasInExportOrder: Bool
     /// Sorted runs the grouper spilled to disk.
     public var spilledRunCount: Int
+    /// Accuracy with every series pooled, per window and over all windows.
+    public var predictorMetrics: PredictorMetrics
 }
 
 /// Progress of a running export, reported after each part and every few batches.

@@ -20,9 +20,9 @@ struct RowBuffer {
     var rowCount: Int { rows.rowCount }
     var bytesPerRow: Int { 4 + 4 + 24 + 9 * (1 + forecastTypeCount) }
 
-    /// Appends every row of `batch`: one dictionary look-up per series of the batch, then bulk copies.
-    mutating func append(_ batch: ForecastBatch) {
-        guard batch.rowCount > 0 else { return }
+    /// Appends `rows` of `batch`: one dictionary look-up per series of the batch, then bulk copies.
+    mutating func append(_ batch: ForecastBatch, rows range: Range<Int>) {
+        guard !range.isEmpty else { return }
         var globalIndex = [Int32](repeating: 0, count: batch.series.count)
         for (local, key) in batch.series.enumerated() {
             if let known = keyIndex[key] {
@@ -35,25 +35,25 @@ struct RowBuffer {
                 estimatedBytes += 96 + key.values.reduce(0) { $0 + $1.utf8.count + 16 }
             }
         }
-        rows.seriesIndex.append(contentsOf: batch.seriesIndex.lazy.map { globalIndex[Int($0)] })
-        rows.timestamp.append(contentsOf: batch.timestamp)
-        rows.windowStart.append(contentsOf: batch.windowStart)
-        rows.windowEnd.append(contentsOf: batch.windowEnd)
-        Self.append(batch.target, to: &rows.target, existing: rows.target.count)
+        rows.seriesIndex.append(contentsOf: batch.seriesIndex[range].lazy.map { globalIndex[Int($0)] })
+        rows.timestamp.append(contentsOf: batch.timestamp[range])
+        rows.windowStart.append(contentsOf: batch.windowStart[range])
+        rows.windowEnd.append(contentsOf: batch.windowEnd[range])
+        Self.append(batch.target, range, to: &rows.target)
         for i in 0..<forecastTypeCount {
-            Self.append(batch.forecasts[i], to: &rows.forecasts[i], existing: rows.forecasts[i].count)
+            Self.append(batch.forecasts[i], range, to: &rows.forecasts[i])
         }
-        estimatedBytes += batch.rowCount * bytesPerRow
+        estimatedBytes += range.count * bytesPerRow
     }
 
-    private static func append(_ column: DoubleColumn, to target: inout DoubleColumn, existing: Int) {
+    private static func append(_ column: DoubleColumn, _ range: Range<Int>, to target: inout DoubleColumn) {
         if let present = column.isPresent {
-            if target.isPresent == nil { target.isPresent = Array(repeating: true, count: existing) }
-            target.isPresent!.append(contentsOf: present)
+            if target.isPresent == nil { target.isPresent = Array(repeating: true, count: target.count) }
+            target.isPresent!.append(contentsOf: present[range])
         } else if target.isPresent != nil {
-            target.isPresent!.append(contentsOf: repeatElement(true, count: column.count))
+            target.isPresent!.append(contentsOf: repeatElement(true, count: range.count))
         }
-        target.values.append(contentsOf: column.values)
+        target.values.append(contentsOf: column.values[range])
     }
 
     /// The row order of the export: series byte-wise, window start, timestamp, window end, and,

@@ -95,8 +95,16 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
 
     private func collect() throws {
         while let batch = try source.nextBatch() {
-            buffer.append(batch)
-            if buffer.estimatedBytes >= options.memoryLimit { try spill() }
+            // Append in slices that fit what is left of the budget, so that a batch larger than
+            // the budget still spills at the budget.
+            var start = 0
+            while start < batch.rowCount {
+                let room = max(1, (options.memoryLimit - buffer.estimatedBytes) / buffer.bytesPerRow)
+                let end = min(batch.rowCount, start + room)
+                buffer.append(batch, rows: start..<end)
+                start = end
+                if buffer.estimatedBytes >= options.memoryLimit { try spill() }
+            }
         }
         if runs.isEmpty {
             state = .emittingSorted(order: buffer.sortedOrder(), next: 0)

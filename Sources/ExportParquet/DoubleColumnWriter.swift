@@ -88,7 +88,11 @@ final class DoubleColumnWriter {
         }
     }
 
-    private func appendMixed(_ values: UnsafeBufferPointer<Double>, _ present: UnsafeBufferPointer<Bool>, _ range: Range<Int>) {
+    private func appendMixed(
+        _ values: UnsafeBufferPointer<Double>,
+        _ present: UnsafeBufferPointer<Bool>,
+        _ range: Range<Int>
+    ) {
         if !levelsActive {
             levels.removeAll()
             let p = levels.reserve(pageRows)

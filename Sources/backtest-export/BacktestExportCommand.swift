@@ -41,8 +41,11 @@ struct BacktestExportCommand: AsyncParsableCommand {
             }
             let message = Self.message(for: error)
             fail(
-                code: ExportError.Code.validation.rawValue, message: "Invalid request parameters: \(message)",
-                status: 2, json: json, usage: json ? nil : fullMessage(for: error)
+                code: ExportError.Code.validation.rawValue,
+                message: "Invalid request parameters: \(message)",
+                status: 2,
+                json: json,
+                usage: json ? nil : fullMessage(for: error)
             )
         }
     }
@@ -61,5 +64,13 @@ struct BacktestExportCommand: AsyncParsableCommand {
 func printError(_ text: String) {
     var line = text
     if !line.hasSuffix("\n") { line += "\n" }
-    fputs(line, stderr)
+    line.utf8CString.withUnsafeBufferPointer { bytes in
+        var offset = 0
+        let count = bytes.count - 1  // without the terminating NUL
+        while offset < count {
+            let written = write(2, bytes.baseAddress! + offset, count - offset)
+            if written <= 0 { return }
+            offset += written
+        }
+    }
 }

@@ -48,7 +48,10 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "WAPE: normalized (Σ|y-ŷ|/Σ|y|, default) or absolute (Σ|y-ŷ|, as in Forecast's item-level files).")
     var wapeMode = "normalized"
 
-    @Option(help: "Data frequency for MASE's seasonality (Y, M, W, D, H, 30min, 15min, 10min, 5min, 1min); inferred when absent.")
+    @Option(
+        help:
+            "Data frequency for MASE's seasonality (Y, M, W, D, H, 30min, 15min, 10min, 5min, 1min); inferred when absent."
+    )
     var frequency: String?
 
     @Option(help: "Memory for grouping unsorted input before spilling sorted runs to disk (e.g. 1GiB).")

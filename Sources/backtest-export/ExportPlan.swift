@@ -4,6 +4,12 @@ import ExportCore
 import ExportParquet
 import ExportSinks
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// A validated `export` request: what to read, how to write it, and where.
 ///
 /// Everything that can be checked before writing is checked here (job name, timestamp, format
@@ -28,7 +34,7 @@ struct ExportPlan {
         let jobName = try JobName(command.jobName)
         let timestamp =
             try command.exportTimestamp.map { try ExportTimestamp(parsing: $0) }
-            ?? ExportTimestamp(epochSeconds: Int64(time(nil)))
+            ?? ExportTimestamp(epochSeconds: Int64(Glibc.time(nil)))
         switch command.format.lowercased() {
         case "csv":
             switch (command.compression ?? "none").lowercased() {
@@ -56,18 +62,36 @@ struct ExportPlan {
         if let rows = command.maxPartRows, rows <= 0 {
             throw ExportError.validation("Invalid --max-part-rows \(rows): must be positive")
         }
-        guard let metrics = try MetricsOptions(command: command) else {
+        guard let wapeMode = WAPEMode(rawValue: command.wapeMode.lowercased()) else {
             throw ExportError.validation("Invalid --wape-mode '\(command.wapeMode)': use normalized or absolute")
+        }
+        var metrics = MetricsOptions(wapeMode: wapeMode)
+        if let text = command.frequency {
+            guard let frequency = Frequency(parsing: text) else {
+                throw ExportError.validation(
+                    "Invalid --frequency '\(text)': use Y, M, W, D, H, 30min, 15min, 10min, 5min or 1min"
+                )
+            }
+            metrics.frequency = frequency
+        }
+        // Read the header now: a missing column fails before anything is written.
+        let schema = try BacktestCSVReader(path: command.input).schema
+        if let history = command.history {
+            var reader = try TargetCSVReader(path: history, expectedDimensions: schema.dimensions)
+            var target = TargetHistory()
+            while let batch = try reader.nextBatch() { target.add(batch) }
+            metrics.history = target
         }
         destination = command.destination.hasPrefix("s3://") ? .s3(command.destination) : .local(command.destination)
         input = command.input
         configuration = ExportConfiguration(
-            jobName: jobName, timestamp: timestamp, maxPartBytes: command.maxPartBytes.bytes,
-            maxPartRows: command.maxPartRows, metrics: metrics,
+            jobName: jobName,
+            timestamp: timestamp,
+            maxPartBytes: command.maxPartBytes.bytes,
+            maxPartRows: command.maxPartRows,
+            metrics: metrics,
             grouping: GroupingOptions(memoryLimit: command.memoryLimit.bytes, temporaryDirectory: command.tempDir)
         )
-        // Read the header now: a missing column fails before anything is written.
-        _ = try BacktestCSVReader(path: input)
     }
 
     var formatName: String {
@@ -103,19 +127,11 @@ struct ExportPlan {
     }
 
     private func run<Sink: PartSink, Format: TableFormat>(
-        sink: Sink, format: Format, progress: (ExportProgress) -> Void
+        sink: Sink,
+        format: Format,
+        progress: (ExportProgress) -> Void
     ) async throws -> ExportResult {
         let exporter = BacktestExporter(sink: sink, format: format, configuration: configuration)
         return try await exporter.export(from: { try BacktestCSVReader(path: input) }, progress: progress)
-    }
-}
-
-extension BacktestCSVReader: ForecastSource {}
-
-extension MetricsOptions {
-    /// The metrics options of the command line; nil for an unknown WAPE mode.
-    init?(command: ExportCommand) throws {
-        guard let mode = WAPEMode(rawValue: command.wapeMode.lowercased()) else { return nil }
-        self.init(wapeMode: mode)
     }
 }

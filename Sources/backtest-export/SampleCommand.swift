@@ -56,7 +56,9 @@ struct SampleCommand: AsyncParsableCommand {
                 ])
             )
         } else {
-            printError("wrote \(rows) backtest rows to \(output)" + (historyOutput.map { " and history to \($0)" } ?? ""))
+            printError(
+                "wrote \(rows) backtest rows to \(output)" + (historyOutput.map { " and history to \($0)" } ?? "")
+            )
         }
     }
 }

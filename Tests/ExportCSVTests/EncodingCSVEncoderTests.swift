@@ -6,7 +6,10 @@ import Testing
 private let day: Int64 = 86_400_000
 
 private func forecastSchema() throws -> ExportSchema {
-    try ExportSchema(dimensions: ["store"], forecastTypes: [.quantile(hundredths: 10), .quantile(hundredths: 50), .mean])
+    try ExportSchema(
+        dimensions: ["store"],
+        forecastTypes: [.quantile(hundredths: 10), .quantile(hundredths: 50), .mean]
+    )
 }
 
 /// The small forecasted-values batch whose CSV is written out by hand below.
@@ -131,7 +134,10 @@ struct EncodingCSVEncoderTests {
 
     @Test("accuracy-metrics-values: exact bytes, `not defined` for missing metrics")
     func metricsExact() throws {
-        let schema = try ExportSchema(dimensions: ["store"], forecastTypes: [.quantile(hundredths: 10), .quantile(hundredths: 50)])
+        let schema = try ExportSchema(
+            dimensions: ["store"],
+            forecastTypes: [.quantile(hundredths: 10), .quantile(hundredths: 50)]
+        )
         var encoder = CSVEncoder(schema: schema.accuracyMetrics)
         let batch = smallMetricsBatch()
         let (bytes, _) = try encodeAll(&encoder, [(batch, 0..<batch.rowCount)])
