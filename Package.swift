@@ -11,6 +11,9 @@ let package = Package(
     products: [
         .library(name: "BacktestExport", targets: ["BacktestExport"]),
         .library(name: "ExportCore", targets: ["ExportCore"]),
+        .library(name: "ExportCSV", targets: ["ExportCSV"]),
+        .library(name: "ExportParquet", targets: ["ExportParquet"]),
+        .library(name: "ExportSinks", targets: ["ExportSinks"]),
         .executable(name: "backtest-export", targets: ["backtest-export"]),
     ],
     dependencies: [
