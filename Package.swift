@@ -16,6 +16,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // Pure core: names, schema, columnar batches, metrics, part rolling. No I/O.
@@ -46,6 +48,18 @@ let package = Package(
         .target(
             name: "ExportSinks",
             dependencies: ["ExportCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        // S3: SigV4 signing, single PUT and multipart upload, credentials from the AWS environment.
+        .target(
+            name: "ExportS3",
+            dependencies: [
+                "ExportSinks", "ExportCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The whole job: grouping, parts, markers, manifest.
@@ -81,6 +95,18 @@ let package = Package(
         .testTarget(
             name: "ExportSinksTests",
             dependencies: ["ExportSinks", "ExportCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ExportS3Tests",
+            dependencies: [
+                "ExportS3", "ExportSinks", "ExportCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
