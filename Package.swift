@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .library(name: "BacktestExport", targets: ["BacktestExport"]),
         .library(name: "ExportCore", targets: ["ExportCore"]),
+        .library(name: "ExportS3", targets: ["ExportS3"]),
         .executable(name: "backtest-export", targets: ["backtest-export"]),
     ],
     dependencies: [

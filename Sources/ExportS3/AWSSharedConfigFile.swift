@@ -21,7 +21,10 @@ public struct AWSSharedConfigFile: Sendable, Equatable {
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if rawLine.first == " " || rawLine.first == "\t" { continue }  // nested sub-setting
             if line.hasPrefix("[") {
-                guard let close = line.lastIndex(of: "]") else { current = nil; continue }
+                guard let close = line.lastIndex(of: "]") else {
+                    current = nil
+                    continue
+                }
                 let name = line[line.index(after: line.startIndex)..<close].trimmingCharacters(" \t")
                 current = name
                 sections[name, default: [:]] = sections[name] ?? [:]

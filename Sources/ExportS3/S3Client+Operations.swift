@@ -48,7 +48,12 @@ extension S3Client {
                 }
                 group.addTask {
                     do {
-                        let etag = try await uploadPart(key: key, uploadId: uploadId, number: part.number, body: part.bytes)
+                        let etag = try await uploadPart(
+                            key: key,
+                            uploadId: uploadId,
+                            number: part.number,
+                            body: part.bytes
+                        )
                         queue.partUploaded(number: part.number, etag: etag)
                     } catch {
                         queue.fail(error)

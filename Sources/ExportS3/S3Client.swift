@@ -102,32 +102,42 @@ struct S3Client: Sendable {
                 let response = try await httpClient.execute(request, timeout: timeout)
                 let status = Int(response.status.code)
                 let responseBody = try await response.body.collect(upTo: maxResponseBytes)
-                let text = String(buffer: responseBody)
                 if accept.contains(status) {
                     return Response(status: status, headers: response.headers, body: responseBody)
                 }
                 if (200..<300).contains(status) {
-                    guard embeddedErrorIn200, let embedded = S3XML.error(in: text) else {
+                    guard embeddedErrorIn200, let embedded = S3XML.error(in: String(buffer: responseBody)) else {
                         return Response(status: status, headers: response.headers, body: responseBody)
                     }
                     failure = S3RequestFailure(
-                        operation: operation, target: what, status: status, code: embedded.code,
-                        message: embedded.message.map(configuration.credentials.redacting), attempts: attempt
+                        operation: operation,
+                        target: what,
+                        status: status,
+                        code: embedded.code,
+                        message: embedded.message.map(configuration.credentials.redacting),
+                        attempts: attempt
                     )
                 } else {
-                    let parsed = S3XML.error(in: text)
+                    let parsed = S3XML.error(in: String(buffer: responseBody))
                     failure = S3RequestFailure(
-                        operation: operation, target: what, status: status,
+                        operation: operation,
+                        target: what,
+                        status: status,
                         code: parsed?.code ?? response.headers.first(name: "x-amz-error-code"),
-                        message: parsed?.message.map(configuration.credentials.redacting), attempts: attempt
+                        message: parsed?.message.map(configuration.credentials.redacting),
+                        attempts: attempt
                     )
                 }
             } catch let error where Self.isCancellation(error) {
                 throw error
             } catch {
                 failure = S3RequestFailure(
-                    operation: operation, target: what, status: nil, code: nil,
-                    message: "connection failed: \(String(describing: error))", attempts: attempt
+                    operation: operation,
+                    target: what,
+                    status: nil,
+                    code: nil,
+                    message: "connection failed: \(String(describing: error))",
+                    attempts: attempt
                 )
             }
             guard failure.isRetryable, attempt < policy.maxAttempts else { throw failure }

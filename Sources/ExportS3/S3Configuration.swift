@@ -144,7 +144,11 @@ public struct S3Configuration: Sendable, CustomStringConvertible {
         let credentials: S3Credentials
         switch (value("AWS_ACCESS_KEY_ID"), value("AWS_SECRET_ACCESS_KEY")) {
         case (let id?, let secret?):
-            credentials = S3Credentials(accessKeyId: id, secretAccessKey: secret, sessionToken: value("AWS_SESSION_TOKEN"))
+            credentials = S3Credentials(
+                accessKeyId: id,
+                secretAccessKey: secret,
+                sessionToken: value("AWS_SESSION_TOKEN")
+            )
         case (_?, nil), (nil, _?):
             throw ExportError.validation(
                 "AWS credentials are incomplete: set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither"
@@ -177,8 +181,9 @@ public struct S3Configuration: Sendable, CustomStringConvertible {
                 endpoint = try S3Endpoint(parsing: url)
             }
         }
-        guard let region = value("AWS_REGION") ?? value("AWS_DEFAULT_REGION") ?? fromProfile("region")
-            ?? (endpoint != nil ? "us-east-1" : nil)
+        guard
+            let region = value("AWS_REGION") ?? value("AWS_DEFAULT_REGION") ?? fromProfile("region")
+                ?? (endpoint != nil ? "us-east-1" : nil)
         else {
             throw ExportError.validation(
                 "no AWS region set: set AWS_REGION (or AWS_DEFAULT_REGION, or 'region' in the profile '\(profile)')"

@@ -28,7 +28,9 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
     /// Parses `s3://bucket`, `s3://bucket/`, `s3://bucket/prefix` or `s3://bucket/prefix/`.
     public init(parsing uri: String) throws(ExportError) {
         guard uri.hasPrefix("s3://") else {
-            throw ExportError.validation("S3 destination '\(uri)' must start with 's3://' (e.g. s3://my-bucket/exports)")
+            throw ExportError.validation(
+                "S3 destination '\(uri)' must start with 's3://' (e.g. s3://my-bucket/exports)"
+            )
         }
         let rest = uri.dropFirst(5)
         let bucket: Substring

@@ -116,7 +116,11 @@ public final class S3Sink: PartSink {
                 try await queue.push(tail, number: writer.nextPartNumber)
                 queue.close()
                 try await group.waitForAll()
-                try await client.completeMultipartUpload(key: key, uploadId: queue.uploadId!, parts: queue.uploadedParts)
+                try await client.completeMultipartUpload(
+                    key: key,
+                    uploadId: queue.uploadId!,
+                    parts: queue.uploadedParts
+                )
                 return result
             } catch {
                 queue.fail(error)
@@ -127,7 +131,8 @@ public final class S3Sink: PartSink {
                     let abortFailure = await client.abortMultipartUpload(key: key, uploadId: uploadId),
                     var exportError = reported as? ExportError
                 {
-                    exportError.message += "; AbortMultipartUpload failed too (\(abortFailure)); upload id \(uploadId) remains"
+                    exportError.message +=
+                        "; AbortMultipartUpload failed too (\(abortFailure)); upload id \(uploadId) remains"
                     reported = exportError
                 }
                 throw reported
@@ -145,7 +150,12 @@ public final class S3Sink: PartSink {
 
     public func remove(named relativeKey: String) async throws {
         do {
-            _ = try await client.send("DeleteObject", method: .DELETE, key: location.key(for: relativeKey), accept: [404])
+            _ = try await client.send(
+                "DeleteObject",
+                method: .DELETE,
+                key: location.key(for: relativeKey),
+                accept: [404]
+            )
         } catch {
             throw Self.exportError(error)
         }
@@ -153,7 +163,12 @@ public final class S3Sink: PartSink {
 
     public func exists(named relativeKey: String) async throws -> Bool {
         do {
-            let response = try await client.send("HeadObject", method: .HEAD, key: location.key(for: relativeKey), accept: [404])
+            let response = try await client.send(
+                "HeadObject",
+                method: .HEAD,
+                key: location.key(for: relativeKey),
+                accept: [404]
+            )
             return response.status != 404
         } catch {
             throw Self.exportError(error)
@@ -167,13 +182,9 @@ public final class S3Sink: PartSink {
         ]
     }
 
-    /// Any failure as the ``ExportError`` this sink reports; cancellation stays cancellation.
+    /// A failed S3 request as the ``ExportError`` this sink reports; any other error (the body's
+    /// own, cancellation) passes through unchanged.
     static func exportError(_ error: any Error) -> any Error {
-        switch error {
-        case let failure as S3RequestFailure: failure.exportError
-        case let exportError as ExportError: exportError
-        case is CancellationError: error
-        default: ExportError.sink("S3 upload failed: \(error)")
-        }
+        (error as? S3RequestFailure)?.exportError ?? error
     }
 }

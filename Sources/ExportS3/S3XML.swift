@@ -15,7 +15,9 @@ enum S3XML {
     static func allValues(of tag: String, in xml: String) -> [String] {
         var values: [String] = []
         var rest = xml[...]
-        while let open = rest.firstRange(of: "<\(tag)>"), let close = rest[open.upperBound...].firstRange(of: "</\(tag)>") {
+        while let open = rest.firstRange(of: "<\(tag)>"),
+            let close = rest[open.upperBound...].firstRange(of: "</\(tag)>")
+        {
             values.append(decodeEntities(String(rest[open.upperBound..<close.lowerBound])))
             rest = rest[close.upperBound...]
         }

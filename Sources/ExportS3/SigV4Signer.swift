@@ -1,5 +1,5 @@
-import ExportCore
 import Crypto
+import ExportCore
 
 /// AWS Signature Version 4, S3 flavour: header-based auth and presigned URLs.
 ///
@@ -87,7 +87,11 @@ public struct SigV4Signer: Sendable {
             signedHeaders, payloadHash,
         ].joined(separator: "\n")
         let scope = "\(timestamp.dateStamp)/\(region)/\(service)/aws4_request"
-        let stringToSign = Self.stringToSign(canonicalRequest: canonicalRequest, amzDate: timestamp.amzDate, scope: scope)
+        let stringToSign = Self.stringToSign(
+            canonicalRequest: canonicalRequest,
+            amzDate: timestamp.amzDate,
+            scope: scope
+        )
         let signature = hexSignature(stringToSign, dateStamp: timestamp.dateStamp)
         let authorization =
             "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyId)/\(scope),SignedHeaders=\(signedHeaders),Signature=\(signature)"
@@ -123,7 +127,11 @@ public struct SigV4Signer: Sendable {
         let canonicalQuery = Self.canonicalQueryString(params)
         let canonicalRequest = [method, encodedPath, canonicalQuery, "host:\(host)\n", "host", Self.unsignedPayload]
             .joined(separator: "\n")
-        let stringToSign = Self.stringToSign(canonicalRequest: canonicalRequest, amzDate: timestamp.amzDate, scope: scope)
+        let stringToSign = Self.stringToSign(
+            canonicalRequest: canonicalRequest,
+            amzDate: timestamp.amzDate,
+            scope: scope
+        )
         let signature = hexSignature(stringToSign, dateStamp: timestamp.dateStamp)
         return (canonicalQuery + "&X-Amz-Signature=" + signature, signature)
     }
@@ -138,7 +146,9 @@ public struct SigV4Signer: Sendable {
     }
 
     private func hexSignature(_ stringToSign: String, dateStamp: String) -> String {
-        Hex.encode(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: signingKey(dateStamp: dateStamp)))
+        Hex.encode(
+            HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: signingKey(dateStamp: dateStamp))
+        )
     }
 
     static func stringToSign(canonicalRequest: String, amzDate: String, scope: String) -> String {
@@ -148,7 +158,11 @@ public struct SigV4Signer: Sendable {
     /// `name=value` pairs, each encoded with S3's `UriEncode`, sorted by name then value, joined by `&`.
     public static func canonicalQueryString(_ query: [(name: String, value: String)]) -> String {
         query.map { (S3URIEncoding.encodeQueryComponent($0.name), S3URIEncoding.encodeQueryComponent($0.value)) }
-            .sorted { $0.0 != $1.0 ? Array($0.0.utf8).lexicographicallyPrecedes($1.0.utf8) : Array($0.1.utf8).lexicographicallyPrecedes($1.1.utf8) }
+            .sorted {
+                $0.0 != $1.0
+                    ? Array($0.0.utf8).lexicographicallyPrecedes($1.0.utf8)
+                    : Array($0.1.utf8).lexicographicallyPrecedes($1.1.utf8)
+            }
             .map { "\($0.0)=\($0.1)" }
             .joined(separator: "&")
     }
