@@ -35,6 +35,11 @@ final class PartUploadQueue: Sendable {
         set { state.withLock { $0.uploadId = newValue } }
     }
 
+    /// Parts pushed and not yet uploaded; and whether a `push` is waiting for a slot (for tests).
+    var outstanding: (count: Int, producerWaiting: Bool) {
+        state.withLock { ($0.outstanding, $0.producer != nil) }
+    }
+
     /// The ETags of the uploaded parts, by part number ascending.
     var uploadedParts: [(number: Int, etag: String)] {
         state.withLock { $0.etags.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
