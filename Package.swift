@@ -14,11 +14,13 @@ let package = Package(
         .library(name: "ExportCSV", targets: ["ExportCSV"]),
         .library(name: "ExportParquet", targets: ["ExportParquet"]),
         .library(name: "ExportSinks", targets: ["ExportSinks"]),
+        .library(name: "ExportS3", targets: ["ExportS3"]),
         .executable(name: "backtest-export", targets: ["backtest-export"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
@@ -58,6 +60,18 @@ let package = Package(
             dependencies: ["ExportCore", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
+        // S3: SigV4 signing, single PUT and multipart upload, credentials from the AWS environment.
+        .target(
+            name: "ExportS3",
+            dependencies: [
+                "ExportSinks", "ExportCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The whole job: grouping, parts, markers, manifest.
         .target(
             name: "BacktestExport",
@@ -72,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "backtest-export",
             dependencies: [
-                "BacktestExport", "ExportCore", "ExportSinks",
+                "BacktestExport", "ExportCore", "ExportSinks", "ExportCSV", "ExportParquet", "ExportS3",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -92,6 +106,18 @@ let package = Package(
         .testTarget(
             name: "ExportSinksTests",
             dependencies: ["ExportSinks", "ExportCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ExportS3Tests",
+            dependencies: [
+                "ExportS3", "ExportSinks", "ExportCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

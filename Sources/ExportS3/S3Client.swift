@@ -1,0 +1,194 @@
+import AsyncHTTPClient
+import Crypto
+import ExportCore
+import NIOCore
+import NIOHTTP1
+
+/// Signed S3 requests on one bucket, with retries: the transport under ``S3Sink``.
+///
+/// Each attempt is signed afresh (new `x-amz-date`); the payload hash is computed once per
+/// request. Retries follow ``S3RetryPolicy``. Failures come out as ``S3RequestFailure``, whose
+/// message holds the operation, the key, the HTTP status and S3's error Code and Message, with
+/// any secret removed; never a signature.
+struct S3Client: Sendable {
+    let configuration: S3Configuration
+    let bucket: String
+    let httpClient: HTTPClient
+    let signer: SigV4Signer
+
+    init(configuration: S3Configuration, bucket: String, httpClient: HTTPClient) {
+        self.configuration = configuration
+        self.bucket = bucket
+        self.httpClient = httpClient
+        self.signer = SigV4Signer(credentials: configuration.credentials, region: configuration.region)
+    }
+
+    struct Response: Sendable {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: ByteBuffer
+        var bodyText: String { String(buffer: body) }
+    }
+
+    /// The encoded path of `key` (or of the bucket when `key` is nil), as signed and sent.
+    func encodedPath(key: String?) -> String {
+        let (_, _, bucketPath) = configuration.addressing(bucket: bucket)
+        guard let key else { return bucketPath.isEmpty ? "/" : bucketPath + "/" }
+        return bucketPath + "/" + S3URIEncoding.encodePath(key)
+    }
+
+    /// The payload hash for `body` under the configured payload signing.
+    func payloadHash(_ body: ByteBuffer?) -> String {
+        guard let body, body.readableBytes > 0 else { return SigV4Signer.emptyPayloadHash }
+        switch configuration.payloadSigning {
+        case .unsigned: return SigV4Signer.unsignedPayload
+        case .sha256: return body.withUnsafeReadableBytes { Hex.encode(SHA256.hash(data: $0)) }
+        }
+    }
+
+    /// Sends one request, retrying transient failures; returns the first 2xx answer.
+    ///
+    /// - Parameters:
+    ///   - operation: the S3 operation's name, for messages (`PutObject`, `UploadPart 3`).
+    ///   - accept: non-2xx statuses that are answers, not errors (404 for HeadObject).
+    ///   - embeddedErrorIn200: treat a 200 whose body is an `<Error>` document as that error
+    ///     (CompleteMultipartUpload can fail after its status line was sent).
+    func send(
+        _ operation: String,
+        method: HTTPMethod,
+        key: String?,
+        query: [(name: String, value: String)] = [],
+        headers extraHeaders: [(name: String, value: String)] = [],
+        body: ByteBuffer? = nil,
+        maxResponseBytes: Int = 1 << 20,
+        accept: Set<Int> = [],
+        embeddedErrorIn200: Bool = false
+    ) async throws -> Response {
+        let (scheme, host, _) = configuration.addressing(bucket: bucket)
+        let path = encodedPath(key: key)
+        let canonicalQuery = SigV4Signer.canonicalQueryString(query)
+        let url = "\(scheme)://\(host)\(path)" + (canonicalQuery.isEmpty ? "" : "?" + canonicalQuery)
+        let hash = payloadHash(body)
+        let what = key.map { "s3://\(bucket)/\($0)" } ?? "s3://\(bucket)"
+        let policy = configuration.retry
+        let timeout = TimeAmount.nanoseconds(
+            configuration.requestTimeout.components.seconds * 1_000_000_000
+                + configuration.requestTimeout.components.attoseconds / 1_000_000_000
+        )
+        var attempt = 0
+        while true {
+            attempt += 1
+            try Task.checkCancellation()
+            let signature = signer.sign(
+                method: method.rawValue,
+                encodedPath: path,
+                query: query,
+                headers: [("host", host)] + extraHeaders,
+                payloadHash: hash,
+                timestamp: .now()
+            )
+            var request = HTTPClientRequest(url: url)
+            request.method = method
+            request.headers.add(name: "host", value: host)
+            for (name, value) in extraHeaders { request.headers.add(name: name, value: value) }
+            for (name, value) in signature.headersToAdd { request.headers.add(name: name, value: value) }
+            if let body {
+                request.body = .bytes(body)
+            } else if method == .PUT || method == .POST {
+                request.headers.add(name: "content-length", value: "0")
+            }
+            let failure: S3RequestFailure
+            do {
+                let response = try await httpClient.execute(request, timeout: timeout)
+                let status = Int(response.status.code)
+                let responseBody = try await response.body.collect(upTo: maxResponseBytes)
+                if accept.contains(status) {
+                    return Response(status: status, headers: response.headers, body: responseBody)
+                }
+                if (200..<300).contains(status) {
+                    guard embeddedErrorIn200, let embedded = S3XML.error(in: String(buffer: responseBody)) else {
+                        return Response(status: status, headers: response.headers, body: responseBody)
+                    }
+                    failure = S3RequestFailure(
+                        operation: operation,
+                        target: what,
+                        status: status,
+                        code: embedded.code,
+                        message: embedded.message.map(configuration.credentials.redacting),
+                        attempts: attempt
+                    )
+                } else {
+                    let parsed = S3XML.error(in: String(buffer: responseBody))
+                    failure = S3RequestFailure(
+                        operation: operation,
+                        target: what,
+                        status: status,
+                        code: parsed?.code ?? response.headers.first(name: "x-amz-error-code"),
+                        message: parsed?.message.map(configuration.credentials.redacting),
+                        attempts: attempt
+                    )
+                }
+            } catch let error where Self.isCancellation(error) {
+                throw error
+            } catch {
+                failure = S3RequestFailure(
+                    operation: operation,
+                    target: what,
+                    status: nil,
+                    code: nil,
+                    message: "connection failed: \(String(describing: error))",
+                    attempts: attempt
+                )
+            }
+            guard failure.isRetryable, attempt < policy.maxAttempts else { throw failure }
+            try await Task.sleep(for: policy.delay(beforeRetry: attempt, throttled: failure.isThrottling))
+        }
+    }
+
+    static func isCancellation(_ error: any Error) -> Bool {
+        if error is CancellationError { return true }
+        if let e = error as? HTTPClientError, e == .cancelled { return true }
+        return Task.isCancelled
+    }
+}
+
+/// A failed S3 request after its last attempt: what, where, and what S3 said.
+struct S3RequestFailure: Error, Sendable, CustomStringConvertible {
+    var operation: String
+    var target: String
+    /// `nil` when no answer came (connection error or timeout).
+    var status: Int?
+    /// S3's error Code (`SignatureDoesNotMatch`, `NoSuchBucket`, …).
+    var code: String?
+    var message: String?
+    var attempts: Int
+
+    var isRetryable: Bool {
+        guard let status else { return true }
+        return S3RetryPolicy.isRetryable(status: status, code: code)
+    }
+    var isThrottling: Bool { status.map { S3RetryPolicy.isThrottling(status: $0, code: code) } ?? false }
+
+    var description: String {
+        var text = "S3 \(operation) \(target) failed"
+        if let status { text += ": HTTP \(status)" }
+        if let code { text += " \(code)" }
+        if let message { text += (status == nil ? ": " : " (") + message + (status == nil ? "" : ")") }
+        text += attempts == 1 ? " after 1 attempt" : " after \(attempts) attempts"
+        if let hint { text += "; " + hint }
+        return text
+    }
+
+    private var hint: String? {
+        switch code {
+        case "SignatureDoesNotMatch": "check AWS_SECRET_ACCESS_KEY and the clock"
+        case "InvalidAccessKeyId": "check AWS_ACCESS_KEY_ID"
+        case "NoSuchBucket": "check the bucket name in the s3:// destination"
+        case "AccessDenied": "check the credentials' permissions on the bucket and key"
+        case "RequestTimeTooSkewed": "the system clock is more than 15 minutes off"
+        default: nil
+        }
+    }
+
+    var exportError: ExportError { ExportError.sink(description) }
+}

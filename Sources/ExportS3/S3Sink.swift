@@ -1,0 +1,190 @@
+public import AsyncHTTPClient
+public import ExportCore
+public import ExportSinks
+public import NIOCore
+import NIOHTTP1
+
+/// A ``PartSink`` that writes to an S3 prefix (AWS or an S3-compatible server).
+///
+/// Guarantees:
+/// - a part appears under its key only when complete: a part up to ``S3Configuration/partSize``
+///   bytes is one PutObject sent when the body returns; a larger one is a multipart upload that is
+///   completed after the body returns and aborted (AbortMultipartUpload) if the body throws, an
+///   upload fails, or the task is cancelled, so no object and no open upload remain;
+/// - while the body writes, full parts upload concurrently, at most
+///   ``S3Configuration/maxPartsInFlight`` at a time; a `write` that would exceed that waits
+///   (memory stays bounded by `partSize × (maxPartsInFlight + 1)`);
+/// - transient failures (5xx, 429/SlowDown, connection errors) are retried with exponential
+///   backoff and jitter (``S3RetryPolicy``); others fail at once;
+/// - errors are ``ExportError`` with code `.sink`, naming the operation, the `s3://` key, the HTTP
+///   status and S3's error Code and Message; never a secret or a signature.
+///
+/// Lifecycle: the sink uses the `HTTPClient` it is given and does not own it. The default,
+/// `HTTPClient.shared`, lives for the whole process and needs no shutdown; a client you pass in
+/// must outlive the sink's work, and you shut it down yourself afterwards.
+public final class S3Sink: PartSink {
+    public let location: S3Location
+    public let configuration: S3Configuration
+    let client: S3Client
+
+    public init(
+        location: S3Location,
+        configuration: S3Configuration,
+        httpClient: HTTPClient = .shared
+    ) throws(ExportError) {
+        try configuration.validate()
+        self.location = location
+        self.configuration = configuration
+        self.client = S3Client(configuration: configuration, bucket: location.bucket, httpClient: httpClient)
+    }
+
+    public var destinationDescription: String { location.description }
+
+    /// Streams one part into S3: buffers up to one part size, then uploads parts concurrently.
+    public struct Writer: PartWriter {
+        let queue: PartUploadQueue
+        let client: S3Client
+        let key: String
+        let partSize: Int
+        let createHeaders: [(name: String, value: String)]
+        var buffer = ByteBuffer()
+        var nextPartNumber = 1
+        public private(set) var bytesWritten = 0
+
+        /// Copies `chunk` into the current part buffer; when that is full and more bytes come,
+        /// hands it to the uploads (creating the multipart upload first), waiting while all
+        /// upload slots are busy.
+        public mutating func write(_ chunk: ByteBuffer) async throws {
+            var chunk = chunk
+            bytesWritten += chunk.readableBytes
+            while chunk.readableBytes > 0 {
+                let room = partSize - buffer.readableBytes
+                if room == 0 {
+                    try await handOffFullPart()
+                    continue
+                }
+                var slice = chunk.readSlice(length: min(room, chunk.readableBytes))!
+                buffer.writeBuffer(&slice)
+            }
+        }
+
+        private mutating func handOffFullPart() async throws {
+            if queue.uploadId == nil {
+                queue.uploadId = try await client.createMultipartUpload(key: key, headers: createHeaders)
+            }
+            guard nextPartNumber < 10_000 else {
+                throw ExportError.sink(
+                    "S3 part file s3://\(client.bucket)/\(key) needs more than 10,000 parts of \(partSize) bytes: "
+                        + "raise the S3 part size"
+                )
+            }
+            let full = buffer
+            buffer = ByteBuffer()
+            buffer.reserveCapacity(partSize)
+            try await queue.push(full, number: nextPartNumber)
+            nextPartNumber += 1
+        }
+
+        mutating func takeTail() -> ByteBuffer {
+            defer { buffer = ByteBuffer() }
+            return buffer
+        }
+    }
+
+    public func withPart<R>(named relativeKey: String, _ body: (inout Writer) async throws -> R) async throws -> R {
+        let key = location.key(for: relativeKey)
+        let queue = PartUploadQueue(maxInFlight: configuration.maxPartsInFlight)
+        let client = self.client
+        return try await withThrowingTaskGroup(of: Void.self, returning: R.self) { group in
+            group.addTask { try await client.uploadParts(from: queue, key: key) }
+            var writer = Writer(
+                queue: queue,
+                client: client,
+                key: key,
+                partSize: configuration.partSize,
+                createHeaders: encryptionHeaders
+            )
+            do {
+                let result = try await body(&writer)
+                let tail = writer.takeTail()
+                if queue.uploadId == nil {
+                    queue.close()
+                    try await group.waitForAll()
+                    try await client.putObject(key: key, body: tail, headers: encryptionHeaders)
+                    return result
+                }
+                try await queue.push(tail, number: writer.nextPartNumber)
+                queue.close()
+                try await group.waitForAll()
+                try await client.completeMultipartUpload(
+                    key: key,
+                    uploadId: queue.uploadId!,
+                    parts: queue.uploadedParts
+                )
+                return result
+            } catch {
+                queue.fail(error)
+                group.cancelAll()
+                while !group.isEmpty { _ = try? await group.next() }
+                var reported = Self.exportError(error)
+                if let uploadId = queue.uploadId,
+                    let abortFailure = await client.abortMultipartUpload(key: key, uploadId: uploadId),
+                    var exportError = reported as? ExportError
+                {
+                    exportError.message +=
+                        "; AbortMultipartUpload failed too (\(abortFailure)); upload id \(uploadId) remains"
+                    reported = exportError
+                }
+                throw reported
+            }
+        }
+    }
+
+    public func put(_ bytes: ByteBuffer, named relativeKey: String) async throws {
+        do {
+            try await client.putObject(key: location.key(for: relativeKey), body: bytes, headers: encryptionHeaders)
+        } catch {
+            throw Self.exportError(error)
+        }
+    }
+
+    public func remove(named relativeKey: String) async throws {
+        do {
+            _ = try await client.send(
+                "DeleteObject",
+                method: .DELETE,
+                key: location.key(for: relativeKey),
+                accept: [404]
+            )
+        } catch {
+            throw Self.exportError(error)
+        }
+    }
+
+    public func exists(named relativeKey: String) async throws -> Bool {
+        do {
+            let response = try await client.send(
+                "HeadObject",
+                method: .HEAD,
+                key: location.key(for: relativeKey),
+                accept: [404]
+            )
+            return response.status != 404
+        } catch {
+            throw Self.exportError(error)
+        }
+    }
+
+    private var encryptionHeaders: [(name: String, value: String)] {
+        guard let kmsKeyId = configuration.kmsKeyId else { return [] }
+        return [
+            ("x-amz-server-side-encryption", "aws:kms"), ("x-amz-server-side-encryption-aws-kms-key-id", kmsKeyId),
+        ]
+    }
+
+    /// A failed S3 request as the ``ExportError`` this sink reports; any other error (the body's
+    /// own, cancellation) passes through unchanged.
+    static func exportError(_ error: any Error) -> any Error {
+        (error as? S3RequestFailure)?.exportError ?? error
+    }
+}
