@@ -1,4 +1,4 @@
-public import ExportCore
+import ExportCore
 public import NIOCore
 
 /// A destination for the files of one export: a local folder, an S3 prefix, memory.

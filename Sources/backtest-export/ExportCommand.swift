@@ -30,6 +30,9 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "A local folder, or s3://bucket/prefix.")
     var destination: String
 
+    @Option(help: "S3 only: a KMS key (ARN or id) for SSE-KMS encryption of every object.")
+    var kmsKeyArn: String?
+
     @Option(help: "csv or parquet.")
     var format = "csv"
 

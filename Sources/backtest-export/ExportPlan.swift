@@ -2,6 +2,7 @@ import BacktestExport
 import ExportCSV
 import ExportCore
 import ExportParquet
+import ExportS3
 import ExportSinks
 
 #if canImport(Glibc)
@@ -22,7 +23,7 @@ struct ExportPlan {
 
     enum Destination {
         case local(String)
-        case s3(String)
+        case s3(S3Location, S3Configuration)
     }
 
     let configuration: ExportConfiguration
@@ -82,7 +83,16 @@ struct ExportPlan {
             while let batch = try reader.nextBatch() { target.add(batch) }
             metrics.history = target
         }
-        destination = command.destination.hasPrefix("s3://") ? .s3(command.destination) : .local(command.destination)
+        if command.destination.hasPrefix("s3://") {
+            var s3 = try S3Configuration.fromEnvironment(Self.environment())
+            if let key = command.kmsKeyArn { s3.kmsKeyId = key }
+            destination = .s3(try S3Location(parsing: command.destination), s3)
+        } else {
+            guard command.kmsKeyArn == nil else {
+                throw ExportError.validation("--kms-key-arn applies to s3:// destinations only")
+            }
+            destination = .local(command.destination)
+        }
         input = command.input
         configuration = ExportConfiguration(
             jobName: jobName,
@@ -112,9 +122,23 @@ struct ExportPlan {
         switch destination {
         case .local(let path):
             return try await execute(sink: LocalDirectorySink(root: path), progress: progress)
-        case .s3(let url):
-            throw ExportError.validation("S3 destinations are not available in this build: '\(url)'")
+        case .s3(let location, let configuration):
+            return try await execute(sink: S3Sink(location: location, configuration: configuration), progress: progress)
         }
+    }
+
+    /// The process environment, for the AWS variables.
+    static func environment() -> [String: String] {
+        var result: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            pointer += 1
+        }
+        return result
     }
 
     private func execute<Sink: PartSink>(sink: Sink, progress: (ExportProgress) -> Void) async throws -> ExportResult {
