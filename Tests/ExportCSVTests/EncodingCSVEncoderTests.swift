@@ -6,7 +6,10 @@ import Testing
 private let day: Int64 = 86_400_000
 
 private func forecastSchema() throws -> ExportSchema {
-    try ExportSchema(dimensions: ["store"], forecastTypes: [.quantile(hundredths: 10), .quantile(hundredths: 50), .mean])
+    try ExportSchema(
+        dimensions: ["store"],
+        forecastTypes: [.quantile(hundredths: 10), .quantile(hundredths: 50), .mean]
+    )
 }
 
 /// The small forecasted-values batch whose CSV is written out by hand below.
@@ -43,7 +46,7 @@ private func smallForecastBatch() -> ForecastBatch {
         target: 266.93973921876204,
         windowStart: millis(2020, 2, 1),
         windowEnd: millis(2020, 3, 1),
-        forecasts: [1.0E-5, 4.9E-324, 1.7976931348623157E308]
+        forecasts: [1.0E-5, .leastNonzeroMagnitude, 1.7976931348623157E308]
     )
     return batch
 }
@@ -131,7 +134,10 @@ struct EncodingCSVEncoderTests {
 
     @Test("accuracy-metrics-values: exact bytes, `not defined` for missing metrics")
     func metricsExact() throws {
-        let schema = try ExportSchema(dimensions: ["store"], forecastTypes: [.quantile(hundredths: 10), .quantile(hundredths: 50)])
+        let schema = try ExportSchema(
+            dimensions: ["store"],
+            forecastTypes: [.quantile(hundredths: 10), .quantile(hundredths: 50)]
+        )
         var encoder = CSVEncoder(schema: schema.accuracyMetrics)
         let batch = smallMetricsBatch()
         let (bytes, _) = try encodeAll(&encoder, [(batch, 0..<batch.rowCount)])

@@ -37,8 +37,11 @@ private func gunzip(_ bytes: [UInt8]) throws -> [UInt8] {
 @Suite("CSV gzip")
 struct EncodingGzipTests {
     private func schema() throws -> TableSchema {
-        try ExportSchema(dimensions: ["store"], forecastTypes: [.quantile(hundredths: 10), .quantile(hundredths: 50), .mean])
-            .forecastedValues
+        try ExportSchema(
+            dimensions: ["store"],
+            forecastTypes: [.quantile(hundredths: 10), .quantile(hundredths: 50), .mean]
+        )
+        .forecastedValues
     }
 
     @Test("gzip output inflates to exactly the uncompressed CSV")
@@ -64,7 +67,8 @@ struct EncodingGzipTests {
     func headerOnly() throws {
         var gzip = CSVEncoder(schema: try schema(), compression: .gzip)
         let bytes = Array(try gzip.finish().readableBytesView)
-        let header = "item_id,store,timestamp,target_value,backtestwindow_start_time,backtestwindow_end_time,p10,p50,mean\n"
+        let header =
+            "item_id,store,timestamp,target_value,backtestwindow_start_time,backtestwindow_end_time,p10,p50,mean\n"
         #expect(try gunzip(bytes) == Array(header.utf8))
     }
 

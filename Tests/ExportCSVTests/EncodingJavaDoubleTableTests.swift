@@ -1,5 +1,6 @@
-@testable import ExportCSV
 import Testing
+
+@testable import ExportCSV
 
 /// A minimal unsigned big integer (little-endian 32-bit limbs) for checking the table exactly.
 private struct BigUInt: Comparable {

@@ -190,7 +190,12 @@ public struct CSVEncoder: TableEncoder {
 
     // MARK: - Internals
 
-    private func resolve(_ plan: inout CSVColumnPlan, _ column: BatchColumn, index: Int, needed: Int) throws(ExportError) {
+    private func resolve(
+        _ plan: inout CSVColumnPlan,
+        _ column: BatchColumn,
+        index: Int,
+        needed: Int
+    ) throws(ExportError) {
         let name = schema.valueColumns[index].name
         func tooShort(_ count: Int) -> ExportError {
             .internal("CSV encoder: column '\(name)' has \(count) values, rows up to \(needed) were asked for")
@@ -221,7 +226,12 @@ public struct CSVEncoder: TableEncoder {
                 var next = row
                 let written = current.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { out in
                     let base = out.baseAddress!.assumingMemoryBound(to: UInt8.self)
-                    let (end, count) = writer.write(rows: row..<rows.upperBound, rowBound: rowBound, to: base, capacity: room)
+                    let (end, count) = writer.write(
+                        rows: row..<rows.upperBound,
+                        rowBound: rowBound,
+                        to: base,
+                        capacity: room
+                    )
                     next = end
                     return count
                 }

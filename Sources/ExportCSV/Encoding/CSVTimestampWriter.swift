@@ -183,7 +183,9 @@ public final class CSVTimestampCache {
     /// `millis` as text; allocates: for tests and cold paths.
     public func string(millis: Int64, zulu: Bool) -> String {
         var bytes = [UInt8](repeating: 0, count: CSVTimestampWriter.maxLength)
-        let n = bytes.withUnsafeMutableBufferPointer { writer.write(millis: millis, slot: 0, zulu: zulu, to: $0.baseAddress!) }
+        let n = bytes.withUnsafeMutableBufferPointer {
+            writer.write(millis: millis, slot: 0, zulu: zulu, to: $0.baseAddress!)
+        }
         return String(decoding: bytes[..<n], as: UTF8.self)
     }
 }

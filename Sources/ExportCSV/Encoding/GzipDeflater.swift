@@ -51,7 +51,11 @@ public final class GzipDeflater {
 
     /// Compresses `input` into `output`; with `finish`, also flushes everything and writes the gzip
     /// trailer (the deflater is spent afterwards). Grows `output` as needed.
-    public func compress(_ input: UnsafeRawBufferPointer, into output: inout ByteBuffer, finish: Bool) throws(ExportError) {
+    public func compress(
+        _ input: UnsafeRawBufferPointer,
+        into output: inout ByteBuffer,
+        finish: Bool
+    ) throws(ExportError) {
         guard !finished else { throw .internal("gzip stream used after it was finished") }
         let base = input.baseAddress?.assumingMemoryBound(to: UInt8.self)
         stream.pointee.next_in = UnsafeMutablePointer(mutating: base)
