@@ -12,9 +12,10 @@
 /// `12.5`, `100.0`, `0.001`), otherwise `d.ddd…E<exp>` with at least one digit after the point
 /// (`1.0E7`, `2.295408381527212E-4`, `4.9E-324`); `NaN`, `Infinity`, `-Infinity`.
 ///
-/// Cost: no allocation, no `String`, no Foundation; three 64×128-bit multiplications, two
-/// divisions by 10^8 (multiplications by a reciprocal) and a SWAR digit conversion: about 15–20 ns
-/// per value on the project machine.
+/// Cost: no allocation, no `String`, no Foundation, no data-dependent branch in the digit search;
+/// three 64×128-bit multiplications, two divisions by 10^8 (multiplications by a reciprocal) and a
+/// SWAR digit conversion: ~24 ns per full-precision value on the project machine (Swift's
+/// `description` ~70 ns, libstdc++ `to_chars` ~40 ns).
 public enum JavaDoubleFormatter {
     /// The longest text this formatter writes (`-2.2250738585072014E-308` is 24 bytes).
     public static let maxLength = 24
