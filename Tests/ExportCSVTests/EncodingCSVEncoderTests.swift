@@ -46,7 +46,7 @@ private func smallForecastBatch() -> ForecastBatch {
         target: 266.93973921876204,
         windowStart: millis(2020, 2, 1),
         windowEnd: millis(2020, 3, 1),
-        forecasts: [1.0E-5, 4.9E-324, 1.7976931348623157E308]
+        forecasts: [1.0E-5, .leastNonzeroMagnitude, 1.7976931348623157E308]
     )
     return batch
 }

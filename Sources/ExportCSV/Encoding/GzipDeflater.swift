@@ -8,9 +8,11 @@ public import NIOCore
 /// Owns a `z_stream` at a stable address (zlib keeps pointers into it), so it is a class; one
 /// per part. Memory: zlib's ~256 KiB of state at memLevel 8.
 public final class GzipDeflater {
-    /// zlib level used for `csv.gz`: 1, the fastest. On this digit-heavy text level 1 runs at about
-    /// 150 MB/s with a ratio of 3.4, level 6 at 42 MB/s for 3.65: level 6 would make gzip 3.5× the
-    /// cost of encoding the CSV itself for 7 % smaller files.
+    /// zlib level used for `csv.gz`: 1, the fastest LZ77 level. Measured on 100 MB of this encoder's
+    /// forecasted-values output (zlib 1.2.13, one core): level 1 compresses 170 MB/s at a ratio of
+    /// 2.87; level 6 (zlib's default) 40 MB/s at 3.09; Huffman-only 189 MB/s at 2.05. The CSV
+    /// itself encodes at ~1 GB/s, so level 6 would make `csv.gz` 4× slower for 7 % smaller parts,
+    /// and Huffman-only saves 10 % of the time for 40 % larger parts.
     public static let defaultLevel: Int32 = 1
 
     private let stream: UnsafeMutablePointer<z_stream>
