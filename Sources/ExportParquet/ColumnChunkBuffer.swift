@@ -69,8 +69,11 @@ struct ColumnChunkBuffer: ~Copyable {
             storedCount = try compressor.compress(body, into: &scratch)
         }
         let header = PageHeader(
-            kind: kind, uncompressedPageSize: Int32(body.count), compressedPageSize: Int32(storedCount),
-            numValues: Int32(numValues), encoding: encoding
+            kind: kind,
+            uncompressedPageSize: Int32(body.count),
+            compressedPageSize: Int32(storedCount),
+            numValues: Int32(numValues),
+            encoding: encoding
         ).serialized
         if kind == .dictionaryPage {
             dictionaryPage.append(contentsOf: header)
@@ -104,11 +107,17 @@ struct ColumnChunkBuffer: ~Copyable {
         }
         if plainDataPages > 0 { stats.append(.init(pageKind: .dataPage, encoding: .plain, count: plainDataPages)) }
         return ColumnMetaData(
-            type: type, encodings: encodings.sorted(), path: path, codec: codec, numValues: numValues,
-            totalUncompressedSize: uncompressedSize, totalCompressedSize: compressedSize,
+            type: type,
+            encodings: encodings.sorted(),
+            path: path,
+            codec: codec,
+            numValues: numValues,
+            totalUncompressedSize: uncompressedSize,
+            totalCompressedSize: compressedSize,
             dataPageOffset: chunkOffset + Int64(dictionaryPage.count),
             dictionaryPageOffset: hasDictionary ? chunkOffset : nil,
-            statistics: statistics, encodingStats: stats
+            statistics: statistics,
+            encodingStats: stats
         )
     }
 

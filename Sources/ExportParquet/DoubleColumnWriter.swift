@@ -1,5 +1,4 @@
 import ExportCore
-import NIOCore
 
 /// Builds the column chunks of one OPTIONAL DOUBLE column: PLAIN values of the non-null rows,
 /// definition levels (bit width 1, RLE/bit-packed) for the nulls, data pages v1.
@@ -69,15 +68,7 @@ final class DoubleColumnWriter {
         let src = values.baseAddress! + range.lowerBound
         let n = range.count
         page.append(UnsafeRawPointer(src), count: n * 8)
-        var lo = minimum
-        var hi = maximum
-        var nans = 0
-        for i in 0..<n {
-            let v = src[i]
-            lo = v < lo ? v : lo
-            hi = v > hi ? v : hi
-            nans &+= v.isNaN ? 1 : 0
-        }
+        let (lo, hi, nans) = Self.bounds(src, n, minimum, maximum)
         minimum = lo
         maximum = hi
         nanCount += Int64(nans)
@@ -88,7 +79,44 @@ final class DoubleColumnWriter {
         }
     }
 
-    private func appendMixed(_ values: UnsafeBufferPointer<Double>, _ present: UnsafeBufferPointer<Bool>, _ range: Range<Int>) {
+    /// Min and max of `values` ignoring NaN (comparisons with NaN are false), folded into `lo`/`hi`,
+    /// and the NaN count. Eight lanes at a time (compare and blend), then the tail.
+    @inline(__always)
+    static func bounds(_ values: UnsafePointer<Double>, _ n: Int, _ lo: Double, _ hi: Double) -> (Double, Double, Int) {
+        var low = SIMD8<Double>(repeating: lo)
+        var high = SIMD8<Double>(repeating: hi)
+        var nans = SIMD8<Int64>(repeating: 0)
+        let raw = UnsafeRawPointer(values)
+        var i = 0
+        while i + 8 <= n {
+            let v = raw.loadUnaligned(fromByteOffset: i * 8, as: SIMD8<Double>.self)
+            low.replace(with: v, where: v .< low)
+            high.replace(with: v, where: v .> high)
+            nans.replace(with: nans &+ 1, where: v .!= v)
+            i += 8
+        }
+        var l = lo
+        var h = hi
+        var count = Int(nans.wrappedSum())
+        for lane in 0..<8 {
+            l = low[lane] < l ? low[lane] : l
+            h = high[lane] > h ? high[lane] : h
+        }
+        while i < n {
+            let v = values[i]
+            l = v < l ? v : l
+            h = v > h ? v : h
+            count &+= v.isNaN ? 1 : 0
+            i += 1
+        }
+        return (l, h, count)
+    }
+
+    private func appendMixed(
+        _ values: UnsafeBufferPointer<Double>,
+        _ present: UnsafeBufferPointer<Bool>,
+        _ range: Range<Int>
+    ) {
         if !levelsActive {
             levels.removeAll()
             let p = levels.reserve(pageRows)

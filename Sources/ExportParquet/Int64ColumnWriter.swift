@@ -1,5 +1,4 @@
 import ExportCore
-import NIOCore
 
 /// Builds the column chunks of one REQUIRED INT64 column (the UTC millisecond timestamps): PLAIN
 /// values, no levels, data pages v1. Statistics: signed min/max, `null_count` 0.

@@ -70,7 +70,13 @@ final class PageCompressor {
             stream.initialize(to: z_stream())
             // windowBits 15 + 16: a gzip member with the minimal header (no name, no extra fields).
             let status = deflateInit2_(
-                stream, gzipLevel, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, zlibVersion(),
+                stream,
+                gzipLevel,
+                Z_DEFLATED,
+                15 + 16,
+                8,
+                Z_DEFAULT_STRATEGY,
+                zlibVersion(),
                 Int32(MemoryLayout<z_stream>.size)
             )
             guard status == Z_OK else {

@@ -107,7 +107,9 @@ public struct ParquetEncoder: TableEncoder {
                         guard case .times(let values) = valueColumns[c - tableSchema.keyColumns.count] else { continue }
                         try writer.append(values, rows: slice, compressor: compressor)
                     case .double(let writer):
-                        guard case .doubles(let values) = valueColumns[c - tableSchema.keyColumns.count] else { continue }
+                        guard case .doubles(let values) = valueColumns[c - tableSchema.keyColumns.count] else {
+                            continue
+                        }
                         try writer.append(values, rows: slice, compressor: compressor)
                     }
                 }
@@ -122,7 +124,11 @@ public struct ParquetEncoder: TableEncoder {
     }
 
     /// Checks that the batch has this table's columns, with enough rows and valid series indices.
-    private func validate<Batch: ColumnarBatch>(_ batch: Batch, _ valueColumns: [BatchColumn], rows: Range<Int>)
+    private func validate<Batch: ColumnarBatch>(
+        _ batch: Batch,
+        _ valueColumns: [BatchColumn],
+        rows: Range<Int>
+    )
         throws(ExportError)
     {
         let expected = tableSchema.valueColumns
@@ -142,7 +148,9 @@ public struct ParquetEncoder: TableEncoder {
             case (.doubles(let v), .double):
                 count = v.count
                 if let p = v.isPresent, p.count != v.count {
-                    throw .internal("Parquet append: column '\(spec.name)' has \(p.count) presence flags for \(v.count) values")
+                    throw .internal(
+                        "Parquet append: column '\(spec.name)' has \(p.count) presence flags for \(v.count) values"
+                    )
                 }
             default:
                 throw .internal("Parquet append: column '\(spec.name)' has the wrong kind of data (\(column))")
@@ -159,7 +167,9 @@ public struct ParquetEncoder: TableEncoder {
             for r in rows where index[r] != previous {
                 let s = index[r]
                 guard s >= 0, Int(s) < series.count else {
-                    throw .internal("Parquet append: row \(r) has series index \(s), the batch has \(series.count) series")
+                    throw .internal(
+                        "Parquet append: row \(r) has series index \(s), the batch has \(series.count) series"
+                    )
                 }
                 guard series[Int(s)].dimensions.count >= dimensionCount else {
                     throw .internal(
@@ -212,7 +222,10 @@ public struct ParquetEncoder: TableEncoder {
             keyValueMetadata: [
                 ("backtest-export.job", context.jobName.rawValue),
                 ("backtest-export.timestamp", context.timestamp.iso8601),
-                ("backtest-export.forecast_types", context.schema.forecastTypes.map(\.columnName).joined(separator: ",")),
+                (
+                    "backtest-export.forecast_types",
+                    context.schema.forecastTypes.map(\.columnName).joined(separator: ",")
+                ),
             ],
             createdBy: Self.createdBy
         )
@@ -258,7 +271,13 @@ public struct ParquetEncoder: TableEncoder {
             let m: ColumnMetaData
             switch column {
             case .key(let w, _), .window(let w):
-                m = w.chunk.metadata(type: .byteArray, path: w.name, codec: codec, chunkOffset: offset, statistics: stats)
+                m = w.chunk.metadata(
+                    type: .byteArray,
+                    path: w.name,
+                    codec: codec,
+                    chunkOffset: offset,
+                    statistics: stats
+                )
                 w.chunk.write(to: &out)
                 offset += Int64(w.chunk.storedByteCount)
                 w.reset()
@@ -274,7 +293,9 @@ public struct ParquetEncoder: TableEncoder {
                 w.reset()
             }
             guard m.numValues == Int64(rowGroupRows) else {
-                throw .internal("Parquet column '\(m.path)' has \(m.numValues) values in a row group of \(rowGroupRows) rows")
+                throw .internal(
+                    "Parquet column '\(m.path)' has \(m.numValues) values in a row group of \(rowGroupRows) rows"
+                )
             }
             metadata.append(m)
         }

@@ -45,14 +45,21 @@ struct SchemaElement: Equatable {
     /// A UTF-8 string leaf: BYTE_ARRAY + UTF8 + STRING.
     static func string(_ name: String, repetition: Repetition) -> SchemaElement {
         SchemaElement(
-            name: name, type: .byteArray, repetition: repetition, convertedType: .utf8, logicalType: .string
+            name: name,
+            type: .byteArray,
+            repetition: repetition,
+            convertedType: .utf8,
+            logicalType: .string
         )
     }
 
     /// A UTC instant in milliseconds: INT64 + TIMESTAMP_MILLIS + TIMESTAMP(true, MILLIS).
     static func timestampMillis(_ name: String, repetition: Repetition) -> SchemaElement {
         SchemaElement(
-            name: name, type: .int64, repetition: repetition, convertedType: .timestampMillis,
+            name: name,
+            type: .int64,
+            repetition: repetition,
+            convertedType: .timestampMillis,
             logicalType: .timestampMillis(isAdjustedToUTC: true)
         )
     }

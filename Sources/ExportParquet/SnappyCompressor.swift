@@ -154,7 +154,11 @@ struct SnappyCompressor: ~Copyable {
             if length <= 16 && inputEnd - literal >= 16 {
                 let raw = UnsafeMutableRawPointer(op)
                 raw.storeBytes(of: literal.loadUnaligned(as: UInt64.self), as: UInt64.self)
-                raw.storeBytes(of: literal.loadUnaligned(fromByteOffset: 8, as: UInt64.self), toByteOffset: 8, as: UInt64.self)
+                raw.storeBytes(
+                    of: literal.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                    toByteOffset: 8,
+                    as: UInt64.self
+                )
                 return op + length
             }
         } else {
@@ -172,7 +176,11 @@ struct SnappyCompressor: ~Copyable {
     }
 
     @inline(__always)
-    private static func emitCopy(_ output: UnsafeMutablePointer<UInt8>, offset: Int, length: Int)
+    private static func emitCopy(
+        _ output: UnsafeMutablePointer<UInt8>,
+        offset: Int,
+        length: Int
+    )
         -> UnsafeMutablePointer<UInt8>
     {
         var op = output
@@ -189,7 +197,11 @@ struct SnappyCompressor: ~Copyable {
     }
 
     @inline(__always)
-    private static func emitCopyAtMost64(_ output: UnsafeMutablePointer<UInt8>, offset: Int, length: Int)
+    private static func emitCopyAtMost64(
+        _ output: UnsafeMutablePointer<UInt8>,
+        offset: Int,
+        length: Int
+    )
         -> UnsafeMutablePointer<UInt8>
     {
         if length < 12 && offset < 2048 {

@@ -66,7 +66,11 @@ final class StringColumnWriter {
         }
     }
 
-    func append<Source: StringRunSource>(_ source: Source, rows: Range<Int>, compressor: PageCompressor)
+    func append<Source: StringRunSource>(
+        _ source: Source,
+        rows: Range<Int>,
+        compressor: PageCompressor
+    )
         throws(ExportError)
     {
         nextGeneration(keyCount: source.keyCount)
@@ -97,7 +101,11 @@ final class StringColumnWriter {
                     if firstInAppend { noteValue(bytes) }
                     body.append(bytes)
                 }
-                try appendPlain(UnsafeRawBufferPointer(start: body.base, count: body.count), count: end - row, compressor: compressor)
+                try appendPlain(
+                    UnsafeRawBufferPointer(start: body.base, count: body.count),
+                    count: end - row,
+                    compressor: compressor
+                )
             }
             row = end
         }
@@ -117,7 +125,11 @@ final class StringColumnWriter {
     }
 
     /// Appends `count` copies of `value` as PLAIN entries, cutting pages at the limits.
-    private func appendPlain(_ value: UnsafeRawBufferPointer, count: Int, compressor: PageCompressor)
+    private func appendPlain(
+        _ value: UnsafeRawBufferPointer,
+        count: Int,
+        compressor: PageCompressor
+    )
         throws(ExportError)
     {
         let entry = 4 + value.count
@@ -199,7 +211,8 @@ final class StringColumnWriter {
             body.removeAll()
             body.append(byte: UInt8(width))
             let pageIDs = UnsafeBufferPointer(
-                start: (ids.base + ids.count - pageRows * 4).assumingMemoryBound(to: UInt32.self), count: pageRows
+                start: (ids.base + ids.count - pageRows * 4).assumingMemoryBound(to: UInt32.self),
+                count: pageRows
             )
             RLEHybridEncoder.encode(pageIDs, bitWidth: width, into: &body)
             try chunk.appendDataPage(body: body.bytes, rows: pageRows, encoding: .rleDictionary, compressor: compressor)
@@ -216,7 +229,9 @@ final class StringColumnWriter {
         try flushPage(compressor: compressor)
         if usingDictionary && chunk.dictionaryDataPages > 0 {
             try chunk.setDictionaryPage(
-                body: dictionary.plainEntries.bytes, entries: dictionary.count, compressor: compressor
+                body: dictionary.plainEntries.bytes,
+                entries: dictionary.count,
+                compressor: compressor
             )
         }
         return Statistics(nullCount: 0, minValue: minimum, maxValue: maximum, legacyMinMax: false)

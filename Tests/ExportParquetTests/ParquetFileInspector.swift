@@ -59,7 +59,9 @@ struct InspectedFile {
                 let meta = chunkValue.structure!.structure(3)!
                 let start = Int(meta.int(11) ?? meta.int(9)!)
                 guard start == expectedOffset else {
-                    throw InspectError(description: "chunk \(names[index]) starts at \(start), expected \(expectedOffset)")
+                    throw InspectError(
+                        description: "chunk \(names[index]) starts at \(start), expected \(expectedOffset)"
+                    )
                 }
                 let total = Int(meta.int(7)!)
                 var position = start
@@ -70,14 +72,20 @@ struct InspectedFile {
                     let sub = h.structure(5) ?? h.structure(7)!
                     pages.append(
                         InspectedPage(
-                            type: h.int(1)!, headerOffset: position, uncompressedSize: Int(h.int(2)!),
-                            compressedSize: Int(h.int(3)!), numValues: Int(sub.int(1)!), encoding: sub.int(2)!
+                            type: h.int(1)!,
+                            headerOffset: position,
+                            uncompressedSize: Int(h.int(2)!),
+                            compressedSize: Int(h.int(3)!),
+                            numValues: Int(sub.int(1)!),
+                            encoding: sub.int(2)!
                         )
                     )
                     position = r.position + Int(h.int(3)!)
                 }
                 guard position == start + total else {
-                    throw InspectError(description: "pages of \(names[index]) end at \(position), chunk at \(start + total)")
+                    throw InspectError(
+                        description: "pages of \(names[index]) end at \(position), chunk at \(start + total)"
+                    )
                 }
                 expectedOffset = position
                 columns.append(InspectedChunk(name: names[index], meta: meta, pages: pages, chunkStart: start))
@@ -136,7 +144,12 @@ struct InspectedFile {
                 var present = [Bool](repeating: true, count: page.numValues)
                 if optional {
                     let n = u32()
-                    guard let levels = RLEHybridReferenceDecoder.decode(Array(body[p..<(p + n)]), bitWidth: 1, count: page.numValues)
+                    guard
+                        let levels = RLEHybridReferenceDecoder.decode(
+                            Array(body[p..<(p + n)]),
+                            bitWidth: 1,
+                            count: page.numValues
+                        )
                     else { throw InspectError(description: "bad definition levels") }
                     present = levels.map { $0 == 1 }
                     p += n

@@ -6,14 +6,19 @@ import Testing
 
 @Suite struct ParquetLayoutTests {
     let smallLimits = ParquetFormat.Limits(
-        rowGroupRows: 1000, rowGroupBytes: 1 << 30, pageRows: 100, pageBytes: 512, dictionaryPageBytes: 200
+        rowGroupRows: 1000,
+        rowGroupBytes: 1 << 30,
+        pageRows: 100,
+        pageBytes: 512,
+        dictionaryPageBytes: 200
     )
 
     @Test func rowGroupsPagesEncodingsAndOffsetsFollowTheLimits() throws {
         // 100 items × 1 window × 25 days = 2500 rows: row groups of 1000, 1000, 500.
         let batch = TestData.forecastBatch(items: 100, windows: 1, days: 25)
         let bytes = try TestData.encode(
-            batch, context: TestData.context(TestData.quantileSchema),
+            batch,
+            context: TestData.context(TestData.quantileSchema),
             format: ParquetFormat(codec: .snappy, limits: smallLimits)
         )
         let file = try InspectedFile(bytes)
@@ -44,10 +49,14 @@ import Testing
                 #expect(dataPages.allSatisfy { $0.numValues <= 100 })
                 // Sizes include every page header.
                 let headerBytes = chunk.pages.enumerated().map { i, p in
-                    (i + 1 < chunk.pages.count ? chunk.pages[i + 1].headerOffset : chunk.chunkStart + Int(chunk.meta.int(7)!))
+                    (i + 1 < chunk.pages.count
+                        ? chunk.pages[i + 1].headerOffset : chunk.chunkStart + Int(chunk.meta.int(7)!))
                         - p.headerOffset - p.compressedSize
                 }
-                #expect(chunk.meta.int(6) == Int64(zip(chunk.pages, headerBytes).reduce(0) { $0 + $1.0.uncompressedSize + $1.1 }))
+                #expect(
+                    chunk.meta.int(6)
+                        == Int64(zip(chunk.pages, headerBytes).reduce(0) { $0 + $1.0.uncompressedSize + $1.1 })
+                )
                 let firstData = try #require(chunk.pages.firstIndex { $0.type == 0 })
                 #expect(chunk.meta.int(9) == Int64(chunk.pages[firstData].headerOffset))
                 previousEnd = chunk.chunkStart + Int(chunk.meta.int(7)!)
@@ -84,18 +93,30 @@ import Testing
     func valuesRoundTripThroughTheTestReader(codec: ParquetFormat.Codec) throws {
         let schema = try ExportSchema(dimensions: ["store"], forecastTypes: [.quantile(hundredths: 50), .mean])
         let batch = TestData.forecastBatch(
-            items: 30, windows: 2, days: 20, schema: schema, dimensionValues: { ["store_\($0 % 4)"] }
+            items: 30,
+            windows: 2,
+            days: 20,
+            schema: schema,
+            dimensionValues: { ["store_\($0 % 4)"] }
         )
         let bytes = try TestData.encode(
-            batch, context: TestData.context(schema), format: ParquetFormat(codec: codec, limits: smallLimits)
+            batch,
+            context: TestData.context(schema),
+            format: ParquetFormat(codec: codec, limits: smallLimits)
         )
         let file = try InspectedFile(bytes)
-        #expect(try file.values(ofColumn: 0) == batch.seriesIndex.map { .string(Array(batch.series[Int($0)].itemId.utf8)) })
         #expect(
-            try file.values(ofColumn: 1) == batch.seriesIndex.map { .string(Array(batch.series[Int($0)].dimensions[0].utf8)) }
+            try file.values(ofColumn: 0) == batch.seriesIndex.map { .string(Array(batch.series[Int($0)].itemId.utf8)) }
+        )
+        #expect(
+            try file.values(ofColumn: 1)
+                == batch.seriesIndex.map { .string(Array(batch.series[Int($0)].dimensions[0].utf8)) }
         )
         #expect(try file.values(ofColumn: 2) == batch.timestamp.map { .int($0) })
-        #expect(try file.values(ofColumn: 3) == (0..<batch.rowCount).map { batch.target[$0].map { .double($0.bitPattern) } ?? .null })
+        #expect(
+            try file.values(ofColumn: 3)
+                == (0..<batch.rowCount).map { batch.target[$0].map { .double($0.bitPattern) } ?? .null }
+        )
         #expect(try file.values(ofColumn: 4) == batch.windowStart.map { .int($0) })
         #expect(try file.values(ofColumn: 5) == batch.windowEnd.map { .int($0) })
         #expect(try file.values(ofColumn: 6) == batch.forecasts[0].values.map { .double($0.bitPattern) })
@@ -116,7 +137,11 @@ import Testing
 
     @Test func footerCarriesCreatedByAndJobMetadata() throws {
         let batch = TestData.forecastBatch(items: 2, windows: 1, days: 3)
-        let bytes = try TestData.encode(batch, context: TestData.context(TestData.quantileSchema), format: ParquetFormat())
+        let bytes = try TestData.encode(
+            batch,
+            context: TestData.context(TestData.quantileSchema),
+            format: ParquetFormat()
+        )
         let file = try InspectedFile(bytes)
         #expect(file.footer.string(6) == "backtest-export version 0.1.0")
         let kv = try #require(file.footer.list(5)).map { ($0.structure!.string(1)!, $0.structure!.string(2)!) }
@@ -138,18 +163,25 @@ import Testing
             let key = SeriesKey(itemId: "item_\(item)")
             for w in 0..<2 {
                 batch.append(
-                    series: key, window: .computed, windowStart: Int64(w) * TestData.day,
+                    series: key,
+                    window: .computed,
+                    windowStart: Int64(w) * TestData.day,
                     windowEnd: Int64(w + 1) * TestData.day,
                     metrics: schema.metricNames.indices.map { $0 == 7 ? nil : Double(item * 10 + w) + Double($0) / 8 }
                 )
             }
             batch.append(
-                series: key, window: .summary, windowStart: 0, windowEnd: 2 * TestData.day,
+                series: key,
+                window: .summary,
+                windowStart: 0,
+                windowEnd: 2 * TestData.day,
                 metrics: Array(repeating: nil, count: schema.metricNames.count)
             )
         }
         let bytes = try TestData.encode(
-            batch, context: TestData.context(schema, .accuracyMetricsValues), format: ParquetFormat(codec: .none)
+            batch,
+            context: TestData.context(schema, .accuracyMetricsValues),
+            format: ParquetFormat(codec: .none)
         )
         let file = try InspectedFile(bytes)
         let labels = try file.values(ofColumn: 1)
@@ -173,7 +205,11 @@ import Testing
             var batch = ForecastBatch(forecastTypeCount: 1)
             for (i, v) in values.enumerated() {
                 batch.append(
-                    series: SeriesKey(itemId: "x"), timestamp: Int64(i), target: v, windowStart: 0, windowEnd: 1,
+                    series: SeriesKey(itemId: "x"),
+                    timestamp: Int64(i),
+                    target: v,
+                    windowStart: 0,
+                    windowEnd: 1,
                     forecasts: [0]
                 )
             }
@@ -203,7 +239,11 @@ import Testing
         let ids = ["b", "\u{e9}", "a", "e\u{301}", "", "b"]
         for (i, id) in ids.enumerated() {
             batch.append(
-                series: SeriesKey(itemId: id), timestamp: Int64(i), target: 1, windowStart: 0, windowEnd: 1,
+                series: SeriesKey(itemId: id),
+                timestamp: Int64(i),
+                target: 1,
+                windowStart: 0,
+                windowEnd: 1,
                 forecasts: [1]
             )
         }

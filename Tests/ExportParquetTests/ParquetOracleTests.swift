@@ -32,16 +32,23 @@ import Testing
         )
         sets.append(
             DataSet(
-                name: "sample_forecast", schema: dims, table: .forecastedValues,
+                name: "sample_forecast",
+                schema: dims,
+                table: .forecastedValues,
                 forecast: TestData.forecastBatch(
-                    items: 40, windows: 2, days: 10, schema: dims,
+                    items: 40,
+                    windows: 2,
+                    days: 10,
+                    schema: dims,
                     dimensionValues: { ["store_\($0 % 3)", $0 % 2 == 0 ? "north" : "south"] }
                 )
             )
         )
         sets.append(
             DataSet(
-                name: "sample_multi_rowgroup", schema: TestData.quantileSchema, table: .forecastedValues,
+                name: "sample_multi_rowgroup",
+                schema: TestData.quantileSchema,
+                table: .forecastedValues,
                 limits: .init(rowGroupRows: 1000, pageRows: 100, pageBytes: 512, dictionaryPageBytes: 200),
                 dictionaryStrings: false,
                 forecast: TestData.forecastBatch(items: 100, windows: 1, days: 25)
@@ -51,22 +58,35 @@ import Testing
         sets.append(adversarial())
         var single = ForecastBatch(forecastTypeCount: 1)
         single.append(
-            series: SeriesKey(itemId: "only"), timestamp: 0, target: 1.5, windowStart: 0, windowEnd: TestData.day,
+            series: SeriesKey(itemId: "only"),
+            timestamp: 0,
+            target: 1.5,
+            windowStart: 0,
+            windowEnd: TestData.day,
             forecasts: [2.5]
         )
         let meanOnly = try ExportSchema(forecastTypes: [.mean])
         sets.append(DataSet(name: "single_row", schema: meanOnly, table: .forecastedValues, forecast: single))
         sets.append(
             DataSet(
-                name: "zero_rows", schema: meanOnly, table: .forecastedValues,
+                name: "zero_rows",
+                schema: meanOnly,
+                table: .forecastedValues,
                 forecast: ForecastBatch(forecastTypeCount: 1)
             )
         )
         sets.append(
             DataSet(
-                name: "distinct_200k", schema: meanOnly, table: .forecastedValues, dictionaryStrings: false,
+                name: "distinct_200k",
+                schema: meanOnly,
+                table: .forecastedValues,
+                dictionaryStrings: false,
                 forecast: TestData.forecastBatch(
-                    items: 200_000, windows: 1, days: 1, schema: meanOnly, itemID: { "id_\($0 * 7919 % 1_000_003)" }
+                    items: 200_000,
+                    windows: 1,
+                    days: 1,
+                    schema: meanOnly,
+                    itemID: { "id_\($0 * 7919 % 1_000_003)" }
                 )
             )
         )
@@ -81,7 +101,9 @@ import Testing
             let key = SeriesKey(itemId: "item_\(item)")
             for w in 0..<3 {
                 batch.append(
-                    series: key, window: .computed, windowStart: TestData.start + Int64(w * 30) * TestData.day,
+                    series: key,
+                    window: .computed,
+                    windowStart: TestData.start + Int64(w * 30) * TestData.day,
                     windowEnd: TestData.start + Int64(w * 30 + 30) * TestData.day,
                     metrics: schema.metricNames.indices.map { m in
                         m == 7 && item % 4 == 0 ? nil : Double(generator.next() >> 11) / Double(1 << 40)
@@ -89,7 +111,9 @@ import Testing
                 )
             }
             batch.append(
-                series: key, window: .summary, windowStart: TestData.start,
+                series: key,
+                window: .summary,
+                windowStart: TestData.start,
                 windowEnd: TestData.start + 90 * TestData.day,
                 metrics: schema.metricNames.indices.map { m in m == 8 ? nil : Double(m) * 0.125 }
             )
@@ -117,8 +141,11 @@ import Testing
             for d in 0..<4 {
                 let ts = Int64(-3 + row) * 400 * TestData.day + Int64(d)  // crosses 1970, goes past 2000
                 batch.append(
-                    series: key, timestamp: ts, target: specials[row % specials.count],
-                    windowStart: ts - TestData.day, windowEnd: ts + TestData.day,
+                    series: key,
+                    timestamp: ts,
+                    target: specials[row % specials.count],
+                    windowStart: ts - TestData.day,
+                    windowEnd: ts + TestData.day,
                     forecasts: [
                         specials[(row * 5 + 1) % specials.count],
                         nil,  // an all-null column
@@ -157,7 +184,8 @@ import Testing
         for (spec, column) in zip(tableSchema.valueColumns, valueColumns) {
             switch column {
             case .times(let v): columns.append(["name": spec.name, "type": "timestamp_ms", "values": v])
-            case .backtestWindows(let v): columns.append(["name": spec.name, "type": "string", "values": v.map(\.label)])
+            case .backtestWindows(let v):
+                columns.append(["name": spec.name, "type": "string", "values": v.map(\.label)])
             case .doubles(let v):
                 columns.append(["name": spec.name, "type": "double", "values": (0..<v.count).map { hex(v[$0]) }])
             }
@@ -203,7 +231,9 @@ import Testing
         if let keep = ProcessInfo.processInfo.environment["PARQUET_ORACLE_DIR"] {
             directory = URL(fileURLWithPath: keep)
         } else {
-            directory = FileManager.default.temporaryDirectory.appendingPathComponent("parquet-oracle-\(UUID().uuidString)")
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "parquet-oracle-\(UUID().uuidString)"
+            )
         }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer {
@@ -229,6 +259,13 @@ import Testing
         }
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "parquet_oracle.py failed:\n\(output)")
+        let hint =
+            process.terminationStatus == 127
+            ? "python3 was not found; install Python 3 and run: pip install -r tests/python/requirements.txt"
+            : "if a module is missing, run: pip install -r tests/python/requirements.txt"
+        #expect(
+            process.terminationStatus == 0,
+            "parquet_oracle.py exited with \(process.terminationStatus) (\(hint)):\n\(output)"
+        )
     }
 }

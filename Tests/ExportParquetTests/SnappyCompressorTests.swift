@@ -59,7 +59,10 @@ import Testing
                     let length = min(Int(generator.next() % 500), input.count - start)
                     input += input[start..<(start + length)]
                 case 2:
-                    input += repeatElement(UInt8(truncatingIfNeeded: generator.next()), count: Int(generator.next() % 300))
+                    input += repeatElement(
+                        UInt8(truncatingIfNeeded: generator.next()),
+                        count: Int(generator.next() % 300)
+                    )
                 default:
                     var d = Double(generator.next() % 10_000) / 7
                     input += withUnsafeBytes(of: &d) { Array($0) }

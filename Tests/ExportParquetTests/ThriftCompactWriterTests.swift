@@ -20,26 +20,40 @@ import Testing
     @Test func dataPageHeaderMatchesTheWorkedExample() {
         // parquet.md §2: v1 data page header of a 3-row uncompressed column with a 15-byte body.
         let header = PageHeader(
-            kind: .dataPage, uncompressedPageSize: 15, compressedPageSize: 15, numValues: 3, encoding: .plain
+            kind: .dataPage,
+            uncompressedPageSize: 15,
+            compressedPageSize: 15,
+            numValues: 3,
+            encoding: .plain
         )
         #expect(
-            header.serialized == [0x15, 0x00, 0x15, 0x1E, 0x15, 0x1E, 0x2C, 0x15, 0x06, 0x15, 0x00, 0x15, 0x06, 0x15, 0x06, 0x00, 0x00]
+            header.serialized == [
+                0x15, 0x00, 0x15, 0x1E, 0x15, 0x1E, 0x2C, 0x15, 0x06, 0x15, 0x00, 0x15, 0x06, 0x15, 0x06, 0x00, 0x00,
+            ]
         )
     }
 
     @Test func dictionaryPageHeader() {
         let header = PageHeader(
-            kind: .dictionaryPage, uncompressedPageSize: 100, compressedPageSize: 60, numValues: 7, encoding: .plain
+            kind: .dictionaryPage,
+            uncompressedPageSize: 100,
+            compressedPageSize: 60,
+            numValues: 7,
+            encoding: .plain
         )
         // type 2 (04), sizes 100 (zigzag 200 = C8 01) and 60 (78), field 7 (delta 4, struct: 4C) {1: 7 (0E), 2: PLAIN}.
-        #expect(header.serialized == [0x15, 0x04, 0x15, 0xC8, 0x01, 0x15, 0x78, 0x4C, 0x15, 0x0E, 0x15, 0x00, 0x00, 0x00])
+        #expect(
+            header.serialized == [0x15, 0x04, 0x15, 0xC8, 0x01, 0x15, 0x78, 0x4C, 0x15, 0x0E, 0x15, 0x00, 0x00, 0x00]
+        )
     }
 
     @Test func stringSchemaElementMatchesTheGoldenFile() {
         var w = ThriftCompactWriter()
         SchemaElement.string("item_id", repetition: .required).write(to: &w)
         #expect(
-            w.bytes == [0x15, 0x0C, 0x25, 0x00, 0x18, 0x07] + Array("item_id".utf8) + [0x25, 0x00, 0x4C, 0x1C, 0x00, 0x00, 0x00]
+            w.bytes == [0x15, 0x0C, 0x25, 0x00, 0x18, 0x07] + Array("item_id".utf8) + [
+                0x25, 0x00, 0x4C, 0x1C, 0x00, 0x00, 0x00,
+            ]
         )
     }
 
@@ -89,14 +103,23 @@ import Testing
     @Test func footerFieldsHaveTheirDeclaredWireTypes() throws {
         let stats = Statistics(nullCount: 1, minValue: [1, 2], maxValue: [3, 4], nanCount: 0, legacyMinMax: true)
         let column = ColumnMetaData(
-            type: .double, encodings: [.plain, .rle], path: "p50", codec: .snappy, numValues: 3,
-            totalUncompressedSize: 100, totalCompressedSize: 90, dataPageOffset: 4, dictionaryPageOffset: nil,
-            statistics: stats, encodingStats: [.init(pageKind: .dataPage, encoding: .plain, count: 1)]
+            type: .double,
+            encodings: [.plain, .rle],
+            path: "p50",
+            codec: .snappy,
+            numValues: 3,
+            totalUncompressedSize: 100,
+            totalCompressedSize: 90,
+            dataPageOffset: 4,
+            dictionaryPageOffset: nil,
+            statistics: stats,
+            encodingStats: [.init(pageKind: .dataPage, encoding: .plain, count: 1)]
         )
         let footer = FileMetaData(
             schema: [.root(numChildren: 1), .double("p50", repetition: .optional)],
             rowGroups: [RowGroup(columns: [column], numRows: 3, fileOffset: 4)],
-            keyValueMetadata: [("k", "v")], createdBy: "backtest-export version 0.1.0"
+            keyValueMetadata: [("k", "v")],
+            createdBy: "backtest-export version 0.1.0"
         )
         var reader = ThriftCompactReader(footer.serialized)
         let root = try reader.readStruct()
