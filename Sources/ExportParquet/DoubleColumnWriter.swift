@@ -11,7 +11,7 @@ import ExportCore
 final class DoubleColumnWriter {
     let name: String
     private let limits: ParquetFormat.Limits
-    private(set) var chunk = ColumnChunkBuffer()
+    private(set) var chunk: ColumnChunkBuffer
     private var page: RawBuffer
     private let headroom: Int
     private var levels = RawBuffer(capacity: 1 << 12)
@@ -29,6 +29,7 @@ final class DoubleColumnWriter {
     init(name: String, limits: ParquetFormat.Limits) {
         self.name = name
         self.limits = limits
+        chunk = ColumnChunkBuffer(expectedBytes: Self.expectedChunkBytes(limits))
         // Worst case of the hybrid encoding at bit width 1 is about 2 bits per value; plus prefix and slack.
         headroom = 32 + limits.pageRows / 4
         page = RawBuffer(capacity: headroom + min(limits.pageBytes, limits.pageRows * 8) + 64)
@@ -39,6 +40,14 @@ final class DoubleColumnWriter {
     /// compression ratio seen so far.
     var bufferedByteCount: Int {
         chunk.storedByteCount + Int(Double(page.count - headroom) * chunk.compressionRatio)
+    }
+
+    /// A bound on one chunk's stored size: 8 bytes per row (levels and headers fit in the slack that
+    /// PLAIN values leave when some are null), at most the row group's byte limit, plus snappy's
+    /// worst-case expansion.
+    static func expectedChunkBytes(_ limits: ParquetFormat.Limits) -> Int {
+        let values = min(limits.rowGroupRows * 8, limits.rowGroupBytes) + (1 << 16)
+        return values + values / 6
     }
 
     /// Appends `rows` of `column`, cutting pages at the limits.
