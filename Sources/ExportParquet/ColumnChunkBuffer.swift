@@ -6,7 +6,7 @@ import NIOCore
 /// dictionary page, written last but placed first in the file.
 ///
 /// It keeps every count the footer needs (values, sizes with headers, pages per encoding), computed
-/// from the bytes actually produced. Memory: the chunk's stored bytes plus one compressed page.
+/// from the bytes actually produced. Memory: the chunk's stored bytes (pages are compressed in place).
 struct ColumnChunkBuffer: ~Copyable {
     private(set) var dataPages: RawBuffer
     private(set) var dictionaryPage = RawBuffer(capacity: 64)
