@@ -100,7 +100,9 @@ let package = Package(
         ),
         .testTarget(
             name: "ExportParquetTests",
-            dependencies: ["ExportParquet", "ExportCore", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "ExportParquet", "ExportCore", "CZlib", "CZstd", .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -6,11 +6,10 @@ import NIOCore
 /// dictionary page, written last but placed first in the file.
 ///
 /// It keeps every count the footer needs (values, sizes with headers, pages per encoding), computed
-/// from the bytes actually produced. Memory: the chunk's stored bytes plus one compressed page.
+/// from the bytes actually produced. Memory: the chunk's stored bytes (pages are compressed in place).
 struct ColumnChunkBuffer: ~Copyable {
-    private(set) var dataPages = RawBuffer(capacity: 1 << 16)
+    private(set) var dataPages: RawBuffer
     private(set) var dictionaryPage = RawBuffer(capacity: 64)
-    private var scratch = RawBuffer(capacity: 1 << 16)
     private(set) var numValues: Int64 = 0
     private(set) var uncompressedSize: Int64 = 0
     private(set) var compressedSize: Int64 = 0
@@ -20,7 +19,12 @@ struct ColumnChunkBuffer: ~Copyable {
     private var lifetimeUncompressed: Int64 = 0
     private var lifetimeCompressed: Int64 = 0
 
-    init() {}
+    /// `expectedBytes` reserves the data-page storage up front: a generous bound costs nothing until
+    /// written (the pages of a large allocation are only touched, and faulted in, when filled), while
+    /// growing by doubling would allocate and copy the chunk about twice per encoder.
+    init(expectedBytes: Int = 1 << 16) {
+        dataPages = RawBuffer(capacity: expectedBytes)
+    }
 
     /// Stored bytes per body byte so far (1 before the first page): scales the estimate of pages not
     /// yet written.
@@ -63,29 +67,72 @@ struct ColumnChunkBuffer: ~Copyable {
         guard body.count < Int(Int32.max) / 2, numValues <= Int(Int32.max) else {
             throw .internal("Parquet page of \(body.count) bytes and \(numValues) values exceeds the format's limits")
         }
-        var storedCount = body.count
-        if compressor.codec != .none {
-            scratch.removeAll()
-            storedCount = try compressor.compress(body, into: &scratch)
-        }
-        let header = PageHeader(
-            kind: kind,
-            uncompressedPageSize: Int32(body.count),
-            compressedPageSize: Int32(storedCount),
-            numValues: Int32(numValues),
-            encoding: encoding
-        ).serialized
+        let (headerCount, storedCount): (Int, Int)
         if kind == .dictionaryPage {
-            dictionaryPage.append(contentsOf: header)
-            dictionaryPage.append(compressor.codec == .none ? body : scratch.bytes)
+            (headerCount, storedCount) = try Self.writePage(
+                kind: kind,
+                body: body,
+                numValues: numValues,
+                encoding: encoding,
+                compressor: compressor,
+                into: &dictionaryPage
+            )
         } else {
-            dataPages.append(contentsOf: header)
-            dataPages.append(compressor.codec == .none ? body : scratch.bytes)
+            (headerCount, storedCount) = try Self.writePage(
+                kind: kind,
+                body: body,
+                numValues: numValues,
+                encoding: encoding,
+                compressor: compressor,
+                into: &dataPages
+            )
         }
-        uncompressedSize += Int64(header.count + body.count)
-        compressedSize += Int64(header.count + storedCount)
+        uncompressedSize += Int64(headerCount + body.count)
+        compressedSize += Int64(headerCount + storedCount)
         lifetimeUncompressed += Int64(body.count)
         lifetimeCompressed += Int64(storedCount)
+    }
+
+    /// Appends a page header and the stored body to `out`; returns their sizes. A compressed body is
+    /// written in place after a header sized for a compressed size as long as the body (the varint
+    /// lengths almost always agree); if the real header is longer or shorter, the compressed bytes
+    /// are moved once. So the body is never staged in a second buffer.
+    private static func writePage(
+        kind: PageHeader.Kind,
+        body: UnsafeRawBufferPointer,
+        numValues: Int,
+        encoding: Encoding,
+        compressor: PageCompressor,
+        into out: inout RawBuffer
+    ) throws(ExportError) -> (header: Int, stored: Int) {
+        func header(_ stored: Int) -> [UInt8] {
+            PageHeader(
+                kind: kind,
+                uncompressedPageSize: Int32(body.count),
+                compressedPageSize: Int32(stored),
+                numValues: Int32(numValues),
+                encoding: encoding
+            ).serialized
+        }
+        let start = out.count
+        if compressor.codec == .none {
+            let h = header(body.count)
+            out.append(contentsOf: h)
+            out.append(body)
+            return (h.count, body.count)
+        }
+        let guess = header(body.count)
+        _ = out.reserve(guess.count)
+        out.commit(guess.count)
+        let stored = try compressor.compress(body, into: &out)
+        let h = header(stored)
+        if h.count != guess.count {
+            _ = out.reserve(max(0, h.count - guess.count))
+            (out.base + start + h.count).copyMemory(from: out.base + start + guess.count, byteCount: stored)
+            out.setCount(start + h.count + stored)
+        }
+        h.withUnsafeBytes { (out.base + start).copyMemory(from: $0.baseAddress!, byteCount: h.count) }
+        return (h.count, stored)
     }
 
     /// The chunk's metadata, for a chunk whose first byte is at file offset `chunkOffset`.

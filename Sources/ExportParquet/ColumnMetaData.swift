@@ -41,12 +41,12 @@ struct ColumnMetaData: Equatable {
     var statistics: Statistics
     var encodingStats: [PageEncodingStats]
 
+    /// Writes the fields; the caller opens and closes the struct (ColumnChunk field 3).
     func write(to w: inout ThriftCompactWriter) {
         precondition(
             numValues >= 0 && totalCompressedSize >= 0 && totalUncompressedSize >= 0 && dataPageOffset >= 0,
             "negative size or offset in column metadata"
         )
-        w.beginStruct(3)
         w.field(1, i32: type.rawValue)
         w.beginList(2, of: .i32, count: encodings.count)
         for e in encodings { w.writeZigzag(Int64(e.rawValue)) }
@@ -69,6 +69,5 @@ struct ColumnMetaData: Equatable {
             w.field(3, i32: s.count)
             w.endStruct()
         }
-        w.endStruct()
     }
 }

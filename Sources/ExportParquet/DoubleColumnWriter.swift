@@ -1,5 +1,4 @@
 import ExportCore
-import NIOCore
 
 /// Builds the column chunks of one OPTIONAL DOUBLE column: PLAIN values of the non-null rows,
 /// definition levels (bit width 1, RLE/bit-packed) for the nulls, data pages v1.
@@ -12,7 +11,7 @@ import NIOCore
 final class DoubleColumnWriter {
     let name: String
     private let limits: ParquetFormat.Limits
-    private(set) var chunk = ColumnChunkBuffer()
+    private(set) var chunk: ColumnChunkBuffer
     private var page: RawBuffer
     private let headroom: Int
     private var levels = RawBuffer(capacity: 1 << 12)
@@ -30,6 +29,7 @@ final class DoubleColumnWriter {
     init(name: String, limits: ParquetFormat.Limits) {
         self.name = name
         self.limits = limits
+        chunk = ColumnChunkBuffer(expectedBytes: Self.expectedChunkBytes(limits))
         // Worst case of the hybrid encoding at bit width 1 is about 2 bits per value; plus prefix and slack.
         headroom = 32 + limits.pageRows / 4
         page = RawBuffer(capacity: headroom + min(limits.pageBytes, limits.pageRows * 8) + 64)
@@ -40,6 +40,14 @@ final class DoubleColumnWriter {
     /// compression ratio seen so far.
     var bufferedByteCount: Int {
         chunk.storedByteCount + Int(Double(page.count - headroom) * chunk.compressionRatio)
+    }
+
+    /// A bound on one chunk's stored size: 8 bytes per row (levels and headers fit in the slack that
+    /// PLAIN values leave when some are null), at most the row group's byte limit, plus snappy's
+    /// worst-case expansion.
+    static func expectedChunkBytes(_ limits: ParquetFormat.Limits) -> Int {
+        let values = min(limits.rowGroupRows * 8, limits.rowGroupBytes) + (1 << 16)
+        return values + values / 6
     }
 
     /// Appends `rows` of `column`, cutting pages at the limits.
@@ -69,15 +77,7 @@ final class DoubleColumnWriter {
         let src = values.baseAddress! + range.lowerBound
         let n = range.count
         page.append(UnsafeRawPointer(src), count: n * 8)
-        var lo = minimum
-        var hi = maximum
-        var nans = 0
-        for i in 0..<n {
-            let v = src[i]
-            lo = v < lo ? v : lo
-            hi = v > hi ? v : hi
-            nans &+= v.isNaN ? 1 : 0
-        }
+        let (lo, hi, nans) = Self.bounds(src, n, minimum, maximum)
         minimum = lo
         maximum = hi
         nanCount += Int64(nans)
@@ -86,6 +86,39 @@ final class DoubleColumnWriter {
             p.initializeMemory(as: UInt8.self, repeating: 1, count: n)
             levels.commit(n)
         }
+    }
+
+    /// Min and max of `values` ignoring NaN (comparisons with NaN are false), folded into `lo`/`hi`,
+    /// and the NaN count. Eight lanes at a time (compare and blend), then the tail.
+    @inline(__always)
+    static func bounds(_ values: UnsafePointer<Double>, _ n: Int, _ lo: Double, _ hi: Double) -> (Double, Double, Int) {
+        var low = SIMD8<Double>(repeating: lo)
+        var high = SIMD8<Double>(repeating: hi)
+        var nans = SIMD8<Int64>(repeating: 0)
+        let raw = UnsafeRawPointer(values)
+        var i = 0
+        while i + 8 <= n {
+            let v = raw.loadUnaligned(fromByteOffset: i * 8, as: SIMD8<Double>.self)
+            low.replace(with: v, where: v .< low)
+            high.replace(with: v, where: v .> high)
+            nans.replace(with: nans &+ 1, where: v .!= v)
+            i += 8
+        }
+        var l = lo
+        var h = hi
+        var count = Int(nans.wrappedSum())
+        for lane in 0..<8 {
+            l = low[lane] < l ? low[lane] : l
+            h = high[lane] > h ? high[lane] : h
+        }
+        while i < n {
+            let v = values[i]
+            l = v < l ? v : l
+            h = v > h ? v : h
+            count &+= v.isNaN ? 1 : 0
+            i += 1
+        }
+        return (l, h, count)
     }
 
     private func appendMixed(

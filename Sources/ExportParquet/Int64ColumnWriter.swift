@@ -1,5 +1,4 @@
 import ExportCore
-import NIOCore
 
 /// Builds the column chunks of one REQUIRED INT64 column (the UTC millisecond timestamps): PLAIN
 /// values, no levels, data pages v1. Statistics: signed min/max, `null_count` 0.
@@ -9,7 +8,7 @@ import NIOCore
 final class Int64ColumnWriter {
     let name: String
     private let limits: ParquetFormat.Limits
-    private(set) var chunk = ColumnChunkBuffer()
+    private(set) var chunk: ColumnChunkBuffer
     private var page: RawBuffer
     private var pageRows = 0
     private var minimum = Int64.max
@@ -19,10 +18,18 @@ final class Int64ColumnWriter {
     init(name: String, limits: ParquetFormat.Limits) {
         self.name = name
         self.limits = limits
+        chunk = ColumnChunkBuffer(expectedBytes: Self.expectedChunkBytes(limits))
         page = RawBuffer(capacity: min(limits.pageBytes, limits.pageRows * 8) + 64)
     }
 
     /// Stored pages plus the open page scaled by the compression ratio seen so far.
+    /// A bound on one chunk's stored size: 8 bytes per row, at most the row group's byte limit, plus
+    /// snappy's worst-case expansion.
+    static func expectedChunkBytes(_ limits: ParquetFormat.Limits) -> Int {
+        let values = min(limits.rowGroupRows * 8, limits.rowGroupBytes) + (1 << 16)
+        return values + values / 6
+    }
+
     var bufferedByteCount: Int { chunk.storedByteCount + Int(Double(page.count) * chunk.compressionRatio) }
 
     func append(_ values: [Int64], rows: Range<Int>, compressor: PageCompressor) throws(ExportError) {

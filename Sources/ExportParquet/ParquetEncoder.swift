@@ -13,7 +13,7 @@ public import NIOCore
 /// plus one open page per column. ``byteCount`` is the bytes handed out or ready plus those
 /// buffered in the open row group, so it grows with every append.
 ///
-/// The encoder holds reference-typed column writers: copies of one encoder share them, so use
+/// After any thrown error the encoder is spent (further calls throw). It holds reference-typed column writers: copies of one encoder share them, so use
 /// each encoder value once (as the exporter does).
 public struct ParquetEncoder: TableEncoder {
     /// `created_by` of every file.
@@ -87,6 +87,8 @@ public struct ParquetEncoder: TableEncoder {
         try validate(batch, valueColumns, rows: rows)
         let series = batch.series
         let seriesIndex = batch.seriesIndex
+        // A failure part-way leaves columns with different row counts: the encoder is spent.
+        finished = true
         var start = rows.lowerBound
         while start < rows.upperBound {
             let n = min(rows.upperBound - start, limits.rowGroupRows - rowGroupRows, limits.appendSliceRows)
@@ -121,6 +123,7 @@ public struct ParquetEncoder: TableEncoder {
             }
             reportedByteCount = max(reportedByteCount, Int(fileOffset) + bufferedByteCount)
         }
+        finished = false
     }
 
     /// Checks that the batch has this table's columns, with enough rows and valid series indices.
@@ -188,8 +191,21 @@ public struct ParquetEncoder: TableEncoder {
 
     public mutating func finish() throws(ExportError) -> ByteBuffer {
         guard !finished else { throw .internal("Parquet encoder finished twice") }
-        if rowGroupRows > 0 { try finishRowGroup() }
         finished = true
+        if rowGroupRows > 0 {
+            // Room for the footer in the last row group's buffer, so that it is never copied to grow:
+            // the footer so far plus a bound on one more row group's metadata.
+            var bound = footerMetadata().serialized.count + 64
+            for column in columns {
+                switch column {
+                case .key(let w, _), .window(let w):
+                    bound += 256 + 2 * w.name.utf8.count + 2 * StringColumnWriter.statisticsLengthLimit
+                case .time(let w): bound += 256 + 2 * w.name.utf8.count
+                case .double(let w): bound += 256 + 2 * w.name.utf8.count
+                }
+            }
+            try finishRowGroup(reserving: bound)
+        }
         let footer = footerMetadata().serialized
         var out = ready ?? allocator.buffer(capacity: footer.count + 12)
         ready = nil
@@ -233,7 +249,8 @@ public struct ParquetEncoder: TableEncoder {
 
     /// Seals every column chunk, lays the chunks out after the file's current end and records the
     /// row group's metadata.
-    private mutating func finishRowGroup() throws(ExportError) {
+    /// `reserving` adds capacity after the chunks (for the footer).
+    private mutating func finishRowGroup(reserving extra: Int = 0) throws(ExportError) {
         guard rowGroupRows > 0 else { return }
         var statistics: [Statistics] = []
         statistics.reserveCapacity(columns.count)
@@ -254,10 +271,10 @@ public struct ParquetEncoder: TableEncoder {
         var out: ByteBuffer
         if var existing = ready {
             ready = nil
-            existing.reserveCapacity(minimumWritableBytes: size)
+            existing.reserveCapacity(minimumWritableBytes: size + extra)
             out = existing
         } else {
-            out = allocator.buffer(capacity: size + 4)
+            out = allocator.buffer(capacity: size + 4 + extra)
         }
         if fileOffset == 0 {
             out.writeBytes(Self.magic)

@@ -18,7 +18,9 @@ struct RowGroup: Equatable {
         for column in columns {
             w.beginStructBody()
             w.field(2, i64: 0)
+            w.beginStruct(3)
             column.write(to: &w)
+            w.endStruct()
             w.endStruct()
         }
         w.field(2, i64: totalByteSize)

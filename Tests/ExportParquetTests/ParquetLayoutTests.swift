@@ -123,6 +123,28 @@ import Testing
         #expect(try file.values(ofColumn: 7) == batch.forecasts[1].values.map { .double($0.bitPattern) })
     }
 
+    @Test func rowGroupsCloseAtTheByteLimit() throws {
+        // 2500 rows of about 70 stored bytes; a 40 kB limit closes a row group every few hundred rows.
+        let batch = TestData.forecastBatch(items: 100, windows: 1, days: 25)
+        let limits = ParquetFormat.Limits(rowGroupBytes: 40_000, pageRows: 200)
+        let file = try InspectedFile(
+            try TestData.encode(
+                batch,
+                context: TestData.context(TestData.quantileSchema),
+                format: ParquetFormat(codec: .none, limits: limits)
+            )
+        )
+        let groups = try #require(file.footer.list(4)).map { $0.structure! }
+        #expect(groups.count >= 3)
+        #expect(groups.reduce(0) { $0 + $1.int(3)! } == 2500)
+        for group in groups {
+            // The check runs after each append (one 25-row series here), so a group passes the limit
+            // by less than one series plus the page headers.
+            #expect(group.int(6)! < 40_000 + 25 * 80 + 1000)
+            #expect(group.int(3)! % 25 == 0, "row groups end at an append boundary")
+        }
+    }
+
     @Test func zeroRowsIsAFileWithSchemaAndNoRowGroups() throws {
         var encoder = ParquetFormat().makeEncoder(for: TestData.context(TestData.quantileSchema))
         #expect(encoder.takeReadyBytes() == nil)

@@ -259,6 +259,13 @@ import Testing
         }
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "parquet_oracle.py failed:\n\(output)")
+        let hint =
+            process.terminationStatus == 127
+            ? "python3 was not found; install Python 3 and run: pip install -r tests/python/requirements.txt"
+            : "if a module is missing, run: pip install -r tests/python/requirements.txt"
+        #expect(
+            process.terminationStatus == 0,
+            "parquet_oracle.py exited with \(process.terminationStatus) (\(hint)):\n\(output)"
+        )
     }
 }
