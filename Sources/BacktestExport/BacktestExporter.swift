@@ -38,13 +38,14 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
         do {
             try await prepareDestination()
             do {
-                return try await run(SeriesFeeder(source: makeSource(), verifyingOrder: true), &published, progress)
+                let source = PrefetchingSource(source: try makeSource())
+                return try await run(SeriesFeeder(source: source, verifyingOrder: true), &published, progress)
             } catch is InputNotInExportOrder {
                 await removeQuietly(published)
                 published.removeAll()
                 let grouper = SeriesGrouper(source: try makeSource(), options: configuration.grouping)
                 var result = try await run(
-                    SeriesFeeder(source: grouper, verifyingOrder: false),
+                    SeriesFeeder(source: PrefetchingSource(source: grouper), verifyingOrder: false),
                     &published,
                     progress
                 )
