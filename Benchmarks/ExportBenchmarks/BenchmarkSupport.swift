@@ -57,10 +57,10 @@ func measureEncoding<Encoder: TableEncoder, Batch: ColumnarBatch>(
 
 /// The data set, built once per benchmark process on first use (in a benchmark's setup, untimed).
 enum BenchData {
-    static let set = SyntheticBacktest()
-    static var rowCount: Int { set.rowCount }
+    static let dataSet = SyntheticBacktest()
+    static var rowCount: Int { dataSet.rowCount }
     /// perf-anchors' L set in 65,536-row batches (the reader's and the grouper's batch size).
-    static let forecastBatches: [ForecastBatch] = set.batches(rowsPerBatch: 65_536)
+    static let forecastBatches: [ForecastBatch] = dataSet.batches(rowsPerBatch: 65_536)
     /// Its accuracy metrics, computed by MetricsAccumulator (no history: MASE not defined).
     static let metricsBatch: MetricsBatch = {
         do { return try SyntheticBacktest.metrics(of: forecastBatches) } catch { fatalError("\(error)") }

@@ -20,7 +20,7 @@ import NIOCore
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
-        metrics: [.wallClock, .cpuTotal, .throughput, .mallocCountTotal],
+        metrics: [.wallClock, .throughput, .mallocCountTotal],
         timeUnits: .nanoseconds,
         warmupIterations: 3,
         scalingFactor: .kilo,

@@ -20,11 +20,12 @@ import Darwin
 #endif
 
 func fail(_ message: String) -> Never {
-    fputs("PeerWriter: \(message)\n", stderr)
+    let text = Array("PeerWriter: \(message)\n".utf8)
+    _ = text.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
     exit(2)
 }
 
-var arguments = Array(CommandLine.arguments.dropFirst())
+let arguments = Array(CommandLine.arguments.dropFirst())
 func option(_ name: String) -> String? {
     guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }
     return arguments[i + 1]
@@ -36,24 +37,31 @@ let reps = Int(option("--reps") ?? "1") ?? 1
 
 // MARK: load (untimed)
 
-var batches: [ForecastBatch] = []
-let schema: ExportSchema
-do {
-    var reader = try BacktestCSVReader(path: input)
-    schema = reader.schema
-    while let b = try reader.nextBatch() { batches.append(b) }
-} catch {
-    fail("cannot read \(input): \(error)")
+/// The forecast rows in the reader's batches, their schema and their metrics table.
+struct Loaded: Sendable {
+    var batches: [ForecastBatch] = []
+    var schema: ExportSchema
+    var metrics: MetricsBatch
+    var forecastRows: Int { batches.reduce(0) { $0 + $1.rowCount } }
+
+    init(path: String) {
+        do {
+            var reader = try BacktestCSVReader(path: path)
+            schema = reader.schema
+            while let b = try reader.nextBatch() { batches.append(b) }
+            var accumulator = MetricsAccumulator(schema: schema)
+            for b in batches { try accumulator.add(b, rows: 0..<b.rowCount) }
+            metrics = accumulator.finish()
+        } catch {
+            fail("cannot load \(path): \(error)")
+        }
+    }
 }
-let forecastRows = batches.reduce(0) { $0 + $1.rowCount }
-var metricsBatch: MetricsBatch
-do {
-    var accumulator = MetricsAccumulator(schema: schema)
-    for b in batches { try accumulator.add(b, rows: 0..<b.rowCount) }
-    metricsBatch = accumulator.finish()
-} catch {
-    fail("metrics: \(error)")
-}
+let loaded = Loaded(path: input)
+let batches = loaded.batches
+let schema = loaded.schema
+let metricsBatch = loaded.metrics
+let forecastRows = loaded.forecastRows
 
 func context(_ table: ExportTable) -> PartContext {
     PartContext(
@@ -193,7 +201,6 @@ do {
                     "wall_s":\(wall),"cpu_s":\(c1 - c0),"bytes":\(bytes),"other_cores":\(other)}
                     """
                 )
-                fflush(stdout)
                 unlink(path)
             }
         }
