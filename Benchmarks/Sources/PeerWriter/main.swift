@@ -182,7 +182,8 @@ do {
     for table in [ExportTable.forecastedValues, .accuracyMetricsValues] {
         for kind in [Kind.csv, .parquet] {
             for _ in 0..<reps {
-                let path = "\(outDir)/backtest-export_\(table == .forecastedValues ? "forecast" : "metrics").\(kind.rawValue)"
+                let path =
+                    "\(outDir)/backtest-export_\(table == .forecastedValues ? "forecast" : "metrics").\(kind.rawValue)"
                 unlink(path)
                 let b0 = machineBusySeconds()
                 let c0 = cpuSeconds()
