@@ -39,7 +39,8 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
             try await prepareDestination()
             do {
                 let source = PrefetchingSource(source: try makeSource())
-                return try await run(SeriesFeeder(source: source, verifyingOrder: true), &published, progress)
+                let verifying = !configuration.trustsInputOrder
+                return try await run(SeriesFeeder(source: source, verifyingOrder: verifying), &published, progress)
             } catch is InputNotInExportOrder {
                 await removeQuietly(published)
                 published.removeAll()

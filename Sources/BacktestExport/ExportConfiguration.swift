@@ -11,6 +11,10 @@ public struct ExportConfiguration: Sendable {
     public var maxPartRows: Int?
     public var metrics: MetricsOptions
     public var grouping: GroupingOptions
+    /// Skip the order check and the grouper: the caller promises that rows come in the export's
+    /// order. For measuring what the check costs; input out of order then fails in the metrics
+    /// engine or gives parts out of order. Default false.
+    public var trustsInputOrder = false
 
     public init(
         jobName: JobName,

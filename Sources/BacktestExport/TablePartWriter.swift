@@ -1,4 +1,3 @@
-import Crypto
 import ExportCore
 import ExportSinks
 import NIOCore
@@ -40,11 +39,11 @@ struct TablePartWriter<Sink: PartSink, Format: TableFormat> {
             let key = name.key(in: context.table)
             let part = try await sink.withPart(named: key) { writer in
                 var encoder = format.makeEncoder(for: context)
-                var hasher = SHA256()
+                let hasher = BackgroundHasher()
                 var rows = 0
                 var bytes = 0
                 func send(_ chunk: ByteBuffer) async throws {
-                    chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+                    hasher.update(chunk)
                     bytes += chunk.readableBytes
                     try await writer.write(chunk)
                 }
@@ -73,10 +72,7 @@ struct TablePartWriter<Sink: PartSink, Format: TableFormat> {
                     while let chunk = encoder.takeReadyBytes() { try await send(chunk) }
                 }
                 try await send(try encoder.finish())
-                let digest = hasher.finalize().map { byte in
-                    let hex = Array("0123456789abcdef".utf8)
-                    return String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 15)]], as: UTF8.self)
-                }.joined()
+                let digest = hasher.finalize()
                 return PublishedPart(table: context.table, key: key, rowCount: rows, byteCount: bytes, sha256: digest)
             }
             published.append(part)

@@ -18,14 +18,11 @@ import Darwin
 public struct LocalDirectorySink: PartSink {
     /// Writes one part's chunks to its temporary file.
     public struct Writer: PartWriter {
-        fileprivate let descriptor: Int32
-        fileprivate let displayPath: String
+        fileprivate let output: BackgroundFileWriter
         public private(set) var bytesWritten = 0
 
         public mutating func write(_ chunk: ByteBuffer) async throws {
-            try chunk.withUnsafeReadableBytes { bytes in
-                try LocalDirectorySink.writeAll(descriptor, bytes, displayPath: displayPath)
-            }
+            try output.enqueue(chunk)
             bytesWritten += chunk.readableBytes
         }
     }
@@ -52,9 +49,16 @@ public struct LocalDirectorySink: PartSink {
         guard fd >= 0 else { throw Self.error("cannot create", temporaryPath) }
         let registration = TemporaryFiles.register(temporaryPath)
         defer { TemporaryFiles.unregister(registration) }
-        var writer = Writer(descriptor: fd, displayPath: finalPath)
+        var writer = Writer(output: BackgroundFileWriter(descriptor: fd, displayPath: finalPath))
         do {
-            let result = try await body(&writer)
+            let result: R
+            do {
+                result = try await body(&writer)
+            } catch {
+                try? writer.output.drain()
+                throw error
+            }
+            try writer.output.drain()
             guard fsync(fd) == 0 else { throw Self.error("cannot flush", finalPath) }
             guard close(fd) == 0 else {
                 unlink(temporaryPath)

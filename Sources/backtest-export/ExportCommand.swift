@@ -63,6 +63,9 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "Where spilled runs go (default: $TMPDIR or /tmp).")
     var tempDir: String?
 
+    @Flag(help: .hidden)
+    var trustInputOrder = false
+
     @Flag(help: "Print the result as one JSON object on stdout.")
     var json = false
 

@@ -26,7 +26,7 @@ struct ExportPlan {
         case s3(S3Location, S3Configuration)
     }
 
-    let configuration: ExportConfiguration
+    private(set) var configuration: ExportConfiguration
     let input: String
     let format: Format
     let destination: Destination
@@ -102,6 +102,7 @@ struct ExportPlan {
             metrics: metrics,
             grouping: GroupingOptions(memoryLimit: command.memoryLimit.bytes, temporaryDirectory: command.tempDir)
         )
+        configuration.trustsInputOrder = command.trustInputOrder
     }
 
     var formatName: String {

@@ -4,13 +4,18 @@
 // thread, the way the exporter does (append 65,536-row batches, write each ready chunk, finish).
 // One JSON object per timed write on stdout.
 //
-//   PeerWriter --input F.csv --out DIR [--reps N]
+// `--threads all` writes through the library's LocalDirectorySink instead of plain write(2) calls:
+// the encoder runs on this thread while the sink's writer thread does the system calls (and the
+// sink's temporary name, fsync and rename), as in a real export.
+//
+//   PeerWriter --input F.csv --out DIR [--reps N] [--threads 1|all]
 //   PeerWriter --input F.csv --out DIR --emit-metrics M.csv     (writes the metrics CSV, times nothing)
 //
 // A warm-up write of the (small) metrics table in each format comes first and is not reported.
 import ExportCSV
 import ExportCore
 import ExportParquet
+import ExportSinks
 import NIOCore
 
 #if canImport(Glibc)
@@ -34,6 +39,8 @@ guard let input = option("--input"), let outDir = option("--out") else {
     fail("usage: PeerWriter --input F.csv --out DIR [--reps N] [--emit-metrics M.csv]")
 }
 let reps = Int(option("--reps") ?? "1") ?? 1
+let threads = option("--threads") ?? "1"
+guard threads == "1" || threads == "all" else { fail("--threads takes 1 or all") }
 
 // MARK: load (untimed)
 
@@ -148,7 +155,50 @@ func writeTable<Encoder: TableEncoder, Batch: ColumnarBatch>(
     return out.bytes
 }
 
+/// The same loop through `LocalDirectorySink`: writing overlaps encoding.
+func writeTableThroughSink<Encoder: TableEncoder, Batch: ColumnarBatch>(
+    _ encoder: inout Encoder,
+    _ batches: [Batch],
+    to path: String
+) async throws -> Int {
+    unlink(path)
+    let slash = path.lastIndex(of: "/")!
+    let sink = LocalDirectorySink(root: String(path[..<slash]))
+    return try await sink.withPart(named: String(path[path.index(after: slash)...])) { writer in
+        for b in batches {
+            var r = 0
+            while r < b.rowCount {
+                let end = min(r + 65_536, b.rowCount)
+                try encoder.append(b, rows: r..<end)
+                while let chunk = encoder.takeReadyBytes() { try await writer.write(chunk) }
+                r = end
+            }
+        }
+        try await writer.write(try encoder.finish())
+        return writer.bytesWritten
+    }
+}
+
 enum Kind: String { case csv, parquet }
+
+/// One timed write: plain `write(2)` calls with `--threads 1`, through the sink with `all`.
+func writeTimed(_ table: ExportTable, _ kind: Kind, path: String) async throws -> Int {
+    guard threads == "all" else { return try write(table, kind, path: path) }
+    switch (table, kind) {
+    case (.forecastedValues, .csv):
+        var e = CSVFormat().makeEncoder(for: context(table))
+        return try await writeTableThroughSink(&e, batches, to: path)
+    case (.forecastedValues, .parquet):
+        var e = ParquetFormat(codec: .snappy).makeEncoder(for: context(table))
+        return try await writeTableThroughSink(&e, batches, to: path)
+    case (.accuracyMetricsValues, .csv):
+        var e = CSVFormat().makeEncoder(for: context(table))
+        return try await writeTableThroughSink(&e, [metricsBatch], to: path)
+    case (.accuracyMetricsValues, .parquet):
+        var e = ParquetFormat(codec: .snappy).makeEncoder(for: context(table))
+        return try await writeTableThroughSink(&e, [metricsBatch], to: path)
+    }
+}
 
 func write(_ table: ExportTable, _ kind: Kind, path: String) throws -> Int {
     switch (table, kind) {
@@ -188,7 +238,7 @@ do {
                 let b0 = machineBusySeconds()
                 let c0 = cpuSeconds()
                 let w0 = wallSeconds()
-                let bytes = try write(table, kind, path: path)
+                let bytes = try await writeTimed(table, kind, path: path)
                 let w1 = wallSeconds()
                 let c1 = cpuSeconds()
                 let b1 = machineBusySeconds()
@@ -197,7 +247,7 @@ do {
                 let rows = table == .forecastedValues ? forecastRows : metricsBatch.rowCount
                 print(
                     """
-                    {"tool":"backtest-export","threads":1,"table":"\(table == .forecastedValues ? "forecast" : "metrics")",\
+                    {"tool":"backtest-export","threads":"\(threads)","table":"\(table == .forecastedValues ? "forecast" : "metrics")",\
                     "format":"\(kind.rawValue)","codec":"\(kind == .csv ? "-" : "snappy")","rows":\(rows),\
                     "wall_s":\(wall),"cpu_s":\(c1 - c0),"bytes":\(bytes),"other_cores":\(other)}
                     """
