@@ -61,5 +61,14 @@ let package = Package(
             path: "Sources/PeerWriter",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "S3Upload",
+            dependencies: [
+                .product(name: "ExportS3", package: "backtest-export"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Sources/S3Upload",
+            swiftSettings: swiftSettings
+        ),
     ]
 )
