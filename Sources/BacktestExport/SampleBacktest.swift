@@ -194,30 +194,6 @@ public struct SampleBacktest: Sendable {
     }
 }
 
-/// SplitMix64: a tiny, fast, seedable generator; the same seed gives the same sequence everywhere.
-struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func uniform(_ low: Double, _ high: Double) -> Double {
-        low + (high - low) * Double(next() >> 11) / Double(1 << 53)
-    }
-
-    /// Box–Muller.
-    mutating func normal() -> Double {
-        let u = max(uniform(0, 1), 1e-300)
-        return (-2 * log(u)).squareRoot() * cos(2 * .pi * uniform(0, 1))
-    }
-}
-
 extension String {
     fileprivate func replacingOccurrences(_ target: Character, _ replacement: String) -> String {
         var out = ""

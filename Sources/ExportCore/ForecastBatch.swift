@@ -33,14 +33,7 @@ public struct ForecastBatch: ColumnarBatch, Sendable {
         forecasts values: [Double?]
     ) {
         precondition(values.count == forecasts.count, "one value per forecast type")
-        let index: Int32
-        if let last = seriesIndex.last, series[Int(last)] == key {
-            index = last
-        } else {
-            series.append(key)
-            index = Int32(series.count - 1)
-        }
-        seriesIndex.append(index)
+        seriesIndex.append(series.index(forAppending: key, after: seriesIndex.last))
         self.timestamp.append(timestamp)
         self.target.append(target)
         self.windowStart.append(windowStart)

@@ -30,14 +30,7 @@ public struct MetricsBatch: ColumnarBatch, Sendable {
         metrics values: [Double?]
     ) {
         precondition(values.count == metrics.count, "one value per metric column")
-        let index: Int32
-        if let last = seriesIndex.last, series[Int(last)] == key {
-            index = last
-        } else {
-            series.append(key)
-            index = Int32(series.count - 1)
-        }
-        seriesIndex.append(index)
+        seriesIndex.append(series.index(forAppending: key, after: seriesIndex.last))
         backtestWindow.append(window)
         self.windowStart.append(windowStart)
         self.windowEnd.append(windowEnd)

@@ -12,14 +12,7 @@ public struct TargetBatch: Sendable {
 
     /// Appends one row; a series equal to the last row's reuses its entry in ``series``.
     public mutating func append(series key: SeriesKey, timestamp: Int64, target: Double?) {
-        let index: Int32
-        if let last = seriesIndex.last, series[Int(last)] == key {
-            index = last
-        } else {
-            series.append(key)
-            index = Int32(series.count - 1)
-        }
-        seriesIndex.append(index)
+        seriesIndex.append(series.index(forAppending: key, after: seriesIndex.last))
         self.timestamp.append(timestamp)
         self.target.append(target)
     }

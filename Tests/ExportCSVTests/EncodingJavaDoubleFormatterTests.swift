@@ -1,4 +1,5 @@
 import ExportCSV
+import ExportCore
 import Testing
 
 /// The significant digits of a decimal text (no leading or trailing zeros) and the power of ten

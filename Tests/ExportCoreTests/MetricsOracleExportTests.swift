@@ -26,7 +26,7 @@ private typealias F = MetricsFixture
             .quantile(hundredths: 10), .mean, .quantile(hundredths: 50), .quantile(hundredths: 90),
         ]
         let schema = F.schema(types, dimensions: ["region"])
-        var rng = F.SplitMix64(state: 99)
+        var rng = SplitMix64(seed: 99)
         var input =
             "item_id,region,timestamp,target_value,backtestwindow_start_time,backtestwindow_end_time,p10,mean,p50,p90\n"
         var history = "item_id,region,timestamp,target_value\n"

@@ -12,7 +12,7 @@ private typealias Row = MetricsFixture.Row
     /// missing forecasts, zero actuals, negative forecasts, one window without actuals, in
     /// series / window / time order.
     fileprivate func dataset() -> [Row] {
-        var rng = F.SplitMix64(state: 42)
+        var rng = SplitMix64(seed: 42)
         var rows: [Row] = []
         for s in 0..<40 {
             let key = SeriesKey(itemId: "item\(s % 17)", dimensions: ["r\(s / 17)"])
@@ -48,7 +48,7 @@ private typealias Row = MetricsFixture.Row
 
     fileprivate func history(for rows: [Row]) -> TargetHistory {
         var batch = TargetBatch()
-        var rng = F.SplitMix64(state: 7)
+        var rng = SplitMix64(seed: 7)
         var keys: [SeriesKey] = []
         for row in rows where keys.last != row.key { keys.append(row.key) }
         for key in keys {
@@ -109,7 +109,7 @@ private typealias Row = MetricsFixture.Row
         #expect(reference.contains { $0.bits.last! != nil })  // some MASE is defined
 
         var shuffled = sorted
-        var rng = F.SplitMix64(state: 2024)
+        var rng = SplitMix64(seed: 2024)
         shuffled.shuffle(using: &rng)
         for size in [1, 7, 4096] {
             let (fromShuffled, predictorShuffled) = try run(

@@ -107,36 +107,3 @@ public struct SyntheticBacktest: Sendable {
         return accumulator.finish()
     }
 }
-
-/// SplitMix64 with uniform and standard normal (Box–Muller) doubles.
-struct SplitMix64 {
-    var state: UInt64
-    var spare: Double?
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// In [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
-
-    mutating func uniform(_ a: Double, _ b: Double) -> Double { a + (b - a) * unit() }
-
-    mutating func normal() -> Double {
-        if let s = spare {
-            spare = nil
-            return s
-        }
-        let u1 = 1 - unit()
-        let u2 = unit()
-        let r = (-2 * log(u1)).squareRoot()
-        spare = r * sin(2 * Double.pi * u2)
-        return r * cos(2 * Double.pi * u2)
-    }
-}
