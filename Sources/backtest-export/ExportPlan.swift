@@ -84,7 +84,7 @@ struct ExportPlan {
             metrics.history = target
         }
         if command.destination.hasPrefix("s3://") {
-            var s3 = try S3Configuration.fromEnvironment(Self.environment())
+            var s3 = try S3Configuration.fromEnvironment(S3Configuration.processEnvironment())
             if let key = command.kmsKeyArn { s3.kmsKeyId = key }
             destination = .s3(try S3Location(parsing: command.destination), s3)
         } else {
@@ -126,20 +126,6 @@ struct ExportPlan {
         case .s3(let location, let configuration):
             return try await execute(sink: S3Sink(location: location, configuration: configuration), progress: progress)
         }
-    }
-
-    /// The process environment, for the AWS variables.
-    static func environment() -> [String: String] {
-        var result: [String: String] = [:]
-        var pointer = environ
-        while let entry = pointer.pointee {
-            let text = String(cString: entry)
-            if let equals = text.firstIndex(of: "=") {
-                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
-            }
-            pointer += 1
-        }
-        return result
     }
 
     private func execute<Sink: PartSink>(sink: Sink, progress: (ExportProgress) -> Void) async throws -> ExportResult {

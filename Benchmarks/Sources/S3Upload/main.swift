@@ -10,19 +10,6 @@ import NIOCore
 import Glibc
 #endif
 
-func environment() -> [String: String] {
-    var result: [String: String] = [:]
-    var pointer = environ
-    while let entry = pointer.pointee {
-        let text = String(cString: entry)
-        if let equals = text.firstIndex(of: "=") {
-            result[String(text[..<equals])] = String(text[text.index(after: equals)...])
-        }
-        pointer += 1
-    }
-    return result
-}
-
 nonisolated func upload(_ sink: S3Sink, fd: Int32, key: String) async throws -> Int {
     try await sink.withPart(named: key) { writer in
         var chunk = ByteBuffer()
@@ -43,7 +30,7 @@ guard arguments.count == 3 else {
     print("usage: S3Upload FILE KEY")
     exit(2)
 }
-let env = environment()
+let env = S3Configuration.processEnvironment()
 guard let endpoint = env["BACKTEST_EXPORT_S3_TEST_ENDPOINT"], let access = env["BACKTEST_EXPORT_S3_TEST_ACCESS_KEY"],
     let secret = env["BACKTEST_EXPORT_S3_TEST_SECRET_KEY"], let bucket = env["BACKTEST_EXPORT_S3_TEST_BUCKET"]
 else {
