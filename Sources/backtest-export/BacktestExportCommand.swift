@@ -54,7 +54,8 @@ struct BacktestExportCommand: AsyncParsableCommand {
         if json {
             print(JSONOutput.failure(code: code, message: message))
         } else {
-            printError("error: \(usage ?? message)")
+            // ArgumentParser's own message already starts with "Error:".
+            printError(usage ?? "error: \(message)")
         }
         Glibc.exit(status)
     }
