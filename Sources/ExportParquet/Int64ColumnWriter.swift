@@ -29,7 +29,9 @@ final class Int64ColumnWriter {
     private var dictionary = Int64Dictionary()
     private(set) var usingDictionary = true
     /// Dictionary mode: the UInt32 id of every row of the chunk (the open page is the tail).
-    private var ids = RawBuffer(capacity: 1 << 16)
+    /// Reserved for a whole row group up front (address space; pages are touched as they fill), so
+    /// it never grows by copying.
+    private var ids: RawBuffer
     private var body = RawBuffer(capacity: 1 << 12)
     /// The last value looked up in this chunk's dictionary and its id (valid when `hasLast`).
     private var lastValue: Int64 = 0
@@ -41,6 +43,7 @@ final class Int64ColumnWriter {
         self.limits = limits
         chunk = ColumnChunkBuffer(expectedBytes: Self.expectedChunkBytes(limits))
         page = RawBuffer(capacity: min(limits.pageBytes, limits.pageRows * 8) + 64)
+        ids = RawBuffer(capacity: 4 * min(limits.rowGroupRows, 1 << 22) + 64)
     }
 
     /// A bound on one chunk's stored size: 8 bytes per row, at most the row group's byte limit, plus

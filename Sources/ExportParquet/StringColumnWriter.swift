@@ -25,7 +25,9 @@ final class StringColumnWriter {
     private var dictionary = ByteDictionary()
     private(set) var usingDictionary = true
     /// Dictionary mode: the UInt32 id of every row of the chunk (the open page is the tail).
-    private var ids = RawBuffer(capacity: 1 << 14)
+    /// Reserved for a whole row group up front (address space; pages are touched as they fill), so
+    /// it never grows by copying.
+    private var ids: RawBuffer
     /// PLAIN mode: the open page's length-prefixed values.
     private var plainPage = RawBuffer(capacity: 1 << 14)
     private var body = RawBuffer(capacity: 1 << 12)
@@ -45,6 +47,7 @@ final class StringColumnWriter {
     init(name: String, limits: ParquetFormat.Limits) {
         self.name = name
         self.limits = limits
+        ids = RawBuffer(capacity: 4 * min(limits.rowGroupRows, 1 << 22) + 64)
     }
 
     /// Stored pages, plus the open page (ids counted at the dictionary's bit width, PLAIN values as
