@@ -96,7 +96,8 @@ struct ColumnChunkBuffer: ~Copyable {
     /// Appends a page header and the stored body to `out`; returns their sizes. A compressed body is
     /// written in place after a header sized for a compressed size as long as the body (the varint
     /// lengths almost always agree); if the real header is longer or shorter, the compressed bytes
-    /// are moved once. So the body is never staged in a second buffer.
+    /// are moved once. So the body is never staged in a second buffer, and headers are encoded
+    /// straight into `out` (no allocation per page).
     private static func writePage(
         kind: PageHeader.Kind,
         body: UnsafeRawBufferPointer,
@@ -105,34 +106,42 @@ struct ColumnChunkBuffer: ~Copyable {
         compressor: PageCompressor,
         into out: inout RawBuffer
     ) throws(ExportError) -> (header: Int, stored: Int) {
-        func header(_ stored: Int) -> [UInt8] {
+        func header(_ stored: Int) -> PageHeader {
             PageHeader(
                 kind: kind,
                 uncompressedPageSize: Int32(body.count),
                 compressedPageSize: Int32(stored),
                 numValues: Int32(numValues),
                 encoding: encoding
-            ).serialized
+            )
         }
         let start = out.count
+        let headerRoom = PageHeader.maxEncodedByteCount
         if compressor.codec == .none {
-            let h = header(body.count)
-            out.append(contentsOf: h)
+            let h = header(body.count).encode(into: out.reserve(headerRoom))
+            out.commit(h)
             out.append(body)
-            return (h.count, body.count)
+            return (h, body.count)
         }
-        let guess = header(body.count)
-        _ = out.reserve(guess.count)
-        out.commit(guess.count)
+        let guess = header(body.count).encode(into: out.reserve(headerRoom))
+        out.commit(guess)
         let stored = try compressor.compress(body, into: &out)
-        let h = header(stored)
-        if h.count != guess.count {
-            _ = out.reserve(max(0, h.count - guess.count))
-            (out.base + start + h.count).copyMemory(from: out.base + start + guess.count, byteCount: stored)
-            out.setCount(start + h.count + stored)
+        _ = out.reserve(headerRoom)
+        let real = header(stored)
+        let h = real.encode(into: out.base + out.count)  // scratch space past the stored body
+        if h != guess {
+            // Keep the real header's bytes while the body moves.
+            withUnsafeTemporaryAllocation(byteCount: headerRoom, alignment: 1) { scratch in
+                let s = scratch.baseAddress!
+                s.copyMemory(from: out.base + out.count, byteCount: h)
+                (out.base + start + h).copyMemory(from: out.base + start + guess, byteCount: stored)
+                (out.base + start).copyMemory(from: s, byteCount: h)
+            }
+            out.setCount(start + h + stored)
+        } else {
+            (out.base + start).copyMemory(from: out.base + out.count, byteCount: h)
         }
-        h.withUnsafeBytes { (out.base + start).copyMemory(from: $0.baseAddress!, byteCount: h.count) }
-        return (h.count, stored)
+        return (h, stored)
     }
 
     /// The chunk's metadata, for a chunk whose first byte is at file offset `chunkOffset`.

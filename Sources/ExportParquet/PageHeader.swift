@@ -38,7 +38,50 @@ struct PageHeader: Equatable {
         w.finishTopLevelStruct()
     }
 
-    /// The header's compact-protocol bytes.
+    /// An upper bound on the encoded size: three i32 fields, a nested struct of at most four i32
+    /// fields, each at most 1 header byte and 5 varint bytes, plus the stop bytes.
+    static let maxEncodedByteCount = 48
+
+    /// Writes the same bytes as ``write(to:)`` straight to `p` (which must have room for
+    /// ``maxEncodedByteCount`` bytes) and returns their count. No allocation: this is the page path.
+    func encode(into p: UnsafeMutableRawPointer) -> Int {
+        var n = 0
+        @inline(__always) func byte(_ b: UInt8) {
+            p.storeBytes(of: b, toByteOffset: n, as: UInt8.self)
+            n += 1
+        }
+        // Every field id here is its predecessor's + 1 or + 2, so the short (delta) form applies.
+        @inline(__always) func i32(delta: UInt8, _ value: Int32) {
+            byte(delta << 4 | ThriftCompactWriter.WireType.i32.rawValue)
+            let v64 = Int64(value)
+            var v = UInt64(bitPattern: (v64 << 1) ^ (v64 >> 63))
+            while v >= 0x80 {
+                byte(UInt8(truncatingIfNeeded: v) | 0x80)
+                v >>= 7
+            }
+            byte(UInt8(v))
+        }
+        i32(delta: 1, kind.rawValue)
+        i32(delta: 1, uncompressedPageSize)
+        i32(delta: 1, compressedPageSize)
+        switch kind {
+        case .dataPage:
+            byte(2 << 4 | ThriftCompactWriter.WireType.struct.rawValue)  // field 5
+            i32(delta: 1, numValues)
+            i32(delta: 1, encoding.rawValue)
+            i32(delta: 1, Encoding.rle.rawValue)
+            i32(delta: 1, Encoding.rle.rawValue)
+        case .dictionaryPage:
+            byte(4 << 4 | ThriftCompactWriter.WireType.struct.rawValue)  // field 7
+            i32(delta: 1, numValues)
+            i32(delta: 1, encoding.rawValue)
+        }
+        byte(0)
+        byte(0)
+        return n
+    }
+
+    /// The header's compact-protocol bytes (through ``ThriftCompactWriter``, the reference form).
     var serialized: [UInt8] {
         var w = ThriftCompactWriter(reservingCapacity: 32)
         write(to: &w)

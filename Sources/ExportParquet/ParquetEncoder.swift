@@ -36,6 +36,10 @@ public struct ParquetEncoder: TableEncoder {
     /// Bytes of the file before the open row group (magic and finished row groups).
     private var fileOffset: Int64 = 0
     private var ready: ByteBuffer?
+    /// The last buffer handed out, kept to be recycled for the next row group: once the consumer has
+    /// dropped its copy, `clear(minimumCapacity:)` reuses the storage (already faulted in, no
+    /// allocation); while the consumer still holds it, a fresh buffer is allocated as before.
+    private var spare: ByteBuffer?
     private var finished = false
     private var reportedByteCount = 0
     private let allocator = ByteBufferAllocator()
@@ -186,6 +190,7 @@ public struct ParquetEncoder: TableEncoder {
 
     public mutating func takeReadyBytes() -> ByteBuffer? {
         defer { ready = nil }
+        if let ready { spare = ready }
         return ready
     }
 
@@ -209,6 +214,7 @@ public struct ParquetEncoder: TableEncoder {
         let footer = footerMetadata().serialized
         var out = ready ?? allocator.buffer(capacity: footer.count + 12)
         ready = nil
+        spare = nil
         if fileOffset == 0 {
             out.writeBytes(Self.magic)
             fileOffset = 4
@@ -273,8 +279,13 @@ public struct ParquetEncoder: TableEncoder {
             ready = nil
             existing.reserveCapacity(minimumWritableBytes: size + extra)
             out = existing
+        } else if var recycled = spare {
+            spare = nil
+            recycled.clear(minimumCapacity: size + 4 + extra)
+            out = recycled
         } else {
             out = allocator.buffer(capacity: size + 4 + extra)
+            out.withUnsafeMutableWritableBytes { HugePageAdvice.advise($0.baseAddress!, byteCount: $0.count) }
         }
         if fileOffset == 0 {
             out.writeBytes(Self.magic)

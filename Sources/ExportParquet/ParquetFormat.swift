@@ -3,8 +3,9 @@ public import ExportCore
 /// Parquet parts: one file per part, written by ``ParquetEncoder``.
 ///
 /// Files are readable by pyarrow, DuckDB, polars, fastparquet and Spark: data pages v1, strings
-/// dictionary-encoded, timestamps INT64 TIMESTAMP(MILLIS, UTC), doubles OPTIONAL; chunk statistics
-/// with `column_orders`. The codec applies to every page of every column.
+/// dictionary-encoded, timestamps INT64 TIMESTAMP(MILLIS, UTC) dictionary-encoded too, doubles
+/// OPTIONAL PLAIN; a string or timestamp chunk whose dictionary passes `dictionaryPageBytes` is PLAIN
+/// as a whole. Chunk statistics with `column_orders`. The codec applies to every page of every column.
 public struct ParquetFormat: TableFormat {
     /// The page codec.
     public enum Codec: String, Sendable, CaseIterable {
@@ -20,8 +21,9 @@ public struct ParquetFormat: TableFormat {
 
     /// Where row groups and pages end. A row group closes at `rowGroupRows` rows or once its buffered
     /// bytes reach `rowGroupBytes` (checked every `appendSliceRows` rows, so it may pass the byte
-    /// limit by one slice); a page at `pageRows` rows or `pageBytes` bytes of values; a string chunk
-    /// falls back from dictionary to PLAIN when its dictionary page would pass `dictionaryPageBytes`.
+    /// limit by one slice); a page at `pageRows` rows or `pageBytes` bytes of values; a string or
+    /// timestamp chunk falls back from dictionary to PLAIN when its dictionary page would pass
+    /// `dictionaryPageBytes`.
     public struct Limits: Sendable, Equatable {
         public var rowGroupRows: Int
         public var rowGroupBytes: Int

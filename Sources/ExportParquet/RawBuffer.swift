@@ -3,7 +3,7 @@
 ///
 /// Noncopyable, so it can never be copied by accident (no copy-on-write checks on the hot path), and
 /// freed when its owner goes. Growth doubles the capacity (amortised O(1) per byte); nothing is
-/// zero-filled. Writers reserve space, fill it through a pointer and commit what they wrote.
+/// zero-filled; large buffers ask for huge pages (``HugePageAdvice``). Writers reserve space, fill it through a pointer and commit what they wrote.
 struct RawBuffer: ~Copyable {
     private(set) var base: UnsafeMutableRawPointer
     /// Bytes in use, from `base`.
@@ -14,6 +14,7 @@ struct RawBuffer: ~Copyable {
         self.capacity = max(capacity, 64)
         self.base = .allocate(byteCount: self.capacity, alignment: 16)
         self.count = 0
+        HugePageAdvice.advise(base, byteCount: self.capacity)
     }
 
     deinit { base.deallocate() }
@@ -36,6 +37,7 @@ struct RawBuffer: ~Copyable {
         var newCapacity = capacity * 2
         while newCapacity < needed { newCapacity *= 2 }
         let newBase = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
+        HugePageAdvice.advise(newBase, byteCount: newCapacity)
         newBase.copyMemory(from: base, byteCount: count)
         base.deallocate()
         base = newBase

@@ -25,7 +25,9 @@ final class StringColumnWriter {
     private var dictionary = ByteDictionary()
     private(set) var usingDictionary = true
     /// Dictionary mode: the UInt32 id of every row of the chunk (the open page is the tail).
-    private var ids = RawBuffer(capacity: 1 << 14)
+    /// Reserved for a whole row group up front (address space; pages are touched as they fill), so
+    /// it never grows by copying.
+    private var ids: RawBuffer
     /// PLAIN mode: the open page's length-prefixed values.
     private var plainPage = RawBuffer(capacity: 1 << 14)
     private var body = RawBuffer(capacity: 1 << 12)
@@ -35,13 +37,17 @@ final class StringColumnWriter {
     private var cacheGeneration: [UInt32] = []
     private var generation: UInt32 = 0
 
-    private var minimum: [UInt8]?
-    private var maximum: [UInt8]?
+    /// Min/max so far (valid when `hasBounds`); their storage is reused, so a new bound costs no
+    /// allocation once the arrays have grown to the longest value.
+    private var minimum: [UInt8] = []
+    private var maximum: [UInt8] = []
+    private var hasBounds = false
     private var statisticsValid = true
 
     init(name: String, limits: ParquetFormat.Limits) {
         self.name = name
         self.limits = limits
+        ids = RawBuffer(capacity: 4 * min(limits.rowGroupRows, 1 << 22) + 64)
     }
 
     /// Stored pages, plus the open page (ids counted at the dictionary's bit width, PLAIN values as
@@ -187,12 +193,24 @@ final class StringColumnWriter {
         guard statisticsValid else { return }
         guard bytes.count <= Self.statisticsLengthLimit else {
             statisticsValid = false
-            minimum = nil
-            maximum = nil
+            hasBounds = false
             return
         }
-        if minimum == nil || Self.compare(bytes, minimum!) < 0 { minimum = Array(bytes) }
-        if maximum == nil || Self.compare(bytes, maximum!) > 0 { maximum = Array(bytes) }
+        if !hasBounds {
+            Self.replace(&minimum, with: bytes)
+            Self.replace(&maximum, with: bytes)
+            hasBounds = true
+            return
+        }
+        if Self.compare(bytes, minimum) < 0 { Self.replace(&minimum, with: bytes) }
+        if Self.compare(bytes, maximum) > 0 { Self.replace(&maximum, with: bytes) }
+    }
+
+    /// Overwrites `bound` with `bytes`, keeping its capacity.
+    @inline(__always)
+    private static func replace(_ bound: inout [UInt8], with bytes: UnsafeRawBufferPointer) {
+        bound.removeAll(keepingCapacity: true)
+        bound.append(contentsOf: bytes)
     }
 
     /// Unsigned byte-wise order; a prefix sorts first.
@@ -234,7 +252,13 @@ final class StringColumnWriter {
                 compressor: compressor
             )
         }
-        return Statistics(nullCount: 0, minValue: minimum, maxValue: maximum, legacyMinMax: false)
+        let bounds = statisticsValid && hasBounds
+        return Statistics(
+            nullCount: 0,
+            minValue: bounds ? minimum : nil,
+            maxValue: bounds ? maximum : nil,
+            legacyMinMax: false
+        )
     }
 
     func reset() {
@@ -244,8 +268,7 @@ final class StringColumnWriter {
         plainPage.removeAll()
         pageRows = 0
         usingDictionary = true
-        minimum = nil
-        maximum = nil
+        hasBounds = false
         statisticsValid = true
         nextGeneration(keyCount: 0)
     }

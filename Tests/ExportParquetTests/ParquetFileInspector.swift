@@ -125,7 +125,7 @@ struct InspectedFile {
         for group in chunks {
             let chunk = group[c]
             let codec = chunk.meta.int(4)!
-            var dictionary: [[UInt8]] = []
+            var dictionary: [DecodedValue] = []
             for page in chunk.pages {
                 let body = try self.body(of: page, codec: codec)
                 var p = 0
@@ -133,12 +133,24 @@ struct InspectedFile {
                     defer { p += 4 }
                     return Int(body[p]) | Int(body[p + 1]) << 8 | Int(body[p + 2]) << 16 | Int(body[p + 3]) << 24
                 }
+                func u64() -> UInt64 {
+                    var v: UInt64 = 0
+                    for i in 0..<8 { v |= UInt64(body[p + i]) << (8 * UInt64(i)) }
+                    p += 8
+                    return v
+                }
                 if page.type == 2 {
                     for _ in 0..<page.numValues {
-                        let n = u32()
-                        dictionary.append(Array(body[p..<(p + n)]))
-                        p += n
+                        switch type {
+                        case 6:
+                            let n = u32()
+                            dictionary.append(.string(Array(body[p..<(p + n)])))
+                            p += n
+                        case 2: dictionary.append(.int(Int64(bitPattern: u64())))
+                        default: dictionary.append(.double(u64()))
+                        }
                     }
+                    guard p == body.count else { throw InspectError(description: "dictionary page has trailing bytes") }
                     continue
                 }
                 var present = [Bool](repeating: true, count: page.numValues)
@@ -161,7 +173,10 @@ struct InspectedFile {
                     p += 1
                     guard let ids = RLEHybridReferenceDecoder.decode(Array(body[p...]), bitWidth: width, count: nonNull)
                     else { throw InspectError(description: "bad dictionary ids") }
-                    decoded = ids.map { .string(dictionary[Int($0)]) }
+                    guard ids.allSatisfy({ Int($0) < dictionary.count }) else {
+                        throw InspectError(description: "dictionary id out of range")
+                    }
+                    decoded = ids.map { dictionary[Int($0)] }
                 } else {
                     for _ in 0..<nonNull {
                         switch type {
@@ -170,9 +185,7 @@ struct InspectedFile {
                             decoded.append(.string(Array(body[p..<(p + n)])))
                             p += n
                         default:
-                            var v: UInt64 = 0
-                            for i in 0..<8 { v |= UInt64(body[p + i]) << (8 * UInt64(i)) }
-                            p += 8
+                            let v = u64()
                             decoded.append(type == 2 ? .int(Int64(bitPattern: v)) : .double(v))
                         }
                     }

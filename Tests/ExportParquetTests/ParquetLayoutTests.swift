@@ -61,9 +61,25 @@ import Testing
                 #expect(chunk.meta.int(9) == Int64(chunk.pages[firstData].headerOffset))
                 previousEnd = chunk.chunkStart + Int(chunk.meta.int(7)!)
             }
-            // Doubles and timestamps: 64 values (512 bytes) per page; target_value (every 7th row
-            // null) stores only its non-null values, so its pages hold more rows.
-            for c in 1..<9 {
+            // Timestamps (25 distinct per row group: a 200-byte dictionary, just within the limit):
+            // a dictionary page first, then RLE_DICTIONARY data pages of 100 rows.
+            for c in [1, 3, 4] {
+                let chunk = file.chunks[g][c]
+                #expect(chunk.meta.list(2) == [.int(0), .int(3), .int(8)], "\(names[c]): PLAIN, RLE, RLE_DICTIONARY")
+                #expect(chunk.meta.int(11) == Int64(chunk.chunkStart), "\(names[c]) dictionary_page_offset")
+                #expect(chunk.pages.first?.type == 2)
+                #expect(chunk.pages.first?.encoding == 0, "PLAIN dictionary page")
+                let dataPages = chunk.pages.dropFirst()
+                #expect(dataPages.count == (rows + 99) / 100, "\(names[c]) pages")
+                #expect(dataPages.allSatisfy { $0.type == 0 && $0.encoding == 8 })
+                let stats = try #require(chunk.meta.list(13)).map { $0.structure! }
+                #expect(
+                    stats.map { [$0.int(1)!, $0.int(2)!, $0.int(3)!] } == [[2, 0, 1], [0, 8, Int64(dataPages.count)]]
+                )
+            }
+            // Doubles: 64 values (512 bytes) per page; target_value (every 7th row null) stores only
+            // its non-null values, so its pages hold more rows.
+            for c in [2, 5, 6, 7, 8] {
                 let expectedPages = (rows + 63) / 64
                 if c == 2 {
                     #expect(file.chunks[g][c].pages.count < expectedPages)
@@ -121,6 +137,37 @@ import Testing
         #expect(try file.values(ofColumn: 5) == batch.windowEnd.map { .int($0) })
         #expect(try file.values(ofColumn: 6) == batch.forecasts[0].values.map { .double($0.bitPattern) })
         #expect(try file.values(ofColumn: 7) == batch.forecasts[1].values.map { .double($0.bitPattern) })
+    }
+
+    @Test func timestampChunksFallBackToPlainWholeWhenTheirDictionaryOverflows() throws {
+        // 10 items × 2 windows × 30 days = 600 rows in one row group: 60 distinct timestamps (480
+        // bytes, past the 200-byte dictionary limit) but 2 window starts and ends.
+        let batch = TestData.forecastBatch(items: 10, windows: 2, days: 30)
+        let file = try InspectedFile(
+            try TestData.encode(
+                batch,
+                context: TestData.context(TestData.quantileSchema),
+                format: ParquetFormat(codec: .snappy, limits: smallLimits)
+            )
+        )
+        func le(_ v: Int64) -> ThriftValue { .binary(withUnsafeBytes(of: v.littleEndian) { Array($0) }) }
+        let timestamp = file.chunks[0][1]
+        #expect(timestamp.pages.allSatisfy { $0.type == 0 && $0.encoding == 0 }, "only PLAIN data pages")
+        #expect(timestamp.meta[11] == nil, "no dictionary_page_offset")
+        #expect(timestamp.meta.list(2) == [.int(0), .int(3)])
+        #expect(timestamp.pages.count == 600 / 64 + 1, "PLAIN pages cut at 512 bytes")
+        #expect(try file.values(ofColumn: 1) == batch.timestamp.map { .int($0) })
+        let timestampStats = try #require(timestamp.meta.structure(12))
+        #expect(timestampStats[6] == le(batch.timestamp.min()!) && timestampStats[5] == le(batch.timestamp.max()!))
+        for (c, values) in [(3, batch.windowStart), (4, batch.windowEnd)] {
+            let chunk = file.chunks[0][c]
+            #expect(chunk.meta.list(2) == [.int(0), .int(3), .int(8)])
+            #expect(chunk.pages.first?.type == 2 && chunk.pages.first?.numValues == 2, "2-entry dictionary")
+            #expect(try file.values(ofColumn: c) == values.map { .int($0) })
+            let stats = try #require(chunk.meta.structure(12))
+            #expect(stats[6] == le(values.min()!) && stats[5] == le(values.max()!))
+            #expect(stats[2] == le(values.min()!) && stats[1] == le(values.max()!), "legacy min/max")
+        }
     }
 
     @Test func rowGroupsCloseAtTheByteLimit() throws {

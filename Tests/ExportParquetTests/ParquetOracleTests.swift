@@ -54,6 +54,17 @@ import Testing
                 forecast: TestData.forecastBatch(items: 100, windows: 1, days: 25)
             )
         )
+        // 60 distinct timestamps per chunk pass the 200-byte dictionary limit (the chunk falls back to
+        // PLAIN as a whole); window starts and ends stay dictionary-encoded.
+        sets.append(
+            DataSet(
+                name: "timestamp_plain_fallback",
+                schema: TestData.quantileSchema,
+                table: .forecastedValues,
+                limits: .init(rowGroupRows: 400, pageRows: 100, pageBytes: 512, dictionaryPageBytes: 200),
+                forecast: TestData.forecastBatch(items: 10, windows: 2, days: 30)
+            )
+        )
         sets.append(sampleMetrics())
         sets.append(adversarial())
         var single = ForecastBatch(forecastTypeCount: 1)

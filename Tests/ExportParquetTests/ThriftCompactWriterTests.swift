@@ -47,6 +47,27 @@ import Testing
         )
     }
 
+    @Test(arguments: [PageHeader.Kind.dataPage, .dictionaryPage])
+    func pointerEncodedPageHeaderMatchesTheThriftWriter(kind: PageHeader.Kind) {
+        // Sizes across every varint length (1…5 bytes) and both encodings.
+        let sizes: [Int32] = [0, 1, 63, 64, 8191, 8192, 1_048_575, 1_048_576, Int32.max]
+        for size in sizes {
+            for encoding in [Encoding.plain, .rleDictionary] {
+                let header = PageHeader(
+                    kind: kind,
+                    uncompressedPageSize: size,
+                    compressedPageSize: size / 3,
+                    numValues: size / 7,
+                    encoding: encoding
+                )
+                var buffer = [UInt8](repeating: 0xAA, count: PageHeader.maxEncodedByteCount)
+                let n = buffer.withUnsafeMutableBytes { header.encode(into: $0.baseAddress!) }
+                #expect(n <= PageHeader.maxEncodedByteCount)
+                #expect(Array(buffer[0..<n]) == header.serialized, "\(kind) \(size) \(encoding)")
+            }
+        }
+    }
+
     @Test func stringSchemaElementMatchesTheGoldenFile() {
         var w = ThriftCompactWriter()
         SchemaElement.string("item_id", repetition: .required).write(to: &w)
