@@ -1,3 +1,4 @@
+import ExportCore
 import Testing
 
 @testable import ExportParquet
