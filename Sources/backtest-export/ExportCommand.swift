@@ -113,6 +113,7 @@ struct ExportCommand: AsyncParsableCommand {
                     ("input_was_in_export_order", .bool(result.inputWasInExportOrder)),
                     ("spilled_runs", .int(result.spilledRunCount)),
                     ("parts", .array(parts)),
+                    ("predictor_metrics", Self.json(result.predictorMetrics)),
                 ])
             )
             return
@@ -124,7 +125,86 @@ struct ExportCommand: AsyncParsableCommand {
                 + "in \(formatted(seconds)) s (\(formatted(rate / 1e6)) M rows/s)"
         )
         for part in result.parts { printError("  \(part.key)  \(part.rowCount) rows  \(part.byteCount) bytes") }
+        printError(Self.table(result.predictorMetrics))
     }
+
+    /// Predictor-level metrics (every series pooled) as JSON: per window and the summary.
+    static func json(_ metrics: PredictorMetrics) -> JSONOutput.Value {
+        func values(_ values: [Double?]) -> JSONOutput.Value {
+            .object(zip(metrics.metricNames, values).map { ($0, .double($1)) })
+        }
+        let windows: [JSONOutput.Value] = metrics.windows.map { window in
+            .object([
+                ("start", .string(ExportTimestamp(epochSeconds: window.start / 1000).iso8601)),
+                ("end", .string(ExportTimestamp(epochSeconds: window.end / 1000).iso8601)),
+                ("items", .int(window.itemCount)), ("metrics", values(window.values)),
+            ])
+        }
+        return .object([
+            ("series", .int(metrics.seriesCount)), ("summary", values(metrics.summary)), ("windows", .array(windows)),
+        ])
+    }
+
+    /// Predictor-level metrics as a small text table: one row per window, then the summary.
+    static func table(_ metrics: PredictorMetrics) -> String {
+        func cell(_ value: Double?) -> String {
+            guard let value else { return "not defined" }
+            return String(format6: value)
+        }
+        let header = ["window"] + metrics.metricNames
+        var rows = metrics.windows.map { window in
+            [
+                ExportTimestamp(epochSeconds: window.start / 1000).iso8601.prefix(10) + "…"
+                    + ExportTimestamp(epochSeconds: window.end / 1000).iso8601.prefix(10)
+            ]
+                + window.values.map(cell)
+        }
+        rows.append(["Summary"] + metrics.summary.map(cell))
+        let widths = header.indices.map { column in
+            ([header[column]] + rows.map { $0[column] }).map(\.count).max() ?? 0
+        }
+        func line(_ fields: [String]) -> String {
+            zip(fields, widths).map { $0 + String(repeating: " ", count: $1 - $0.count) }.joined(separator: "  ")
+        }
+        return "predictor metrics (\(metrics.seriesCount) series pooled):\n"
+            + ([line(header)] + rows.map(line)).joined(separator: "\n")
+    }
+}
+
+extension String {
+    /// `value` with 6 significant digits, without Foundation.
+    init(format6 value: Double) {
+        guard value.isFinite, value != 0 else {
+            self = "\(value)"
+            return
+        }
+        let magnitude = Int((abs(value)).log10Floor())
+        let scale = pow10(5 - magnitude)
+        let rounded = (value * scale).rounded() / scale
+        self = "\(rounded)"
+    }
+}
+
+extension Double {
+    fileprivate func log10Floor() -> Double {
+        var exponent = 0.0
+        var x = self
+        while x >= 10 {
+            x /= 10
+            exponent += 1
+        }
+        while x < 1 {
+            x *= 10
+            exponent -= 1
+        }
+        return exponent
+    }
+}
+
+private func pow10(_ n: Int) -> Double {
+    var result = 1.0
+    for _ in 0..<abs(n) { result *= 10 }
+    return n >= 0 ? result : 1 / result
 }
 
 func formatted(_ value: Double) -> String {

@@ -164,6 +164,13 @@ def test_json_envelope(cli, tmp_path):
     ok = export(cli, src, tmp_path / "out", "--json")
     data = json.loads(ok.stdout)
     assert data["success"] is True and data["data"]["id"] == JOB and data["data"]["created_at"] == TS
+    # Predictor-level metrics (all series pooled): in the JSON data and in the manifest, equal.
+    pooled = data["data"]["predictor_metrics"]
+    assert set(pooled["summary"]) == {"wQL[0.1]", "wQL[0.5]", "wQL[0.9]", "Average wQL", "RMSE", "WAPE", "MAPE", "MASE"}
+    assert pooled["summary"]["RMSE"] > 0 and pooled["summary"]["MASE"] is None  # no history: MASE not defined
+    assert len(pooled["windows"]) == 3 and pooled["series"] == 5
+    manifest = json.loads((tmp_path / "out" / "_manifest.json").read_text())
+    assert manifest["predictor_metrics"]["summary"] == pooled["summary"]
     bad = cli.run("export", "--job-name", "9bad", "--input", src, "--destination", tmp_path / "x", "--json", check=False)
     assert bad.returncode == 2
     err = json.loads(bad.stdout)
