@@ -47,6 +47,37 @@ struct ColumnChunkBuffer: ~Copyable {
         if encoding == .rleDictionary { dictionaryDataPages += 1 } else { plainDataPages += 1 }
     }
 
+    /// Appends an RLE_DICTIONARY data page for the last `rows` ids of `ids` (one `UInt32` each),
+    /// at the bit width of a `dictionaryCount`-entry dictionary; `body` is the scratch the page is
+    /// encoded into. What the string and the timestamp column writers share.
+    mutating func appendDictionaryDataPage(
+        lastIDsOf ids: borrowing RawBuffer,
+        rows: Int,
+        dictionaryCount: Int,
+        scratch body: inout RawBuffer,
+        compressor: PageCompressor
+    ) throws(ExportError) {
+        let width = RLEHybridEncoder.bitWidth(forEntryCount: dictionaryCount)
+        body.removeAll()
+        body.append(byte: UInt8(width))
+        let pageIDs = UnsafeBufferPointer(
+            start: (ids.base + ids.count - rows * 4).assumingMemoryBound(to: UInt32.self),
+            count: rows
+        )
+        RLEHybridEncoder.encode(pageIDs, bitWidth: width, into: &body)
+        try appendDataPage(body: body.bytes, rows: rows, encoding: .rleDictionary, compressor: compressor)
+    }
+
+    /// Writes the dictionary page (PLAIN `entries`) if any data page of the chunk uses it.
+    mutating func sealDictionary(
+        plainEntries: borrowing RawBuffer,
+        entries: Int,
+        compressor: PageCompressor
+    ) throws(ExportError) {
+        guard dictionaryDataPages > 0 else { return }
+        try setDictionaryPage(body: plainEntries.bytes, entries: entries, compressor: compressor)
+    }
+
     /// Sets the chunk's dictionary page (PLAIN entries).
     mutating func setDictionaryPage(
         body: UnsafeRawBufferPointer,

@@ -180,15 +180,13 @@ final class Int64ColumnWriter {
     func flushPage(compressor: PageCompressor) throws(ExportError) {
         guard pageRows > 0 else { return }
         if usingDictionary {
-            let width = RLEHybridEncoder.bitWidth(forEntryCount: dictionary.count)
-            body.removeAll()
-            body.append(byte: UInt8(width))
-            let pageIDs = UnsafeBufferPointer(
-                start: (ids.base + ids.count - pageRows * 4).assumingMemoryBound(to: UInt32.self),
-                count: pageRows
+            try chunk.appendDictionaryDataPage(
+                lastIDsOf: ids,
+                rows: pageRows,
+                dictionaryCount: dictionary.count,
+                scratch: &body,
+                compressor: compressor
             )
-            RLEHybridEncoder.encode(pageIDs, bitWidth: width, into: &body)
-            try chunk.appendDataPage(body: body.bytes, rows: pageRows, encoding: .rleDictionary, compressor: compressor)
         } else {
             try chunk.appendDataPage(body: page.bytes, rows: pageRows, encoding: .plain, compressor: compressor)
             page.removeAll()
@@ -200,9 +198,9 @@ final class Int64ColumnWriter {
     /// chunk's statistics.
     func seal(compressor: PageCompressor) throws(ExportError) -> Statistics {
         try flushPage(compressor: compressor)
-        if usingDictionary && chunk.dictionaryDataPages > 0 {
-            try chunk.setDictionaryPage(
-                body: dictionary.plainEntries.bytes,
+        if usingDictionary {
+            try chunk.sealDictionary(
+                plainEntries: dictionary.plainEntries,
                 entries: dictionary.count,
                 compressor: compressor
             )
