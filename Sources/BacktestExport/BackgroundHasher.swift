@@ -1,5 +1,6 @@
 import Crypto
 import Dispatch
+import ExportCore
 import NIOCore
 
 /// SHA-256 of a part's chunks, computed on a thread of its own so that hashing overlaps with
@@ -25,14 +26,6 @@ final class BackgroundHasher: @unchecked Sendable {
 
     /// The digest in lower-case hex, once every queued chunk is hashed.
     func finalize() -> String {
-        let digest = queue.sync { hasher.finalize() }
-        let hex = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(64)
-        for byte in digest {
-            text.append(hex[Int(byte >> 4)])
-            text.append(hex[Int(byte & 15)])
-        }
-        return String(decoding: text, as: UTF8.self)
+        Hex.encode(queue.sync { hasher.finalize() })
     }
 }

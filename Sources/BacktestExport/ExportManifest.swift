@@ -16,41 +16,39 @@ struct ExportManifest {
 
     func json() -> String {
         var out = "{\n"
-        out += "  \"job_name\": \(Self.quote(configuration.jobName.rawValue)),\n"
-        out += "  \"export_timestamp\": \(Self.quote(configuration.timestamp.iso8601)),\n"
-        out += "  \"format\": \(Self.quote(formatName)),\n"
-        out += "  \"compression\": \(Self.quote(codecName)),\n"
-        out += "  \"dimensions\": [\(schema.dimensions.map(Self.quote).joined(separator: ", "))],\n"
+        out += "  \"job_name\": \(JSONText.quote(configuration.jobName.rawValue)),\n"
+        out += "  \"export_timestamp\": \(JSONText.quote(configuration.timestamp.iso8601)),\n"
+        out += "  \"format\": \(JSONText.quote(formatName)),\n"
+        out += "  \"compression\": \(JSONText.quote(codecName)),\n"
+        out += "  \"dimensions\": [\(schema.dimensions.map(JSONText.quote).joined(separator: ", "))],\n"
         out +=
-            "  \"forecast_types\": [\(schema.forecastTypes.map { Self.quote($0.columnName) }.joined(separator: ", "))],\n"
+            "  \"forecast_types\": [\(schema.forecastTypes.map { JSONText.quote($0.columnName) }.joined(separator: ", "))],\n"
         out += "  \"tables\": {\n"
         let tables = ExportTable.allCases.map { table in
-            let columns = schema.tableSchema(for: table).columnNames.map(Self.quote).joined(separator: ", ")
+            let columns = schema.tableSchema(for: table).columnNames.map(JSONText.quote).joined(separator: ", ")
             let rows = table == .forecastedValues ? forecastRowCount : metricsRowCount
             let parts = self.parts.filter { $0.table == table }.map { part in
-                "      {\"key\": \(Self.quote(part.key)), \"rows\": \(part.rowCount), \"bytes\": \(part.byteCount), \"sha256\": \(Self.quote(part.sha256))}"
+                "      {\"key\": \(JSONText.quote(part.key)), \"rows\": \(part.rowCount), \"bytes\": \(part.byteCount), \"sha256\": \(JSONText.quote(part.sha256))}"
             }
             return
-                "    \(Self.quote(table.folderName)): {\n      \"columns\": [\(columns)],\n      \"rows\": \(rows),\n      \"parts\": [\n  \(parts.joined(separator: ",\n  "))\n      ]\n    }"
+                "    \(JSONText.quote(table.folderName)): {\n      \"columns\": [\(columns)],\n      \"rows\": \(rows),\n      \"parts\": [\n  \(parts.joined(separator: ",\n  "))\n      ]\n    }"
         }
         out += tables.joined(separator: ",\n") + "\n  },\n"
         out += "  \"predictor_metrics\": \(Self.json(predictorMetrics))\n}\n"
         return out
     }
 
-    static func quote(_ text: String) -> String { JSONText.quote(text) }
-
     /// Predictor-level metrics: per window and summary, each metric by name (null = not defined).
     static func json(_ metrics: PredictorMetrics) -> String {
         func values(_ values: [Double?]) -> String {
             let pairs = zip(metrics.metricNames, values).map { name, value in
-                "\(quote(name)): \(value.map { $0.isFinite ? "\($0)" : "null" } ?? "null")"
+                "\(JSONText.quote(name)): \(value.map { $0.isFinite ? "\($0)" : "null" } ?? "null")"
             }
             return "{" + pairs.joined(separator: ", ") + "}"
         }
         let windows = metrics.windows.map { window in
-            let start = quote(ExportTimestamp(epochSeconds: window.start / 1000).iso8601)
-            let end = quote(ExportTimestamp(epochSeconds: window.end / 1000).iso8601)
+            let start = JSONText.quote(ExportTimestamp(epochSeconds: window.start / 1000).iso8601)
+            let end = JSONText.quote(ExportTimestamp(epochSeconds: window.end / 1000).iso8601)
             return
                 "{\"start\": \(start), \"end\": \(end), \"items\": \(window.itemCount), \"metrics\": \(values(window.values))}"
         }

@@ -3,7 +3,6 @@ import ExportCore
 /// One series' rows, possibly spread over several batches.
 struct SeriesSlices {
     var pieces: [(batch: ForecastBatch, rows: Range<Int>)] = []
-    var rowCount: Int { pieces.reduce(0) { $0 + $1.rows.count } }
 }
 
 /// Thrown by ``SeriesFeeder`` when it checks the order and finds a row out of it.

@@ -48,9 +48,9 @@ enum SpillRun {
                 } else {
                     buffer.append(0)
                 }
-                for value in [rows.windowStart[row], rows.timestamp[row], rows.windowEnd[row]] {
-                    withUnsafeBytes(of: value.littleEndian) { buffer.append(contentsOf: $0) }
-                }
+                withUnsafeBytes(of: rows.windowStart[row].littleEndian) { buffer.append(contentsOf: $0) }
+                withUnsafeBytes(of: rows.timestamp[row].littleEndian) { buffer.append(contentsOf: $0) }
+                withUnsafeBytes(of: rows.windowEnd[row].littleEndian) { buffer.append(contentsOf: $0) }
                 for i in bits.indices { bits[i] = 0 }
                 for (i, column) in columns.enumerated() where column[row] != nil { bits[i / 8] |= 1 << (i % 8) }
                 buffer.append(contentsOf: bits)

@@ -15,7 +15,7 @@ enum JSONOutput {
 
         var text: String {
             switch self {
-            case .string(let s): return quote(s)
+            case .string(let s): return JSONText.quote(s)
             case .int(let i): return String(i)
             case .double(let d):
                 guard let d, d.isFinite else { return "null" }
@@ -24,7 +24,7 @@ enum JSONOutput {
             case .null: return "null"
             case .array(let items): return "[" + items.map(\.text).joined(separator: ", ") + "]"
             case .object(let pairs):
-                return "{" + pairs.map { "\(quote($0.0)): \($0.1.text)" }.joined(separator: ", ") + "}"
+                return "{" + pairs.map { "\(JSONText.quote($0.0)): \($0.1.text)" }.joined(separator: ", ") + "}"
             }
         }
     }
@@ -38,6 +38,4 @@ enum JSONOutput {
             ("success", .bool(false)), ("error", .object([("code", .string(code)), ("message", .string(message))])),
         ]).text
     }
-
-    static func quote(_ text: String) -> String { JSONText.quote(text) }
 }

@@ -1,4 +1,5 @@
 import Crypto
+import ExportCore
 import Testing
 
 @testable import ExportS3

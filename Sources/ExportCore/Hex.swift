@@ -1,6 +1,6 @@
-/// Lower-case hex encoding of digests and MACs.
-enum Hex {
-    static func encode(_ bytes: some Sequence<UInt8>) -> String {
+/// Lower-case hex encoding of digests and MACs (the manifest's SHA-256, SigV4's hashes).
+public enum Hex {
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
         let digits: [UInt8] = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(64)
