@@ -49,7 +49,9 @@ private struct DiskFull: Error, CustomStringConvertible {
         #expect(status(.input) == "input")
         #expect(status(custom) == "other QUOTA_EXCEEDED")
         #expect(
-            [ExportError.Code.validation, .input, .alreadyExists, .notFound, .sink, .cancelled, .internal].map(\.rawValue)
+            [ExportError.Code.validation, .input, .alreadyExists, .notFound, .sink, .cancelled, .internal].map(
+                \.rawValue
+            )
                 == [
                     "VALIDATION_ERROR", "INPUT_ERROR", "ALREADY_EXISTS", "NOT_FOUND", "SINK_ERROR", "CANCELLED",
                     "INTERNAL_ERROR",
