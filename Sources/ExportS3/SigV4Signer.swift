@@ -145,7 +145,7 @@ public struct SigV4Signer: Sendable {
         return hmac(hmac(hmac(hmac(kSecret, dateStamp), region), service), "aws4_request")
     }
 
-    private func hexSignature(_ stringToSign: String, dateStamp: String) -> String {
+    func hexSignature(_ stringToSign: String, dateStamp: String) -> String {
         Hex.encode(
             HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: signingKey(dateStamp: dateStamp))
         )
