@@ -52,7 +52,12 @@ public struct BacktestJobExecutor: JobExecutor {
             let sink = try S3Sink(location: try S3Location(parsing: job.destinationPath), configuration: s3)
             try await run(job, sink: StoppableSink(base: sink, signal: signal), configuration, signal)
         } else {
-            let sink = LocalDirectorySink(root: try localFolder(for: job.destinationPath))
+            let folder = try localFolder(for: job.destinationPath)
+            StaleTemporaryFiles.remove(
+                under: folder,
+                folders: ExportTable.allCases.map(\.folderName)
+            )
+            let sink = LocalDirectorySink(root: folder)
             try await run(job, sink: StoppableSink(base: sink, signal: signal), configuration, signal)
         }
     }

@@ -34,6 +34,12 @@ public enum ForecastShapes {
         public var Key: String?
         public var Value: String?
         public var Condition: String?
+
+        public init(Key: String?, Value: String?, Condition: String?) {
+            self.Key = Key
+            self.Value = Value
+            self.Condition = Condition
+        }
     }
 
     public struct CreateRequest: Codable, Sendable {
@@ -42,6 +48,14 @@ public enum ForecastShapes {
         public var Destination: DataDestination?
         public var Tags: [Tag]?
         public var Format: String?
+
+        public init(PredictorBacktestExportJobName: String?, PredictorArn: String?, Destination: DataDestination?, Tags: [Tag]? = nil, Format: String? = nil) {
+            self.PredictorBacktestExportJobName = PredictorBacktestExportJobName
+            self.PredictorArn = PredictorArn
+            self.Destination = Destination
+            self.Tags = Tags
+            self.Format = Format
+        }
     }
 
     public struct CreateResponse: Codable, Sendable {
@@ -50,6 +64,10 @@ public enum ForecastShapes {
 
     public struct JobArnRequest: Codable, Sendable {
         public var PredictorBacktestExportJobArn: String?
+
+        public init(PredictorBacktestExportJobArn: String?) {
+            self.PredictorBacktestExportJobArn = PredictorBacktestExportJobArn
+        }
     }
 
     public struct DescribeResponse: Codable, Sendable {
@@ -68,6 +86,12 @@ public enum ForecastShapes {
         public var NextToken: String?
         public var MaxResults: Int?
         public var Filters: [Filter]?
+
+        public init(NextToken: String? = nil, MaxResults: Int? = nil, Filters: [Filter]? = nil) {
+            self.NextToken = NextToken
+            self.MaxResults = MaxResults
+            self.Filters = Filters
+        }
     }
 
     public struct Summary: Codable, Sendable {
@@ -87,16 +111,30 @@ public enum ForecastShapes {
 
     public struct ResourceArnRequest: Codable, Sendable {
         public var ResourceArn: String?
+
+        public init(ResourceArn: String?) {
+            self.ResourceArn = ResourceArn
+        }
     }
 
     public struct TagResourceRequest: Codable, Sendable {
         public var ResourceArn: String?
         public var Tags: [Tag]?
+
+        public init(ResourceArn: String?, Tags: [Tag]?) {
+            self.ResourceArn = ResourceArn
+            self.Tags = Tags
+        }
     }
 
     public struct UntagResourceRequest: Codable, Sendable {
         public var ResourceArn: String?
         public var TagKeys: [String]?
+
+        public init(ResourceArn: String?, TagKeys: [String]?) {
+            self.ResourceArn = ResourceArn
+            self.TagKeys = TagKeys
+        }
     }
 
     public struct ListTagsResponse: Codable, Sendable {
