@@ -154,7 +154,8 @@ public actor JobService {
             tags[arn] = nil
             throw Self.storeFailure(error)
         }
-        try await perform(queue.enqueue(arn))
+        let actions = queue.enqueue(arn)
+        try await perform(actions)
         return ForecastShapes.CreateResponse(PredictorBacktestExportJobArn: arn)
     }
 
@@ -288,11 +289,12 @@ public actor JobService {
             throw Self.storeFailure(error)
         }
         for action in transition.actions {
+            let next: [JobQueue<String>.Action]
             switch action {
-            case .enqueue: try await perform(queue.enqueue(arn))
-            case .dequeue: try await perform(queue.remove(arn))
-            case .cancelExport: try await perform(queue.remove(arn))
+            case .enqueue: next = queue.enqueue(arn)
+            case .dequeue, .cancelExport: next = queue.remove(arn)
             }
+            try await perform(next)
         }
     }
 
@@ -320,7 +322,8 @@ public actor JobService {
                     to: arn
                 )
             }
-            try await perform(queue.finished(arn))
+            let next = queue.finished(arn)
+            try await perform(next)
             return
         }
         try await apply(JobStateMachine.Transition(status: .createInProgress), to: arn)
@@ -337,7 +340,8 @@ public actor JobService {
             )
         } catch {
             try await apply(Self.failure(error.message), to: arn)
-            try await perform(queue.finished(arn))
+            let next = queue.finished(arn)
+            try await perform(next)
             return
         }
         let signal = StopSignal()
@@ -373,7 +377,8 @@ public actor JobService {
                 try? await apply(transition, to: arn)
             }
         }
-        try? await perform(queue.finished(arn))
+        let next = queue.finished(arn)
+        try? await perform(next)
     }
 
     // MARK: Helpers

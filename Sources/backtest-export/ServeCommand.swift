@@ -106,7 +106,7 @@ struct ServeCommand: AsyncParsableCommand {
         )
         try await server.run { host, port in
             print("listening on http://\(host):\(port)")
-            fflush(stdout)
+            fflush(nil)  // stdout is a pipe for scripts waiting on this line
         }
     }
 

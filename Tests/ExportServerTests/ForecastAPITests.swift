@@ -32,7 +32,7 @@ import Testing
         target: String?,
         body: String,
         contentType: String = "application/x-amz-json-1.1",
-        key: S3Credentials = key
+        key: S3Credentials = ForecastAPITests.key
     ) -> ForecastAPI.Request {
         var headers: [(name: String, value: String)] = [("Content-Type", contentType), ("Host", "127.0.0.1:8123")]
         if let target { headers.append(("X-Amz-Target", target)) }

@@ -3,9 +3,11 @@ boto3 and AWS CLI clients signed with the server's credentials, and file-tree di
 import hashlib
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -109,7 +111,9 @@ def aws_cli(url, *args, check=True):
     """Runs `aws forecast … --endpoint-url URL --output json`; returns the parsed JSON (or None)."""
     import json
 
-    aws = str(Path(os.environ.get("AWS_CLI", "/work/venv/bin/aws")))
+    aws = os.environ.get("AWS_CLI") or str(Path(sys.executable).parent / "aws")
+    if not Path(aws).exists():
+        aws = shutil.which("aws") or "aws"
     env = clean_env(AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY, AWS_DEFAULT_REGION=REGION,
                     AWS_PAGER="")
     result = subprocess.run([aws, "forecast", *map(str, args), "--endpoint-url", url, "--output", "json"],

@@ -2,6 +2,7 @@
 
 Each check starts its own server on a free loopback port with its own state folder and bucket
 root, and reads the files it wrote independently (digests against the CLI's own export)."""
+import calendar
 import json
 import socket
 import threading
@@ -88,7 +89,7 @@ def test_boto3_create_poll_and_files_equal_the_cli(cli, server, client, inputs, 
     folder = server.bucket_root / "bucket" / "exports" / name
     assert (folder / "_SUCCESS").exists()
     stamp = export_timestamp(folder)
-    started = time.mktime(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
+    started = calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"))
     assert int(created) <= started <= modified  # the job's start time, whole seconds
     expected = cli_export(cli, tmp_path, inputs["small"], name, stamp, fmt)
     assert tree_digest(folder) == tree_digest(expected)
@@ -141,7 +142,6 @@ def test_list_filters_and_pagination(cli, inputs, tmp_path):
         arns = [create(client, "J1"), create(client, "J2", predictor="Rides"), create(client, "J3")]
         for arn in arns:
             wait_status(client, arn)
-        client.stop_resource  # the boto3 model has it
         # MaxResults 1 over 3 jobs: three pages, the last without NextToken.
         pages, token = [], None
         while True:
