@@ -62,7 +62,9 @@ public struct SigV4Verifier: Sendable {
         }
         let scope = parsed.credential.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         guard scope.count == 5, scope[4] == "aws4_request" else {
-            throw .incomplete("The Credential of the Authorization header must be AKID/date/region/service/aws4_request.")
+            throw .incomplete(
+                "The Credential of the Authorization header must be AKID/date/region/service/aws4_request."
+            )
         }
         guard let key = credentials.first(where: { $0.accessKeyId == scope[0] }) else { throw .unknownAccessKey }
         guard scope[3] == service else {
@@ -75,7 +77,9 @@ public struct SigV4Verifier: Sendable {
             throw .invalid("Date in Credential scope does not match the date of x-amz-date.")
         }
         guard abs(now - epoch) <= maxSkewSeconds else {
-            throw .invalid("Signature expired: x-amz-date \(amzDate) is more than \(maxSkewSeconds) s from the server's time.")
+            throw .invalid(
+                "Signature expired: x-amz-date \(amzDate) is more than \(maxSkewSeconds) s from the server's time."
+            )
         }
         let signedNames = parsed.signedHeaders.split(separator: ";").map { String($0).lowercased() }
         guard signedNames.contains("host") else { throw .invalid("The host header must be signed.") }
@@ -87,7 +91,8 @@ public struct SigV4Verifier: Sendable {
         }
         let (canonicalHeaders, signedList) = SigV4Signer.canonicalHeaders(signed)
         let canonicalRequest = [
-            method, encodedPath.isEmpty ? "/" : encodedPath, SigV4Signer.canonicalQueryString(Self.decodeQuery(rawQuery)),
+            method, encodedPath.isEmpty ? "/" : encodedPath,
+            SigV4Signer.canonicalQueryString(Self.decodeQuery(rawQuery)),
             canonicalHeaders, signedList, Hex.encode(SHA256.hash(data: body)),
         ].joined(separator: "\n")
         let credentialScope = scope[1...4].joined(separator: "/")
@@ -107,7 +112,9 @@ public struct SigV4Verifier: Sendable {
     }
 
     /// `AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`.
-    static func parse(_ authorization: String) throws(Failure) -> (
+    static func parse(
+        _ authorization: String
+    ) throws(Failure) -> (
         credential: String, signedHeaders: String, signature: String
     ) {
         let prefix = "AWS4-HMAC-SHA256 "

@@ -1,6 +1,6 @@
-public import BacktestExport
+import BacktestExport
 import ExportCSV
-public import ExportCore
+import ExportCore
 import ExportParquet
 public import ExportS3
 import ExportSinks

@@ -1,4 +1,4 @@
-import ExportS3
+public import ExportS3
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -62,8 +62,11 @@ public struct ForecastAPI: Sendable {
     public let verifier: SigV4Verifier?
     private let clock: @Sendable () -> Double
 
-    public init(service: JobService, verifier: SigV4Verifier?, clock: @escaping @Sendable () -> Double = JobService.wallClock)
-    {
+    public init(
+        service: JobService,
+        verifier: SigV4Verifier?,
+        clock: @escaping @Sendable () -> Double = JobService.wallClock
+    ) {
         self.service = service
         self.verifier = verifier
         self.clock = clock
@@ -96,7 +99,8 @@ public struct ForecastAPI: Sendable {
                 case .missing:
                     throw .missingAuthentication("Missing Authentication Token: requests must be signed with SigV4.")
                 case .incomplete(let message): throw .incompleteSignature(message)
-                case .unknownAccessKey: throw .unrecognizedClient("The security token included in the request is invalid.")
+                case .unknownAccessKey:
+                    throw .unrecognizedClient("The security token included in the request is invalid.")
                 case .invalid(let message): throw .invalidSignature(message)
                 }
             }
@@ -173,7 +177,8 @@ public struct ForecastAPI: Sendable {
         case .typeMismatch(let type, let context): return "\(path(context)) must be of JSON type \(jsonType(type))"
         case .valueNotFound(let type, let context): return "\(path(context)) must be of JSON type \(jsonType(type))"
         case .keyNotFound(let key, _): return "\(key.stringValue) is missing"
-        case .dataCorrupted(let context): return context.codingPath.isEmpty ? "malformed JSON" : "\(path(context)) is malformed"
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty ? "malformed JSON" : "\(path(context)) is malformed"
         @unknown default: return "malformed JSON"
         }
     }

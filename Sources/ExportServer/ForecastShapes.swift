@@ -49,7 +49,13 @@ public enum ForecastShapes {
         public var Tags: [Tag]?
         public var Format: String?
 
-        public init(PredictorBacktestExportJobName: String?, PredictorArn: String?, Destination: DataDestination?, Tags: [Tag]? = nil, Format: String? = nil) {
+        public init(
+            PredictorBacktestExportJobName: String?,
+            PredictorArn: String?,
+            Destination: DataDestination?,
+            Tags: [Tag]? = nil,
+            Format: String? = nil
+        ) {
             self.PredictorBacktestExportJobName = PredictorBacktestExportJobName
             self.PredictorArn = PredictorArn
             self.Destination = Destination

@@ -90,10 +90,16 @@ public actor JobService {
 
     // MARK: Operations
 
-    public func create(_ request: ForecastShapes.CreateRequest) async throws(ForecastError) -> ForecastShapes
+    public func create(
+        _ request: ForecastShapes.CreateRequest
+    ) async throws(ForecastError)
+        -> ForecastShapes
         .CreateResponse
     {
-        let name = try RequestValidator.name(request.PredictorBacktestExportJobName, member: "PredictorBacktestExportJobName")
+        let name = try RequestValidator.name(
+            request.PredictorBacktestExportJobName,
+            member: "PredictorBacktestExportJobName"
+        )
         let predictorArn = try RequestValidator.forecastArn(request.PredictorArn, member: "PredictorArn")
         guard let destination = request.Destination else { throw .invalidInput("Destination is required") }
         guard let s3 = destination.S3Config else { throw .invalidInput("Destination.S3Config is required") }
@@ -102,7 +108,7 @@ public actor JobService {
         let kmsKeyArn = try RequestValidator.kmsKeyArn(s3.KMSKeyArn)
         let format = try RequestValidator.format(request.Format)
         let newTags = try RequestValidator.tags(request.Tags, required: false)
-        guard Set(newTags.map(\.key)).count <= Self.maxTagsPerResource else {
+        guard Set(newTags.map { $0.key }).count <= Self.maxTagsPerResource else {
             throw .limitExceeded("A resource can have at most \(Self.maxTagsPerResource) tags (got \(newTags.count)).")
         }
         try executor.validateDestination(path)
@@ -159,7 +165,10 @@ public actor JobService {
         return ForecastShapes.CreateResponse(PredictorBacktestExportJobArn: arn)
     }
 
-    public func describe(_ request: ForecastShapes.JobArnRequest) throws(ForecastError) -> ForecastShapes
+    public func describe(
+        _ request: ForecastShapes.JobArnRequest
+    ) throws(ForecastError)
+        -> ForecastShapes
         .DescribeResponse
     {
         let job = try existingJob(request.PredictorBacktestExportJobArn, member: "PredictorBacktestExportJobArn")
@@ -182,7 +191,9 @@ public actor JobService {
         var after: Int64 = 0
         if let token = try RequestValidator.nextToken(request.NextToken) {
             guard let sequence = ListToken.decode(token) else {
-                throw .invalidNextToken("The NextToken '\(token)' is not valid: pass the NextToken of a previous answer.")
+                throw .invalidNextToken(
+                    "The NextToken '\(token)' is not valid: pass the NextToken of a previous answer."
+                )
             }
             after = sequence
         }
@@ -208,7 +219,10 @@ public actor JobService {
             )
             last = job.sequence
         }
-        return ForecastShapes.ListResponse(PredictorBacktestExportJobs: page, NextToken: more ? ListToken.encode(last) : nil)
+        return ForecastShapes.ListResponse(
+            PredictorBacktestExportJobs: page,
+            NextToken: more ? ListToken.encode(last) : nil
+        )
     }
 
     public func delete(_ request: ForecastShapes.JobArnRequest) async throws(ForecastError) {
@@ -264,11 +278,16 @@ public actor JobService {
         try await setTags(arn, (tags[arn] ?? []).filter { !keys.contains($0.key) })
     }
 
-    public func listTags(_ request: ForecastShapes.ResourceArnRequest) throws(ForecastError) -> ForecastShapes
+    public func listTags(
+        _ request: ForecastShapes.ResourceArnRequest
+    ) throws(ForecastError)
+        -> ForecastShapes
         .ListTagsResponse
     {
         let arn = try existingResource(request.ResourceArn)
-        return ForecastShapes.ListTagsResponse(Tags: (tags[arn] ?? []).map { ForecastShapes.Tag(Key: $0.key, Value: $0.value) })
+        return ForecastShapes.ListTagsResponse(
+            Tags: (tags[arn] ?? []).map { ForecastShapes.Tag(Key: $0.key, Value: $0.value) }
+        )
     }
 
     // MARK: Running

@@ -65,14 +65,21 @@ public enum JobStateMachine {
         case (.createInProgress, .failed(let message)):
             return Transition(status: .createFailed, message: message)
         case (.createPending, .stopRequested):
-            return Transition(status: .createStopped, message: "Stopped before it started (StopResource).", actions: [.dequeue])
+            return Transition(
+                status: .createStopped,
+                message: "Stopped before it started (StopResource).",
+                actions: [.dequeue]
+            )
         case (.createInProgress, .stopRequested):
             return Transition(status: .createStopping, actions: [.cancelExport])
         case (.createStopping, .stopRequested):
             return Transition(status: .createStopping)
         case (.createStopping, .exportEnded(let succeeded)):
             if succeeded { return Transition(status: .active) }
-            return Transition(status: .createStopped, message: "Stopped while running (StopResource); no _SUCCESS was written.")
+            return Transition(
+                status: .createStopped,
+                message: "Stopped while running (StopResource); no _SUCCESS was written."
+            )
         case (.createPending, .serverRestarted), (.createInProgress, .serverRestarted):
             return Transition(status: .createPending, actions: [.enqueue])
         case (.createStopping, .serverRestarted):

@@ -24,7 +24,9 @@ public enum RequestValidator {
             fields.count == 6 && !fields[1].isEmpty
             && fields[1].utf8.allSatisfy { isLowerLetter($0) || isDigit($0) || $0 == UInt8(ascii: "-") }
         guard fields.count == 6, fields[0] == "arn", partitionOK, fields[2] == "forecast", !fields[5].isEmpty else {
-            throw .invalidInput("\(member) '\(value)' is not a valid ARN: it must match arn:([a-z\\d-]+):forecast:.*:.*:.+")
+            throw .invalidInput(
+                "\(member) '\(value)' is not a valid ARN: it must match arn:([a-z\\d-]+):forecast:.*:.*:.+"
+            )
         }
         return value
     }
@@ -73,7 +75,10 @@ public enum RequestValidator {
 
     /// `Tags` (also `TagResource`'s): each key 1–128 and value 0–256 characters of
     /// `[\p{L}\p{Z}\p{N}_.:/=+\-@]`, keys not starting with `aws:` (reserved), at most 200 in a list.
-    public static func tags(_ tags: [ForecastShapes.Tag]?, required isRequired: Bool) throws(ForecastError) -> [(
+    public static func tags(
+        _ tags: [ForecastShapes.Tag]?,
+        required isRequired: Bool
+    ) throws(ForecastError) -> [(
         key: String, value: String
     )] {
         guard let tags else {
@@ -122,7 +127,9 @@ public enum RequestValidator {
     /// `MaxResults`: 1–100, default 100.
     public static func maxResults(_ value: Int?) throws(ForecastError) -> Int {
         guard let value else { return 100 }
-        guard (1...100).contains(value) else { throw .invalidInput("MaxResults \(value) is out of range: use 1 to 100") }
+        guard (1...100).contains(value) else {
+            throw .invalidInput("MaxResults \(value) is out of range: use 1 to 100")
+        }
         return value
     }
 

@@ -19,7 +19,8 @@ import Musl
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve Amazon Forecast's predictor backtest export job API (boto3 and the AWS CLI with --endpoint-url)."
+        abstract:
+            "Serve Amazon Forecast's predictor backtest export job API (boto3 and the AWS CLI with --endpoint-url)."
     )
 
     @Option(help: "Address to listen on.")
@@ -129,7 +130,9 @@ struct ServeCommand: AsyncParsableCommand {
                 }
             }
             guard !keys.isEmpty else {
-                throw ExportError.validation("--credentials \(path) has no aws_access_key_id/aws_secret_access_key pair")
+                throw ExportError.validation(
+                    "--credentials \(path) has no aws_access_key_id/aws_secret_access_key pair"
+                )
             }
         }
         guard !keys.isEmpty || allowUnsigned else {
@@ -168,7 +171,12 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ExportError.validation("Invalid --predictor '\(spec)': unknown option '\(field)'")
             }
         }
-        return try makePredictor(name: name, input: fields.first.map(String.init) ?? "", history: history, frequency: frequency)
+        return try makePredictor(
+            name: name,
+            input: fields.first.map { String($0) } ?? "",
+            history: history,
+            frequency: frequency
+        )
     }
 
     static func makePredictor(name: String, input: String, history: String?, frequency: String?) throws -> Predictor {
@@ -222,7 +230,9 @@ struct ServeCommand: AsyncParsableCommand {
                 "--predictors \(path) must be a JSON array of {\"name\", \"input\", \"history\"?, \"frequency\"?}: \(error)"
             )
         }
-        return try entries.map { try makePredictor(name: $0.name, input: $0.input, history: $0.history, frequency: $0.frequency) }
+        return try entries.map {
+            try makePredictor(name: $0.name, input: $0.input, history: $0.history, frequency: $0.frequency)
+        }
     }
 
     static func makeDirectories(_ path: String) throws {

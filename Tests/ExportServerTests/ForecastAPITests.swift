@@ -5,7 +5,10 @@ import Testing
 
 /// The protocol layer: signatures, headers and bodies, each refusal a 400 with a JSON `__type`.
 @Suite struct ForecastAPITests {
-    static let key = S3Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+    static let key = S3Credentials(
+        accessKeyId: "AKIDEXAMPLE",
+        secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+    )
     static let now: Int64 = CivilTime(year: 2026, month: 11, day: 30, hour: 15, minute: 39, second: 3).epochSeconds
     let directory = temporaryDirectory()
     /// SHA-256 of the bodies below (Python's hashlib), so the signatures need no hash here.
@@ -113,14 +116,27 @@ import Testing
     @Test func malformedRequestsGetA400() async throws {
         let api = try makeAPI()
         let cases: [(ForecastAPI.Request, String)] = [
-            (Self.signed(target: "AmazonForecast.ListPredictorBacktestExportJobs", body: "{not json"), "SerializationException"),
-            (Self.signed(target: "AmazonForecast.ListPredictorBacktestExportJobs", body: "[1]"), "SerializationException"),
-            (Self.signed(target: "AmazonForecast.ListPredictorBacktestExportJobs", body: #"{"MaxResults":"x"}"#), "SerializationException"),
+            (
+                Self.signed(target: "AmazonForecast.ListPredictorBacktestExportJobs", body: "{not json"),
+                "SerializationException"
+            ),
+            (
+                Self.signed(target: "AmazonForecast.ListPredictorBacktestExportJobs", body: "[1]"),
+                "SerializationException"
+            ),
+            (
+                Self.signed(target: "AmazonForecast.ListPredictorBacktestExportJobs", body: #"{"MaxResults":"x"}"#),
+                "SerializationException"
+            ),
             (Self.signed(target: nil, body: "{}"), "UnknownOperationException"),
             (Self.signed(target: "AmazonForecast.DeleteDataset", body: "{}"), "UnknownOperationException"),
             (Self.signed(target: "AmazonS3.ListBuckets", body: "{}"), "UnknownOperationException"),
             (
-                Self.signed(target: "AmazonForecast.ListPredictorBacktestExportJobs", body: "{}", contentType: "application/json"),
+                Self.signed(
+                    target: "AmazonForecast.ListPredictorBacktestExportJobs",
+                    body: "{}",
+                    contentType: "application/json"
+                ),
                 "SerializationException"
             ),
         ]
@@ -160,7 +176,9 @@ import Testing
         )
         var stop = create
         stop.headers[1].value = "AmazonForecast.StopResource"
-        stop.body = Array(#"{"ResourceArn":"arn:aws:forecast:us-east-1:123456789012:predictor-backtest-export-job/P/J"}"#.utf8)
+        stop.body = Array(
+            #"{"ResourceArn":"arn:aws:forecast:us-east-1:123456789012:predictor-backtest-export-job/P/J"}"#.utf8
+        )
         let stopped = await api.handle(stop)
         #expect(stopped.status == 200)
         #expect(stopped.body.isEmpty)

@@ -66,7 +66,12 @@ func temporaryDirectory() -> String {
         )
     }
 
-    static func create(_ name: String, format: String? = nil, tags: [ForecastShapes.Tag]? = nil) -> ForecastShapes
+    static func create(
+        _ name: String,
+        format: String? = nil,
+        tags: [ForecastShapes.Tag]? = nil
+    )
+        -> ForecastShapes
         .CreateRequest
     {
         ForecastShapes.CreateRequest(
@@ -79,7 +84,8 @@ func temporaryDirectory() -> String {
     }
 
     func status(_ service: JobService, _ name: String) async throws -> String {
-        try await service.describe(.init(PredictorBacktestExportJobArn: Self.names.jobArn(predictor: "P", job: name))).Status
+        try await service.describe(.init(PredictorBacktestExportJobArn: Self.names.jobArn(predictor: "P", job: name)))
+            .Status
     }
 
     func waitFor(_ service: JobService, _ name: String, _ expected: String) async throws {
@@ -113,7 +119,9 @@ func temporaryDirectory() -> String {
         try await waitFor(service, "J1", "CREATE_IN_PROGRESS")
         executor.finish("J1", .fail("input.csv:7:3: not a number"))
         try await waitFor(service, "J1", "CREATE_FAILED")
-        let job = try await service.describe(.init(PredictorBacktestExportJobArn: Self.names.jobArn(predictor: "P", job: "J1")))
+        let job = try await service.describe(
+            .init(PredictorBacktestExportJobArn: Self.names.jobArn(predictor: "P", job: "J1"))
+        )
         #expect(job.Message?.contains("input.csv:7:3: not a number") == true)
     }
 
@@ -170,7 +178,9 @@ func temporaryDirectory() -> String {
         #expect(await type { _ = try await service.create(unknown) } == "ResourceNotFoundException")
         #expect(
             await type {
-                try await service.delete(.init(PredictorBacktestExportJobArn: Self.names.jobArn(predictor: "P", job: "A")))
+                try await service.delete(
+                    .init(PredictorBacktestExportJobArn: Self.names.jobArn(predictor: "P", job: "A"))
+                )
             } == "ResourceInUseException"
         )
         _ = try await service.create(Self.create("B"))
@@ -181,7 +191,11 @@ func temporaryDirectory() -> String {
         #expect(await type { _ = try await service.create(traversal) } == "InvalidInputException")
         let many = (0..<51).map { ForecastShapes.Tag(Key: "k\($0)", Value: "v") }
         let arnA = Self.names.jobArn(predictor: "P", job: "A")
-        #expect(await type { try await service.tagResource(.init(ResourceArn: arnA, Tags: many)) } == "LimitExceededException")
+        #expect(
+            await type { try await service.tagResource(.init(ResourceArn: arnA, Tags: many)) }
+                == "LimitExceededException"
+        )
+        await service.shutdown()
     }
 
     @Test func listFiltersAndPages() async throws {
@@ -202,7 +216,9 @@ func temporaryDirectory() -> String {
         #expect(seen == ["A", "B", "C"])
         let active = try await service.list(.init(Filters: [.init(Key: "Status", Value: "ACTIVE", Condition: "IS")]))
         #expect(active.PredictorBacktestExportJobs.map(\.PredictorBacktestExportJobName) == ["A"])
-        let notActive = try await service.list(.init(Filters: [.init(Key: "Status", Value: "ACTIVE", Condition: "IS_NOT")]))
+        let notActive = try await service.list(
+            .init(Filters: [.init(Key: "Status", Value: "ACTIVE", Condition: "IS_NOT")])
+        )
         #expect(notActive.PredictorBacktestExportJobs.map(\.PredictorBacktestExportJobName) == ["B", "C"])
         let other = try await service.list(
             .init(Filters: [.init(Key: "PredictorArn", Value: Self.names.predictorArn("Q"), Condition: "IS")])
@@ -219,8 +235,12 @@ func temporaryDirectory() -> String {
         do {
             let service = try makeService(executor)
             try await service.start()
-            _ = try await service.create(Self.create("A", tags: [.init(Key: "a", Value: "1"), .init(Key: "b", Value: "2")]))
-            try await service.tagResource(.init(ResourceArn: arn, Tags: [.init(Key: "b", Value: "3"), .init(Key: "c", Value: "4")]))
+            _ = try await service.create(
+                Self.create("A", tags: [.init(Key: "a", Value: "1"), .init(Key: "b", Value: "2")])
+            )
+            try await service.tagResource(
+                .init(ResourceArn: arn, Tags: [.init(Key: "b", Value: "3"), .init(Key: "c", Value: "4")])
+            )
             try await service.untagResource(.init(ResourceArn: arn, TagKeys: ["a"]))
             await service.shutdown()
         }

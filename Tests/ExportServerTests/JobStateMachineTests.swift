@@ -27,7 +27,9 @@ import Testing
         #expect(stopping.status == .createStopping)
         #expect(stopping.actions == [.cancelExport])
         #expect(try Machine.transition(from: .createStopping, on: .stopRequested).actions.isEmpty)
-        #expect(try Machine.transition(from: .createStopping, on: .exportEnded(succeeded: false)).status == .createStopped)
+        #expect(
+            try Machine.transition(from: .createStopping, on: .exportEnded(succeeded: false)).status == .createStopped
+        )
         // The export finished before the stop reached it: its files are complete.
         #expect(try Machine.transition(from: .createStopping, on: .exportEnded(succeeded: true)).status == .active)
     }

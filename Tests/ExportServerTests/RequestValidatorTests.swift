@@ -29,7 +29,10 @@ import Testing
             "arn:aws:s3:::bucket", "arn:AWS:forecast:r:a:x", "arn:aws:forecast:r:a:", "x", "arn::forecast:r:a:x",
             "arn:aws:forecast:r:a:" + String(repeating: "x", count: 240),
         ] {
-            #expect(message { _ = try RequestValidator.forecastArn(bad, member: "PredictorArn") }?.type == "InvalidInputException")
+            #expect(
+                message { _ = try RequestValidator.forecastArn(bad, member: "PredictorArn") }?.type
+                    == "InvalidInputException"
+            )
         }
     }
 
@@ -54,8 +57,11 @@ import Testing
 
     @Test func tagsFollowTheModel() throws {
         typealias Tag = ForecastShapes.Tag
-        let ok = try RequestValidator.tags([Tag(Key: "Team name", Value: "Früh_1.2:/=+-@"), Tag(Key: "k", Value: "")], required: true)
-        #expect(ok.map(\.key) == ["Team name", "k"])
+        let ok = try RequestValidator.tags(
+            [Tag(Key: "Team name", Value: "Früh_1.2:/=+-@"), Tag(Key: "k", Value: "")],
+            required: true
+        )
+        #expect(ok.map { $0.key } == ["Team name", "k"])
         let reserved = message { _ = try RequestValidator.tags([Tag(Key: "aws:x", Value: "v")], required: true) }
         #expect(reserved?.message.contains("reserved") == true)
         #expect(message { _ = try RequestValidator.tags([Tag(Key: "", Value: "v")], required: true) } != nil)
@@ -77,6 +83,8 @@ import Testing
         ])
         #expect(filters == [JobFilter(field: .status, value: "ACTIVE", negated: true)])
         #expect(message { _ = try RequestValidator.filters([.init(Key: "Name", Value: "x", Condition: "IS")]) } != nil)
-        #expect(message { _ = try RequestValidator.filters([.init(Key: "Status", Value: "x", Condition: "LIKE")]) } != nil)
+        #expect(
+            message { _ = try RequestValidator.filters([.init(Key: "Status", Value: "x", Condition: "LIKE")]) } != nil
+        )
     }
 }
