@@ -1,4 +1,3 @@
-import Crypto
 public import ExportCore
 
 /// Checks the AWS Signature Version 4 of an incoming request (header-based auth), with the
