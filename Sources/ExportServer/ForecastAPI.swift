@@ -118,7 +118,7 @@ public struct ForecastAPI: Sendable {
         }
         guard target.hasPrefix(Self.targetPrefix), let operation = Operation(rawValue: String(target.dropFirst(15)))
         else {
-            throw .unknownOperation("Unknown operation '\(target)': this server implements " + Operation.list + ".")
+            throw .unknownOperation("Unknown operation '\(target)': this server implements " + Operation.names + ".")
         }
         let body = request.body.isEmpty ? Array("{}".utf8) : request.body
         switch operation {
@@ -155,7 +155,7 @@ public struct ForecastAPI: Sendable {
         case untag = "UntagResource"
         case listTags = "ListTagsForResource"
 
-        static var list: String { allCases.map(\.rawValue).joined(separator: ", ") }
+        static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
     }
 
     static func decode<T: Decodable>(_ body: [UInt8]) throws(ForecastError) -> T {
