@@ -254,15 +254,15 @@ def test_every_modelled_error_raises_its_boto3_class(cli, inputs, tmp_path):
             dict(Format="JSON"),
             dict(Format="csv"),
             dict(Destination={"S3Config": {"Path": "s3://Bucket/x", "RoleArn": ROLE}}),
-            dict(Destination={"S3Config": {"Path": "s3://b/../../etc", "RoleArn": ROLE}}),
-            dict(Destination={"S3Config": {"Path": "s3://b/p", "RoleArn": ROLE, "KMSKeyArn": "alias/key"}}),
+            dict(Destination={"S3Config": {"Path": "s3://bucket/../../etc", "RoleArn": ROLE}}),
+            dict(Destination={"S3Config": {"Path": "s3://bucket/p", "RoleArn": ROLE, "KMSKeyArn": "alias/key"}}),
             dict(PredictorArn="arn:aws:s3:::bucket"),
             dict(Tags=[{"Key": "aws:reserved", "Value": "x"}]),
             dict(Tags=[{"Key": "bad#key", "Value": "x"}]),
         ]
         for i, override in enumerate(bad_inputs):
             args = dict(PredictorBacktestExportJobName=f"Bad{i}", PredictorArn=predictor_arn("Bikes"),
-                        Destination={"S3Config": {"Path": "s3://b/p", "RoleArn": ROLE}}) | override
+                        Destination={"S3Config": {"Path": "s3://bucket/p", "RoleArn": ROLE}}) | override
             with pytest.raises(ex.InvalidInputException):
                 client.create_predictor_backtest_export_job(**args)
         with pytest.raises(ex.InvalidInputException):
