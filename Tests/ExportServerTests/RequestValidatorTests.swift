@@ -2,12 +2,12 @@ import ExportServer
 import Testing
 
 @Suite struct RequestValidatorTests {
-    func message(_ body: () throws(ForecastError) -> Void) -> ForecastError? {
+    func message(_ body: () throws -> Void) -> ForecastError? {
         do {
             try body()
             return nil
         } catch {
-            return error
+            return error as? ForecastError ?? ForecastError("NotAForecastError", "\(error)")
         }
     }
 
