@@ -182,7 +182,7 @@ import Testing
         let index: [Int32]
         let valueColumns: [BatchColumn]
         if let f = set.forecast {
-            (series, index, valueColumns) = (f.series, f.seriesIndex, f.valueColumns)
+            (series, index, valueColumns) = (f.series, f.seriesIndex, tableSchema.outputColumns(of: f))
         } else {
             let m = set.metrics!
             (series, index, valueColumns) = (m.series, m.seriesIndex, m.valueColumns)
