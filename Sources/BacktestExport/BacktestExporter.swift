@@ -138,7 +138,8 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
 
     /// Whether `key` (a part's) belongs to this job name and timestamp.
     private func isOwnPart(_ key: String) -> Bool {
-        guard let slash = key.lastIndex(of: "/"), let name = try? PartName(parsing: String(key[key.index(after: slash)...]))
+        guard let slash = key.lastIndex(of: "/"),
+            let name = try? PartName(parsing: String(key[key.index(after: slash)...]))
         else { return false }
         return name.jobName == configuration.jobName && name.timestamp == configuration.timestamp
     }

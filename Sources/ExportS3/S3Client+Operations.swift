@@ -121,7 +121,11 @@ extension S3Client {
 
     /// PutObject with `If-None-Match: *`: creates `key` only if no object is there. Returns false
     /// when one is (412 Precondition Failed, or 409 for a concurrent conditional write).
-    func putObjectIfAbsent(key: String, body: ByteBuffer, headers: [(name: String, value: String)]) async throws
+    func putObjectIfAbsent(
+        key: String,
+        body: ByteBuffer,
+        headers: [(name: String, value: String)]
+    ) async throws
         -> Bool
     {
         let response = try await send(

@@ -93,7 +93,11 @@ import Testing
         let memory = InMemorySink()
         try await memory.withExclusiveLock(holder: "export job Other (pid 42)") {
             await #expect {
-                _ = try await Fixture.export(Fixture.rows(series: 2), configuration: try Self.configuration(), sink: memory)
+                _ = try await Fixture.export(
+                    Fixture.rows(series: 2),
+                    configuration: try Self.configuration(),
+                    sink: memory
+                )
             } throws: { error in
                 (error as? ExportError)?.message.contains("locked by another export: export job Other (pid 42)") == true
             }
@@ -104,7 +108,11 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: root) }
         let local = LocalDirectorySink(root: root)
         try await local.withExclusiveLock(holder: "export job Other (pid 43)") {
-            let exporter = BacktestExporter(sink: local, format: TextTableFormat(), configuration: try Self.configuration())
+            let exporter = BacktestExporter(
+                sink: local,
+                format: TextTableFormat(),
+                configuration: try Self.configuration()
+            )
             let batches = Fixture.batches(Fixture.rows(series: 2), size: 100)
             await #expect {
                 _ = try await exporter.export(from: { ForecastBatchList(schema: Fixture.schema, batches: batches) })
@@ -158,9 +166,11 @@ import Testing
         try await sink.put(ByteBuffer(string: "x"), named: "forecasted-values/B_part0.csv")
         try await sink.put(ByteBuffer(string: "x"), named: "forecasted-values/sub/C.csv")
         try "t".write(toFile: root + "/forecasted-values/.A_part1.csv.1.tmp", atomically: false, encoding: .utf8)
-        #expect(Set(try await sink.list(prefix: "forecasted-values/")) == [
-            "forecasted-values/A_part0.csv", "forecasted-values/B_part0.csv",
-        ])
+        #expect(
+            Set(try await sink.list(prefix: "forecasted-values/")) == [
+                "forecasted-values/A_part0.csv", "forecasted-values/B_part0.csv",
+            ]
+        )
         #expect(try await sink.list(prefix: "forecasted-values/A") == ["forecasted-values/A_part0.csv"])
         #expect(try await sink.list(prefix: "nothing-here/").isEmpty)
     }

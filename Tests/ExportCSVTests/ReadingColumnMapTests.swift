@@ -6,7 +6,9 @@ import Testing
 /// The column rules every input format shares (`BacktestColumnMap` takes a plain list of names).
 @Suite("Column map")
 struct ReadingColumnMapTests {
-    static let required = ["item_id", "timestamp", "target_value", "backtestwindow_start_time", "backtestwindow_end_time"]
+    static let required = [
+        "item_id", "timestamp", "target_value", "backtestwindow_start_time", "backtestwindow_end_time",
+    ]
 
     func map(_ extra: [String], dimensions: [String]? = nil) throws(ExportError) -> BacktestColumnMap {
         try BacktestColumnMap(columnNames: Self.required + extra, declaredDimensions: dimensions, file: "f.parquet")
@@ -14,7 +16,11 @@ struct ReadingColumnMapTests {
 
     @Test func forecastTypesInAnySpellingAndOrderComeOutInForecastsOrder() throws {
         let m = try map(["p90", "store", "0.10", "mean", "P50"])
-        #expect(m.schema.forecastTypes == [.quantile(hundredths: 90), .quantile(hundredths: 10), .mean, .quantile(hundredths: 50)])
+        #expect(
+            m.schema.forecastTypes == [
+                .quantile(hundredths: 90), .quantile(hundredths: 10), .mean, .quantile(hundredths: 50),
+            ]
+        )
         #expect(m.forecastTypes == [5, 7, 8, 9])
         #expect(m.schema.dimensions == ["store"])
         #expect(m.dimensions == [6])

@@ -117,8 +117,10 @@ struct ReadingErrorTests {
     @Test("window bounds are inclusive")
     func timestampOnTheWindowBounds() throws {
         let path = try writeReadingInput(
-            [Self.header, "i1,eu,2020-01-01,1,2020-01-01,2020-01-07,1,2,3,4,5",
-             "i1,eu,2020-01-07,1,2020-01-01,2020-01-07,1,2,3,4,5"].joined(separator: "\n") + "\n"
+            [
+                Self.header, "i1,eu,2020-01-01,1,2020-01-01,2020-01-07,1,2,3,4,5",
+                "i1,eu,2020-01-07,1,2020-01-01,2020-01-07,1,2,3,4,5",
+            ].joined(separator: "\n") + "\n"
         )
         try readToEnd(path)
     }
@@ -131,7 +133,10 @@ struct ReadingErrorTests {
         #expect(e?.message.contains("out of range 1000...9999") == true)
     }
 
-    @Test("a number that overflows to infinity", arguments: ["1e400", "-1e400", "1" + String(repeating: "0", count: 400)])
+    @Test(
+        "a number that overflows to infinity",
+        arguments: ["1e400", "-1e400", "1" + String(repeating: "0", count: 400)]
+    )
     func overflow(text: String) throws {
         let (e, path) = try error([Self.header, "i1,eu,2020-01-01,\(text),2020-01-01,2020-01-07,1,2,3,4,5"])
         #expect(e?.code == .input)

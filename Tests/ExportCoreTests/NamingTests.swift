@@ -153,8 +153,12 @@ import Testing
     }
 
     @Test func typesSortInForecastsOrder() {
-        let types: [ForecastType] = [.quantile(hundredths: 90), .mean, .quantile(hundredths: 10), .quantile(hundredths: 50)]
-        #expect(types.sorted() == [.mean, .quantile(hundredths: 10), .quantile(hundredths: 50), .quantile(hundredths: 90)])
+        let types: [ForecastType] = [
+            .quantile(hundredths: 90), .mean, .quantile(hundredths: 10), .quantile(hundredths: 50),
+        ]
+        #expect(
+            types.sorted() == [.mean, .quantile(hundredths: 10), .quantile(hundredths: 50), .quantile(hundredths: 90)]
+        )
     }
 
     @Test func outputOrderIsMeanThenQuantilesAscendingWhateverTheInputOrder() throws {
