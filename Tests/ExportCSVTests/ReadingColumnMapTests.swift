@@ -33,6 +33,9 @@ struct ReadingColumnMapTests {
         #expect(m.dimensions == [7, 5])
         let none = try map(["mean"], dimensions: [])
         #expect(none.schema.dimensions.isEmpty)
+        // A numeric name is a quantile error unless declared a dimension explicitly.
+        #expect(throws: ExportError.self) { try map(["mean", "2024"]) }
+        #expect(try map(["mean", "2024"], dimensions: ["2024"]).schema.dimensions == ["2024"])
     }
 
     @Test func anUndeclaredExtraColumnOrAMissingDeclaredOneIsAnError() {

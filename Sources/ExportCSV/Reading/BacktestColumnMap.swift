@@ -10,7 +10,8 @@ public import ExportCore
 ///   `backtestwindow_end_time` present;
 /// - a name shaped like a forecast type (`mean`, `p10`, `P10`, `0.1`, `0.10`) is one, and must
 ///   name an allowed quantile (``ForecastType/init(columnName:)``): `p50.5`, `p-5`, `0.005` are
-///   errors, never dimensions; two spellings of one type (`p10`, `0.1`) are an error;
+///   errors, never dimensions (unless declared dimensions name them explicitly); two spellings of
+///   one type (`p10`, `0.1`) are an error;
 /// - with declared dimensions, exactly those columns are the dimensions (in the declared order)
 ///   and any other column is an error; without, every other column is a dimension, in file order;
 /// - `backtest_window` is reserved; at least one forecast type.
@@ -87,7 +88,10 @@ public struct BacktestColumnMap: Sendable, Equatable {
             do {
                 type = try ForecastType(columnName: name)
             } catch {
-                throw ExportError(error.code, error.message, at: at(i))
+                // A name shaped like a quantile but naming none (`2024`, `p50.5`) is an error,
+                // unless --dimensions declares it a dimension explicitly.
+                guard declared?.contains(name) == true else { throw ExportError(error.code, error.message, at: at(i)) }
+                type = nil
             }
             if let type {
                 if declared?.contains(name) == true {
