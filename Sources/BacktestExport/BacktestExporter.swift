@@ -2,16 +2,29 @@ public import ExportCore
 public import ExportSinks
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// Runs one whole backtest export: both tables, their parts, the markers and the manifest.
 ///
 /// The order of writes is what makes an export safe to read while it runs:
-/// 1. any `_SUCCESS` and `_manifest.json` of an earlier run under this destination are removed,
-///    then `_CHECK` (empty) is written, proving the destination is writable;
+/// 0. the destination's exclusive lock is taken (``PartSink/withExclusiveLock(holder:_:)``), so a
+///    second export into the same destination fails at once with a message naming this one;
+/// 1. the parts already there are listed: parts of another job name or timestamp are handled by
+///    ``ExportConfiguration/ifExists`` (`error`: stop before writing anything; `overwrite`:
+///    remove them; `append`: keep them); then any `_SUCCESS` and `_manifest.json` of an earlier
+///    run are removed and `_CHECK` (empty) is written, proving the destination is writable;
 /// 2. `forecasted-values` parts, each published only when complete;
 /// 3. `accuracy-metrics-values` parts;
-/// 4. `_manifest.json`, then `_SUCCESS`, last.
-/// If anything fails, the parts already published are removed (best effort) and no `_SUCCESS`
-/// is written.
+/// 4. parts of this job name and timestamp that this run did not write (an earlier run's) are
+///    removed, then `_manifest.json`, then `_SUCCESS`, last. If `_SUCCESS` cannot be written, the
+///    manifest is removed again.
+/// If anything fails, the files this run wrote are removed (best effort), never another's, and
+/// no `_SUCCESS` is written. So when `_SUCCESS` exists, the folders hold exactly the parts the
+/// manifest lists for this job name and timestamp (plus, with `append`, other exports' parts).
 ///
 /// Input order: rows are first streamed straight through, checking that they come in the
 /// export's order (series byte-wise, window start, timestamp). At the first row out of order,
@@ -33,6 +46,21 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
     public func export<Source: ForecastSource>(
         from makeSource: () throws -> Source,
         progress: (ExportProgress) -> Void = { _ in }
+    ) async throws -> ExportResult {
+        do {
+            return try await sink.withExclusiveLock(holder: lockHolderDescription()) {
+                try await exportHoldingLock(from: makeSource, progress: progress)
+            }
+        } catch let error as ExportError {
+            throw error
+        } catch {
+            throw ExportError.sink("Export to '\(sink.destinationDescription)' failed: \(error)")
+        }
+    }
+
+    private func exportHoldingLock<Source: ForecastSource>(
+        from makeSource: () throws -> Source,
+        progress: (ExportProgress) -> Void
     ) async throws -> ExportResult {
         var published: [PublishedPart] = []
         try configuration.validate()
@@ -62,14 +90,82 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
         }
     }
 
+    /// Step 1: applies ``ExportConfiguration/ifExists`` to other exports' parts, removes the
+    /// markers of an earlier run, writes `_CHECK`. With `.error` and another export present,
+    /// throws a validation error before anything is written.
     private func prepareDestination() async throws {
         do {
+            let foreign = try await existingParts().filter { !isOwnPart($0) }
+            if !foreign.isEmpty {
+                switch configuration.ifExists {
+                case .error:
+                    let shown = foreign.sorted().prefix(3).joined(separator: ", ")
+                    throw ExportError.validation(
+                        "The destination '\(sink.destinationDescription)' already holds another export's parts"
+                            + " (\(foreign.count): \(shown)\(foreign.count > 3 ? ", …" : "")): nothing was written."
+                            + " Use --if-exists overwrite to remove them first, or --if-exists append to keep them"
+                            + " next to this export (as Amazon Forecast does)"
+                    )
+                case .overwrite:
+                    for key in foreign { try await sink.remove(named: key) }
+                case .append:
+                    break
+                }
+            }
             try await sink.remove(named: "_SUCCESS")
             try await sink.remove(named: "_manifest.json")
             try await sink.put(ByteBuffer(), named: "_CHECK")
         } catch {
             throw ExportError.wrapping(error, as: .sink, "Cannot write to '\(sink.destinationDescription)'")
         }
+    }
+
+    /// Every part file in both table folders (files whose names parse as part names).
+    private func existingParts() async throws -> [String] {
+        var keys: [String] = []
+        for table in ExportTable.allCases {
+            for key in try await sink.list(prefix: table.folderName + "/") {
+                let name = key.dropFirst(table.folderName.count + 1)
+                guard !name.contains("/"), (try? PartName(parsing: String(name))) != nil else { continue }
+                keys.append(key)
+            }
+        }
+        return keys
+    }
+
+    /// Whether `key` (a part's) belongs to this job name and timestamp.
+    private func isOwnPart(_ key: String) -> Bool {
+        guard let slash = key.lastIndex(of: "/"),
+            let name = try? PartName(parsing: String(key[key.index(after: slash)...]))
+        else { return false }
+        return name.jobName == configuration.jobName && name.timestamp == configuration.timestamp
+    }
+
+    /// Step 4: removes the parts of this job and timestamp that this run did not write, then
+    /// writes the manifest and `_SUCCESS`; removes the manifest again if `_SUCCESS` fails.
+    private func publish(manifest: ExportManifest, parts: [PublishedPart]) async throws {
+        let written = Set(parts.map(\.key))
+        for key in try await existingParts() where isOwnPart(key) && !written.contains(key) {
+            try await sink.remove(named: key)
+        }
+        try await sink.put(ByteBuffer(string: manifest.json()), named: "_manifest.json")
+        do {
+            try await sink.put(ByteBuffer(), named: "_SUCCESS")
+        } catch {
+            try? await sink.remove(named: "_manifest.json")
+            throw error
+        }
+    }
+
+    /// Who holds the lock, for the message another run gets: job, timestamp, process, host, start.
+    private func lockHolderDescription() -> String {
+        var host = [CChar](repeating: 0, count: 256)
+        let hostName =
+            gethostname(&host, host.count - 1) == 0
+            ? String(decoding: host.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
+        let started = ExportTimestamp(epochSeconds: Int64(time(nil))).iso8601
+        return "export job \(configuration.jobName.rawValue) (timestamp \(configuration.timestamp.iso8601)),"
+            + " process \(getpid()) on \(hostName), started \(started)"
     }
 
     private func run<Source>(
@@ -129,8 +225,7 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
             metricsRowCount: metricsRows,
             predictorMetrics: predictorMetrics
         )
-        try await sink.put(ByteBuffer(string: manifest.json()), named: "_manifest.json")
-        try await sink.put(ByteBuffer(), named: "_SUCCESS")
+        try await publish(manifest: manifest, parts: published)
         return ExportResult(
             parts: published,
             forecastRowCount: forecastRows,

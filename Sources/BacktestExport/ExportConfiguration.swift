@@ -15,6 +15,9 @@ public struct ExportConfiguration: Sendable {
     /// order. For measuring what the check costs; input out of order then fails in the metrics
     /// engine or gives parts out of order. Default false.
     public var trustsInputOrder = false
+    /// What to do with another export's parts already in the destination. Default `.append`
+    /// (Amazon Forecast's behaviour); the CLI defaults to `.error`.
+    public var ifExists = IfExists.append
 
     public init(
         jobName: JobName,

@@ -20,9 +20,10 @@ struct ExportManifest {
         out += "  \"export_timestamp\": \(JSONText.quote(configuration.timestamp.iso8601)),\n"
         out += "  \"format\": \(JSONText.quote(formatName)),\n"
         out += "  \"compression\": \(JSONText.quote(codecName)),\n"
+        out += "  \"wape_mode\": \(JSONText.quote(configuration.metrics.wapeMode.rawValue)),\n"
         out += "  \"dimensions\": [\(schema.dimensions.map(JSONText.quote).joined(separator: ", "))],\n"
         out +=
-            "  \"forecast_types\": [\(schema.forecastTypes.map { JSONText.quote($0.columnName) }.joined(separator: ", "))],\n"
+            "  \"forecast_types\": [\(schema.outputForecastTypes.map { JSONText.quote($0.columnName) }.joined(separator: ", "))],\n"
         out += "  \"tables\": {\n"
         let tables = ExportTable.allCases.map { table in
             let columns = schema.tableSchema(for: table).columnNames.map(JSONText.quote).joined(separator: ", ")
@@ -47,8 +48,8 @@ struct ExportManifest {
             return "{" + pairs.joined(separator: ", ") + "}"
         }
         let windows = metrics.windows.map { window in
-            let start = JSONText.quote(ExportTimestamp(epochSeconds: window.start / 1000).iso8601)
-            let end = JSONText.quote(ExportTimestamp(epochSeconds: window.end / 1000).iso8601)
+            let start = JSONText.quote(ExportTimestamp.windowBoundText(millis: window.start))
+            let end = JSONText.quote(ExportTimestamp.windowBoundText(millis: window.end))
             return
                 "{\"start\": \(start), \"end\": \(end), \"items\": \(window.itemCount), \"metrics\": \(values(window.values))}"
         }

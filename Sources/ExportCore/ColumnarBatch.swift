@@ -2,14 +2,15 @@
 ///
 /// Series keys are stored once per series (``series``) and referenced per row (``seriesIndex``):
 /// encoders quote or dictionary-encode a key once, not once per row. ``valueColumns`` has one
-/// entry per ``TableSchema/valueColumns`` entry of the table, in the same order.
+/// entry per ``TableSchema/valueColumns`` entry of the table, in the batch's order, which
+/// ``TableSchema/batchColumnIndex`` maps onto the table's (``TableSchema/outputColumns(of:)``).
 public protocol ColumnarBatch {
     var rowCount: Int { get }
     /// The distinct series this batch refers to.
     var series: [SeriesKey] { get }
     /// Per row, an index into ``series``.
     var seriesIndex: [Int32] { get }
-    /// The value columns, in the table schema's order.
+    /// The value columns, in batch order (forecast columns in ``ExportSchema/forecastTypes`` order).
     var valueColumns: [BatchColumn] { get }
 }
 

@@ -1,7 +1,12 @@
 /// What shapes a backtest export: the dimensions that identify a series next to `item_id`, and
-/// the forecast types, in the input's order. Both tables' column lists derive from it.
+/// the forecast types. Both tables' column lists derive from it.
+///
+/// ``forecastTypes`` is the order of the forecast columns in a ``ForecastBatch`` (the input's
+/// order); the tables always write them in Forecast's order (``outputForecastTypes``: `mean`, then
+/// the quantiles ascending), whatever that input order is (SPEC §4).
 public struct ExportSchema: Sendable, Equatable {
     public var dimensions: [String]
+    /// The forecast types in batch (input) order.
     public var forecastTypes: [ForecastType]
 
     /// The CSV spelling of a metric that is not defined.
@@ -29,8 +34,14 @@ public struct ExportSchema: Sendable, Equatable {
         self.forecastTypes = forecastTypes
     }
 
-    /// The quantile forecast types, in input order (the ones that get a `wQL[…]` column).
-    public var quantiles: [ForecastType] { forecastTypes.filter { $0.quantileLevel != nil } }
+    /// Indices into ``forecastTypes`` in output order: `mean` first, then quantiles ascending.
+    public var forecastOutputOrder: [Int] { forecastTypes.indices.sorted { forecastTypes[$0] < forecastTypes[$1] } }
+
+    /// The forecast types in output order (`mean,p10,p50,p90`): the `forecasted-values` columns.
+    public var outputForecastTypes: [ForecastType] { forecastTypes.sorted() }
+
+    /// The quantile forecast types, ascending (the ones that get a `wQL[…]` column, in that order).
+    public var quantiles: [ForecastType] { outputForecastTypes.filter { $0.quantileLevel != nil } }
 
     /// Index in ``forecastTypes`` of the point forecast ŷ: `mean`, or `p50` where there is no mean.
     /// Nil when there is neither (RMSE, WAPE, MAPE and MASE are then not defined).
@@ -42,16 +53,19 @@ public struct ExportSchema: Sendable, Equatable {
     public var keyColumns: [String] { ["item_id"] + dimensions }
 
     /// `forecasted-values`: `item_id, <dims>, timestamp, target_value, backtestwindow_start_time,
-    /// backtestwindow_end_time, <forecast types>`.
+    /// backtestwindow_end_time, <forecast types in output order>`; the batch's forecast columns
+    /// (in ``forecastTypes`` order) are mapped onto them through ``TableSchema/batchColumnIndex``.
     public var forecastedValues: TableSchema {
-        TableSchema(
+        let order = forecastOutputOrder
+        return TableSchema(
             keyColumns: keyColumns,
             valueColumns: [
                 .init(name: "timestamp", kind: .instant),
                 .init(name: "target_value", kind: .double(missingText: "")),
                 .init(name: "backtestwindow_start_time", kind: .windowTime),
                 .init(name: "backtestwindow_end_time", kind: .windowTime),
-            ] + forecastTypes.map { .init(name: $0.columnName, kind: .double(missingText: "")) }
+            ] + order.map { .init(name: forecastTypes[$0].columnName, kind: .double(missingText: "")) },
+            batchColumnIndex: [0, 1, 2, 3] + order.map { 4 + $0 }
         )
     }
 

@@ -45,6 +45,13 @@ public struct ExportTimestamp: Sendable, Hashable, Comparable, CustomStringConve
     /// The ISO 8601 form, `yyyy-MM-dd'T'HH:mm:ss'Z'`.
     public var iso8601: String { render(timeSeparator: UInt8(ascii: ":")) }
 
+    /// A window bound as the tables print it, `yyyy-MM-dd'T'HH:mm:ss` without a zone, from epoch
+    /// milliseconds (floor to the second): `2017-06-19T00:00:00`.
+    public static func windowBoundText(millis: Int64) -> String {
+        let seconds = millis / 1000 - (millis % 1000 < 0 ? 1 : 0)
+        return String(ExportTimestamp(epochSeconds: seconds).iso8601.dropLast())
+    }
+
     public var description: String { iso8601 }
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.epochSeconds < rhs.epochSeconds }

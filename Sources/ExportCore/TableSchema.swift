@@ -28,10 +28,29 @@ public struct TableSchema: Sendable, Equatable {
     /// `item_id` followed by the dimension names.
     public var keyColumns: [String]
     public var valueColumns: [Column]
+    /// For each value column, the index of its ``BatchColumn`` in a batch's
+    /// ``ColumnarBatch/valueColumns`` (the forecast columns come in the input's order and are
+    /// written in Forecast's order). The identity unless given.
+    public var batchColumnIndex: [Int] {
+        didSet { mapsBatchColumnsInOrder = batchColumnIndex == Array(batchColumnIndex.indices) }
+    }
+    /// Whether ``batchColumnIndex`` is the identity (no reordering needed).
+    private var mapsBatchColumnsInOrder: Bool
 
-    public init(keyColumns: [String], valueColumns: [Column]) {
+    public init(keyColumns: [String], valueColumns: [Column], batchColumnIndex: [Int]? = nil) {
+        precondition(batchColumnIndex.map { $0.sorted() == Array(valueColumns.indices) } ?? true, "a permutation")
         self.keyColumns = keyColumns
         self.valueColumns = valueColumns
+        self.batchColumnIndex = batchColumnIndex ?? Array(valueColumns.indices)
+        mapsBatchColumnsInOrder = self.batchColumnIndex == Array(valueColumns.indices)
+    }
+
+    /// A batch's value columns in this table's output order. O(columns); no copy when the
+    /// batch's order is already the table's.
+    public func outputColumns(of batch: some ColumnarBatch) -> [BatchColumn] {
+        let columns = batch.valueColumns
+        guard !mapsBatchColumnsInOrder, columns.count == batchColumnIndex.count else { return columns }
+        return batchColumnIndex.map { columns[$0] }
     }
 
     /// Every column name, in output order.

@@ -101,7 +101,7 @@ public struct ParquetEncoder: TableEncoder {
             throw .internal("Parquet append: rows \(rows) outside the batch's \(batch.rowCount) rows")
         }
         guard !rows.isEmpty else { return }
-        let valueColumns = batch.valueColumns
+        let valueColumns = tableSchema.outputColumns(of: batch)
         try validate(batch, valueColumns, rows: rows)
         let series = batch.series
         let seriesIndex = batch.seriesIndex
@@ -261,7 +261,7 @@ public struct ParquetEncoder: TableEncoder {
                 ("backtest-export.timestamp", context.timestamp.iso8601),
                 (
                     "backtest-export.forecast_types",
-                    context.schema.forecastTypes.map(\.columnName).joined(separator: ",")
+                    context.schema.outputForecastTypes.map(\.columnName).joined(separator: ",")
                 ),
             ],
             createdBy: Self.createdBy

@@ -119,6 +119,43 @@ extension S3Client {
         }
     }
 
+    /// PutObject with `If-None-Match: *`: creates `key` only if no object is there. Returns false
+    /// when one is (412 Precondition Failed, or 409 for a concurrent conditional write).
+    func putObjectIfAbsent(
+        key: String,
+        body: ByteBuffer,
+        headers: [(name: String, value: String)]
+    ) async throws
+        -> Bool
+    {
+        let response = try await send(
+            "PutObject (If-None-Match)",
+            method: .PUT,
+            key: key,
+            headers: headers + [("if-none-match", "*")],
+            body: body,
+            accept: [409, 412]
+        )
+        return (200..<300).contains(response.status)
+    }
+
+    /// ListObjectsV2: every key that starts with `prefix`, all pages.
+    func listObjects(prefix: String) async throws -> [String] {
+        var keys: [String] = []
+        var token: String?
+        repeat {
+            var query: [(name: String, value: String)] = [("list-type", "2"), ("prefix", prefix)]
+            if let token { query.append(("continuation-token", token)) }
+            let response = try await send("ListObjectsV2", method: .GET, key: nil, query: query)
+            let text = response.bodyText
+            keys += S3XML.allValues(of: "Key", in: text)
+            token =
+                S3XML.firstValue(of: "IsTruncated", in: text) == "true"
+                ? S3XML.firstValue(of: "NextContinuationToken", in: text) : nil
+        } while token != nil
+        return keys
+    }
+
     /// GetObject into memory (tests and small files); `nil` when the key does not exist.
     func getObject(key: String, maxBytes: Int) async throws -> ByteBuffer? {
         let response = try await send("GetObject", method: .GET, key: key, maxResponseBytes: maxBytes, accept: [404])

@@ -175,6 +175,59 @@ public final class S3Sink: PartSink {
         }
     }
 
+    /// ListObjectsV2 under the destination's prefix; keys come back relative to it. Open
+    /// multipart uploads are not objects and are not listed.
+    public func list(prefix relativePrefix: String) async throws -> [String] {
+        let full = location.key(for: relativePrefix)
+        let base = location.prefix.isEmpty ? "" : location.prefix + "/"
+        do {
+            return try await client.listObjects(prefix: full).compactMap { key in
+                key.hasPrefix(base) ? String(key.dropFirst(base.count)) : nil
+            }
+        } catch {
+            throw Self.exportError(error)
+        }
+    }
+
+    /// Creates the `_LOCK` object with `If-None-Match: *` (after a HeadObject, for stores that
+    /// ignore the condition) and reads it back to check that it holds this run's token; removes
+    /// it when `body` ends. When another run holds it, throws with that run's description. A
+    /// `_LOCK` left by a killed run must be removed by hand; the error says so.
+    public func withExclusiveLock<R>(holder: String, _ body: () async throws -> R) async throws -> R {
+        let key = location.key(for: destinationLockKey)
+        let token = "\(holder) [token \(UInt64.random(in: 0...UInt64.max))]"
+        func heldError() async -> ExportError {
+            let current = (try? await client.getObject(key: key, maxBytes: 4096)).flatMap { $0 }.map {
+                String(buffer: $0)
+            }
+            return ExportError.sink(
+                "The destination '\(location.description)' is locked by another export"
+                    + (current.map { ": \($0)" } ?? "")
+                    + " (s3://\(location.bucket)/\(key)); wait for it to finish, or remove that object"
+                    + " if no export is running"
+            )
+        }
+        do {
+            if try await exists(named: destinationLockKey) { throw await heldError() }
+            guard try await client.putObjectIfAbsent(key: key, body: ByteBuffer(string: token), headers: []) else {
+                throw await heldError()
+            }
+            let stored = try await client.getObject(key: key, maxBytes: 4096).map { String(buffer: $0) }
+            guard stored == token else { throw await heldError() }
+        } catch {
+            throw Self.exportError(error)
+        }
+        let result: R
+        do {
+            result = try await body()
+        } catch {
+            try? await remove(named: destinationLockKey)
+            throw error
+        }
+        try await remove(named: destinationLockKey)
+        return result
+    }
+
     private var encryptionHeaders: [(name: String, value: String)] {
         guard let kmsKeyId = configuration.kmsKeyId else { return [] }
         return [

@@ -47,4 +47,10 @@ public struct StoppableSink<Base: PartSink>: PartSink {
     public func remove(named key: String) async throws { try await base.remove(named: key) }
 
     public func exists(named key: String) async throws -> Bool { try await base.exists(named: key) }
+
+    public func list(prefix: String) async throws -> [String] { try await base.list(prefix: prefix) }
+
+    public func withExclusiveLock<R>(holder: String, _ body: () async throws -> R) async throws -> R {
+        try await base.withExclusiveLock(holder: holder, body)
+    }
 }

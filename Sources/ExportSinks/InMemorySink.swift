@@ -24,6 +24,8 @@ public final class InMemorySink: PartSink {
     private struct State {
         var files: [String: ByteBuffer] = [:]
         var failAfterBytesForKey: [String: Int] = [:]
+        var failingPuts: Set<String> = []
+        var lockHolder: String?
     }
     private let state = Mutex(State())
 
@@ -39,6 +41,14 @@ public final class InMemorySink: PartSink {
         state.withLock { $0.failAfterBytesForKey[keyFragment] = bytes }
     }
 
+    /// Makes every later ``put(_:named:)`` of `key` throw (to test a failing `_SUCCESS`).
+    public func failPut(named key: String) {
+        state.withLock { _ = $0.failingPuts.insert(key) }
+    }
+
+    /// The holder of the destination lock, if any.
+    public var lockHolder: String? { state.withLock { $0.lockHolder } }
+
     public func withPart<R>(named key: String, _ body: (inout Writer) async throws -> R) async throws -> R {
         let limit = state.withLock { $0.failAfterBytesForKey.first(where: { key.contains($0.key) })?.value }
         var writer = Writer(buffer: ByteBuffer(), failAfterBytes: limit)
@@ -49,7 +59,10 @@ public final class InMemorySink: PartSink {
     }
 
     public func put(_ bytes: ByteBuffer, named key: String) async throws {
-        state.withLock { $0.files[key] = bytes }
+        try state.withLock { state throws(ExportError) in
+            if state.failingPuts.contains(key) { throw ExportError.sink("in-memory sink: injected failure of \(key)") }
+            state.files[key] = bytes
+        }
     }
 
     public func remove(named key: String) async throws {
@@ -58,5 +71,20 @@ public final class InMemorySink: PartSink {
 
     public func exists(named key: String) async throws -> Bool {
         state.withLock { $0.files[key] != nil }
+    }
+
+    public func list(prefix: String) async throws -> [String] {
+        state.withLock { $0.files.keys.filter { $0.hasPrefix(prefix) } }
+    }
+
+    public func withExclusiveLock<R>(holder: String, _ body: () async throws -> R) async throws -> R {
+        try state.withLock { state throws(ExportError) in
+            if let current = state.lockHolder {
+                throw ExportError.sink("The destination 'memory' is locked by another export: \(current)")
+            }
+            state.lockHolder = holder
+        }
+        defer { state.withLock { $0.lockHolder = nil } }
+        return try await body()
     }
 }

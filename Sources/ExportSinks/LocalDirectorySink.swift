@@ -91,6 +91,82 @@ public struct LocalDirectorySink: PartSink {
         access(path(for: key), F_OK) == 0
     }
 
+    /// Lists the regular files in the folder of `prefix` (the part up to its last `/`) whose
+    /// names start with the rest, not descending into subfolders. Hidden files (a leading `.`,
+    /// which temporary parts have) are not listed.
+    public func list(prefix: String) async throws -> [String] {
+        let slash = prefix.lastIndex(of: "/")
+        let folderKey = slash.map { String(prefix[..<$0]) } ?? ""
+        let namePrefix = slash.map { String(prefix[prefix.index(after: $0)...]) } ?? prefix
+        let folder = folderKey.isEmpty ? root : path(for: folderKey)
+        guard let directory = opendir(folder) else {
+            if errno == ENOENT || errno == ENOTDIR { return [] }
+            throw Self.error("cannot list", folder)
+        }
+        defer { closedir(directory) }
+        var keys: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            guard !name.hasPrefix("."), name.hasPrefix(namePrefix) else { continue }
+            let key = folderKey.isEmpty ? name : folderKey + "/" + name
+            var info = stat()
+            guard stat(path(for: key), &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
+            keys.append(key)
+        }
+        return keys
+    }
+
+    /// Takes `root/_LOCK` with `flock(LOCK_EX | LOCK_NB)`: the kernel releases it if the process
+    /// dies, so a killed run never leaves the destination locked. The file holds the holder's
+    /// description and is removed when `body` ends. A lock file removed and re-created by
+    /// another run between our `open` and `flock` is detected (inode check) and taken afresh.
+    public func withExclusiveLock<R>(holder: String, _ body: () async throws -> R) async throws -> R {
+        try Self.makeDirectories(root)
+        let lockPath = path(for: destinationLockKey)
+        var fd: Int32 = -1
+        for _ in 0..<8 {
+            fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw Self.error("cannot create the lock file", lockPath) }
+            if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+                let code = errno
+                let current = Self.readAll(fd)
+                close(fd)
+                guard code == EWOULDBLOCK else { throw Self.error("cannot lock", lockPath, errno: code) }
+                throw ExportError.sink(
+                    "The destination '\(root)' is locked by another export"
+                        + (current.isEmpty ? "" : ": \(current)")
+                        + " (lock file \(lockPath)); wait for it to finish"
+                )
+            }
+            var opened = stat()
+            var named = stat()
+            if fstat(fd, &opened) == 0, stat(lockPath, &named) == 0, opened.st_ino == named.st_ino,
+                opened.st_dev == named.st_dev
+            {
+                break
+            }
+            close(fd)
+            fd = -1
+        }
+        guard fd >= 0 else { throw ExportError.sink("Cannot take the lock file \(lockPath): it keeps being replaced") }
+        _ = ftruncate(fd, 0)
+        let text = Array(holder.utf8)
+        _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        defer {
+            unlink(lockPath)
+            close(fd)
+        }
+        return try await body()
+    }
+
+    private static func readAll(_ fd: Int32) -> String {
+        var bytes = [UInt8](repeating: 0, count: 1024)
+        let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        return n > 0 ? String(decoding: bytes[..<n], as: UTF8.self) : ""
+    }
+
     /// The absolute or relative path of `key`.
     public func path(for key: String) -> String { root == "/" ? "/\(key)" : "\(root)/\(key)" }
 

@@ -26,7 +26,23 @@ public protocol PartSink: Sendable {
 
     /// Whether a file exists under `key`.
     func exists(named key: String) async throws -> Bool
+
+    /// The keys of the complete files whose key starts with `prefix` (for example
+    /// `forecasted-values/`), relative to the destination root, in no particular order. Files
+    /// still being written (temporary names, open uploads) are not listed. Empty when nothing
+    /// (or not even the folder) exists.
+    func list(prefix: String) async throws -> [String]
+
+    /// Runs `body` while holding the destination's exclusive lock, so that two exports into one
+    /// destination never interleave. The lock is taken at once or not at all: when another run
+    /// holds it, this throws an ``ExportError`` (code `.sink`) whose message names the holder
+    /// (`holder` is this run's description, shown to the others). The lock is released when
+    /// `body` returns or throws.
+    func withExclusiveLock<R>(holder: String, _ body: () async throws -> R) async throws -> R
 }
+
+/// The key of the lock object a sink keeps while an export holds its destination.
+public let destinationLockKey = "_LOCK"
 
 /// Receives the chunks of one part, in order.
 public protocol PartWriter {

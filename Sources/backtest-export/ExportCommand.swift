@@ -24,6 +24,14 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "Backtest forecasts, CSV in the forecasted-values layout (header required, any row order).")
     var input: String
 
+    @Option(
+        help: """
+            The dimension columns, comma-separated, in output order (e.g. store,region; '' for none). \
+            Default: every column that is neither required nor a forecast type.
+            """
+    )
+    var dimensions: String?
+
     @Option(help: "Target time series (item_id, dimensions, timestamp, target_value) for MASE.")
     var history: String?
 
@@ -39,17 +47,27 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "CSV: none or gzip (default none). Parquet: snappy (default), gzip, zstd or none.")
     var compression: String?
 
-    @Option(help: "A part closes at the first series boundary past this size (e.g. 128MiB).")
-    var maxPartBytes = ByteCount(argument: "128MiB")!
+    @Option(parsing: .unconditional, help: "A part closes at the first series boundary past this size (e.g. 128MiB).")
+    var maxPartBytes = "128MiB"
 
-    @Option(help: "No part holds more rows than this.")
-    var maxPartRows: Int?
+    @Option(parsing: .unconditional, help: "No part holds more rows than this.")
+    var maxPartRows: String?
+
+    @Option(
+        help: """
+            When the destination holds another export's parts (another job name or timestamp): \
+            error (stop, write nothing), overwrite (remove them first) or append (keep them, as Amazon Forecast does).
+            """
+    )
+    var ifExists = "error"
 
     @Option(help: "The job's timestamp, yyyy-MM-ddTHH:mm:ssZ (default: now, UTC, whole seconds).")
     var exportTimestamp: String?
 
-    @Option(help: "WAPE: normalized (Σ|y-ŷ|/Σ|y|, default) or absolute (Σ|y-ŷ|, as in Forecast's item-level files).")
-    var wapeMode = "normalized"
+    @Option(
+        help: "Item-level WAPE: absolute (Σ|y-ŷ|, as in Forecast's files; default) or normalized (Σ|y-ŷ|/Σ|y|)."
+    )
+    var wapeMode = "absolute"
 
     @Option(
         help:
@@ -57,8 +75,11 @@ struct ExportCommand: AsyncParsableCommand {
     )
     var frequency: String?
 
-    @Option(help: "Memory for grouping unsorted input before spilling sorted runs to disk (e.g. 1GiB).")
-    var memoryLimit = ByteCount(argument: "1GiB")!
+    @Option(
+        parsing: .unconditional,
+        help: "Memory for grouping unsorted input before spilling sorted runs to disk (e.g. 1GiB)."
+    )
+    var memoryLimit = "1GiB"
 
     @Option(help: "Where spilled runs go (default: $TMPDIR or /tmp).")
     var tempDir: String?
@@ -110,6 +131,8 @@ struct ExportCommand: AsyncParsableCommand {
                     ("format", .string(plan.formatName)), ("compression", .string(plan.codecName)),
                     ("forecast_rows", .int(result.forecastRowCount)), ("metrics_rows", .int(result.metricsRowCount)),
                     ("bytes", .int(result.byteCount)), ("seconds", .double(seconds)),
+                    ("schema", Self.json(plan.schema, declared: plan.dimensionsWereDeclared)),
+                    ("wape_mode", .string(plan.configuration.metrics.wapeMode.rawValue)),
                     ("input_was_in_export_order", .bool(result.inputWasInExportOrder)),
                     ("spilled_runs", .int(result.spilledRunCount)),
                     ("parts", .array(parts)),
@@ -124,8 +147,26 @@ struct ExportCommand: AsyncParsableCommand {
                 + "in \(result.parts.count) parts (\(formatted(Double(result.byteCount) / 1e6)) MB) to \(destination) "
                 + "in \(formatted(seconds)) s (\(formatted(rate / 1e6)) M rows/s)"
         )
+        printError(Self.schemaLine(plan.schema, declared: plan.dimensionsWereDeclared))
         for part in result.parts { printError("  \(part.key)  \(part.rowCount) rows  \(part.byteCount) bytes") }
         printError(Self.table(result.predictorMetrics))
+    }
+
+    /// The schema as JSON: dimensions (and whether `--dimensions` declared them) and the forecast
+    /// types in output order.
+    static func json(_ schema: ExportSchema, declared: Bool) -> JSONOutput.Value {
+        .object([
+            ("dimensions", .array(schema.dimensions.map { .string($0) })),
+            ("dimensions_source", .string(declared ? "declared" : "detected")),
+            ("forecast_types", .array(schema.outputForecastTypes.map { .string($0.columnName) })),
+        ])
+    }
+
+    /// `schema: dimensions store, region (detected); forecast types mean, p10, p50, p90`.
+    static func schemaLine(_ schema: ExportSchema, declared: Bool) -> String {
+        let dimensions = schema.dimensions.isEmpty ? "none" : schema.dimensions.joined(separator: ", ")
+        return "schema: dimensions \(dimensions) (\(declared ? "declared" : "detected")); forecast types "
+            + schema.outputForecastTypes.map(\.columnName).joined(separator: ", ")
     }
 
     /// Predictor-level metrics (every series pooled) as JSON: per window and the summary.
@@ -135,8 +176,8 @@ struct ExportCommand: AsyncParsableCommand {
         }
         let windows: [JSONOutput.Value] = metrics.windows.map { window in
             .object([
-                ("start", .string(ExportTimestamp(epochSeconds: window.start / 1000).iso8601)),
-                ("end", .string(ExportTimestamp(epochSeconds: window.end / 1000).iso8601)),
+                ("start", .string(ExportTimestamp.windowBoundText(millis: window.start))),
+                ("end", .string(ExportTimestamp.windowBoundText(millis: window.end))),
                 ("items", .int(window.itemCount)), ("metrics", values(window.values)),
             ])
         }

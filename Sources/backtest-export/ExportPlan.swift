@@ -28,6 +28,11 @@ struct ExportPlan {
 
     private(set) var configuration: ExportConfiguration
     let input: String
+    /// The input's schema, read from its header (forecast types in input order).
+    let schema: ExportSchema
+    /// The dimensions `--dimensions` declared; nil: detected from the header.
+    let declaredDimensions: [String]?
+    var dimensionsWereDeclared: Bool { declaredDimensions != nil }
     let format: Format
     let destination: Destination
 
@@ -60,8 +65,32 @@ struct ExportPlan {
         default:
             throw ExportError.validation("Invalid --format '\(command.format)': use csv or parquet")
         }
-        if let rows = command.maxPartRows, rows <= 0 {
-            throw ExportError.validation("Invalid --max-part-rows \(rows): must be positive")
+        var maxPartRows: Int?
+        if let text = command.maxPartRows {
+            guard let rows = Int(text), rows > 0 else {
+                throw ExportError.validation("Invalid --max-part-rows '\(text)': must be a positive whole number")
+            }
+            maxPartRows = rows
+        }
+        func size(_ text: String, option: String) throws(ExportError) -> Int {
+            guard let count = ByteCount(argument: text) else {
+                throw ExportError.validation(
+                    "Invalid \(option) '\(text)': must be a positive size such as 1048576, 64KiB, 128MiB or 1GiB"
+                )
+            }
+            return count.bytes
+        }
+        let maxPartBytes = try size(command.maxPartBytes, option: "--max-part-bytes")
+        let memoryLimit = try size(command.memoryLimit, option: "--memory-limit")
+        guard let ifExists = IfExists(rawValue: command.ifExists.lowercased()) else {
+            throw ExportError.validation("Invalid --if-exists '\(command.ifExists)': use error, overwrite or append")
+        }
+        guard !command.destination.isEmpty else {
+            throw ExportError.validation("Invalid --destination '': give a local folder or s3://bucket/prefix")
+        }
+        declaredDimensions = command.dimensions.map { text in
+            text.isEmpty
+                ? [] : text.split(separator: ",", omittingEmptySubsequences: false).map { String($0.trimmingSpaces) }
         }
         guard let wapeMode = WAPEMode(rawValue: command.wapeMode.lowercased()) else {
             throw ExportError.validation("Invalid --wape-mode '\(command.wapeMode)': use normalized or absolute")
@@ -76,7 +105,7 @@ struct ExportPlan {
             metrics.frequency = frequency
         }
         // Read the header now: a missing column fails before anything is written.
-        let schema = try BacktestCSVReader(path: command.input).schema
+        schema = try BacktestCSVReader(path: command.input, dimensions: declaredDimensions).schema
         if let history = command.history {
             var reader = try TargetCSVReader(path: history, expectedDimensions: schema.dimensions)
             var target = TargetHistory()
@@ -97,12 +126,13 @@ struct ExportPlan {
         configuration = ExportConfiguration(
             jobName: jobName,
             timestamp: timestamp,
-            maxPartBytes: command.maxPartBytes.bytes,
-            maxPartRows: command.maxPartRows,
+            maxPartBytes: maxPartBytes,
+            maxPartRows: maxPartRows,
             metrics: metrics,
-            grouping: GroupingOptions(memoryLimit: command.memoryLimit.bytes, temporaryDirectory: command.tempDir)
+            grouping: GroupingOptions(memoryLimit: memoryLimit, temporaryDirectory: command.tempDir)
         )
         configuration.trustsInputOrder = command.trustInputOrder
+        configuration.ifExists = ifExists
     }
 
     var formatName: String {
@@ -143,6 +173,20 @@ struct ExportPlan {
         progress: (ExportProgress) -> Void
     ) async throws -> ExportResult {
         let exporter = BacktestExporter(sink: sink, format: format, configuration: configuration)
-        return try await exporter.export(from: { try BacktestCSVReader(path: input) }, progress: progress)
+        let dimensions = declaredDimensions
+        return try await exporter.export(
+            from: { try BacktestCSVReader(path: input, dimensions: dimensions) },
+            progress: progress
+        )
+    }
+}
+
+extension Substring {
+    /// Without leading and trailing spaces.
+    fileprivate var trimmingSpaces: Substring {
+        var text = self
+        while text.first == " " { text.removeFirst() }
+        while text.last == " " { text.removeLast() }
+        return text
     }
 }

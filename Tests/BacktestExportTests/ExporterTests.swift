@@ -119,7 +119,7 @@ enum Fixture {
         )
         #expect(
             lines.first
-                == "item_id|store|timestamp|target_value|backtestwindow_start_time|backtestwindow_end_time|p10|mean"
+                == "item_id|store|timestamp|target_value|backtestwindow_start_time|backtestwindow_end_time|mean|p10"
         )
         let manifest = try JSONSerialization.jsonObject(with: Data(files["_manifest.json"]!.utf8)) as! [String: Any]
         #expect(manifest["job_name"] as? String == "TestJob")

@@ -33,7 +33,7 @@ struct TextTableFormat: TableFormat {
         }
 
         mutating func append<Batch: ColumnarBatch>(_ batch: Batch, rows: Range<Int>) throws(ExportError) {
-            let columns = batch.valueColumns
+            let columns = schema.outputColumns(of: batch)
             for row in rows {
                 var fields = batch.series[Int(batch.seriesIndex[row])].values.map { value in
                     value.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\\n")

@@ -18,7 +18,7 @@ private func smallForecastBatch() -> ForecastBatch {
     let item1 = SeriesKey(itemId: "item_1", dimensions: ["north"])
     batch.append(
         series: item1,
-        timestamp: millis(2019, 7, 14, 12),
+        timestamp: millis(2019, 7, 14, 12) + 250,
         target: 12.5,
         windowStart: millis(2019, 7, 1),
         windowEnd: millis(2019, 7, 31),
@@ -34,7 +34,7 @@ private func smallForecastBatch() -> ForecastBatch {
     )
     batch.append(
         series: SeriesKey(itemId: "a,\"b\"", dimensions: ["东京\n"]),
-        timestamp: -1000,
+        timestamp: -1,
         target: 0.001,
         windowStart: -day,
         windowEnd: 0,
@@ -52,12 +52,12 @@ private func smallForecastBatch() -> ForecastBatch {
 }
 
 private let smallForecastCSV = #"""
-    item_id,store,timestamp,target_value,backtestwindow_start_time,backtestwindow_end_time,p10,p50,mean
-    item_1,north,2019-07-14T12:00:00Z,12.5,2019-07-01T00:00:00,2019-07-31T00:00:00,0.08422470160000001,100.0,2.295408381527212E-4
-    item_1,north,2019-07-15T12:00:00Z,,2019-07-01T00:00:00,2019-07-31T00:00:00,-0.0,1.0E7,NaN
+    item_id,store,timestamp,target_value,backtestwindow_start_time,backtestwindow_end_time,mean,p10,p50
+    item_1,north,2019-07-14T12:00:00.250Z,12.5,2019-07-01T00:00:00,2019-07-31T00:00:00,2.295408381527212E-4,0.08422470160000001,100.0
+    item_1,north,2019-07-15T12:00:00.000Z,,2019-07-01T00:00:00,2019-07-31T00:00:00,NaN,-0.0,1.0E7
     "a,""b""","东京
-    ",1969-12-31T23:59:59Z,0.001,1969-12-31T00:00:00,1970-01-01T00:00:00,,Infinity,-Infinity
-    item_2,,2020-02-29T00:00:00Z,266.93973921876204,2020-02-01T00:00:00,2020-03-01T00:00:00,1.0E-5,4.9E-324,1.7976931348623157E308
+    ",1969-12-31T23:59:59.999Z,0.001,1969-12-31T00:00:00,1970-01-01T00:00:00,-Infinity,,Infinity
+    item_2,,2020-02-29T00:00:00.000Z,266.93973921876204,2020-02-01T00:00:00,2020-03-01T00:00:00,1.7976931348623157E308,1.0E-5,4.9E-324
 
     """#
 

@@ -12,7 +12,7 @@ private func reference(_ ms: Int64, zulu: Bool) -> String {
     }
     let text =
         "\(pad(t.year, 4))-\(pad(t.month, 2))-\(pad(t.day, 2))T\(pad(t.hour, 2)):\(pad(t.minute, 2)):\(pad(t.second, 2))"
-    return zulu ? text + "Z" : text
+    return zulu ? text + "." + pad(Int(ms - seconds * 1000), 3) + "Z" : text
 }
 
 @Suite("CSV timestamps")
@@ -37,14 +37,19 @@ struct EncodingTimestampTests {
         ]
         for (ms, text) in cases {
             #expect(cache.string(millis: ms, zulu: false) == text)
-            #expect(cache.string(millis: ms, zulu: true) == text + "Z")
+            #expect(cache.string(millis: ms, zulu: true) == reference(ms, zulu: true))
         }
+        // The `timestamp` column as a raw Forecast export writes it.
+        #expect(cache.string(millis: 1_497_884_400_000, zulu: true) == "2017-06-19T15:00:00.000Z")
+        #expect(cache.string(millis: 1_497_884_400_123, zulu: true) == "2017-06-19T15:00:00.123Z")
+        #expect(cache.string(millis: -1, zulu: true) == "1969-12-31T23:59:59.999Z")
+        #expect(cache.string(millis: 1999, zulu: false) == "1970-01-01T00:00:01")
     }
 
     @Test("years outside 0…9999 use a wider form")
     func wideYears() {
         let cache = CSVTimestampCache(slotCount: 1)
-        #expect(cache.string(millis: 253_402_300_800_000, zulu: true) == "10000-01-01T00:00:00Z")
+        #expect(cache.string(millis: 253_402_300_800_000, zulu: true) == "10000-01-01T00:00:00.000Z")
         #expect(cache.string(millis: millis(-1, 3, 4, 5, 6, 7), zulu: false) == "-0001-03-04T05:06:07")
     }
 

@@ -55,25 +55,106 @@ struct ReadingErrorTests {
         #expect(e2?.message.contains("appears twice") == true)
     }
 
-    @Test("quantile out of range is a validation error at its column", arguments: ["p0", "p100", "P250", "p00"])
+    @Test(
+        "a quantile out of (0, 1) or finer than Forecast allows is an input error at its column, never a dimension",
+        arguments: ["p0", "p100", "P250", "p00", "p50.5", "p-5", "0.005", "1.5", "0"]
+    )
     func quantileOutOfRange(name: String) throws {
         let (e, path) = try error([
             "item_id,timestamp,target_value,backtestwindow_start_time,backtestwindow_end_time,p50,\(name)"
         ])
-        #expect(e?.code == .validation)
+        #expect(e?.code == .input)
         #expect(e?.location == .init(file: path, line: 1, column: 7, columnName: name))
-        #expect(e?.message.contains("out of range") == true)
+        #expect(e?.message.contains("Forecast type '\(name)'") == true)
     }
 
-    @Test("wrong field count: expected 11 fields, found 5")
+    @Test("two spellings of one forecast type are a duplicate", arguments: ["0.5", "0.50", "P50", ".5"])
+    func sameTypeTwice(name: String) throws {
+        let (e, path) = try error([
+            "item_id,timestamp,target_value,backtestwindow_start_time,backtestwindow_end_time,p50,\(name)"
+        ])
+        #expect(e?.code == .input)
+        #expect(e?.location == .init(file: path, line: 1, column: 7, columnName: name))
+        #expect(e?.message.contains("appears twice") == true)
+    }
+
+    @Test("a header name with surrounding spaces is an error at its column", arguments: [" p50", "p50 ", " region"])
+    func spacesAroundName(name: String) throws {
+        let (e, path) = try error([
+            "item_id,timestamp,target_value,backtestwindow_start_time,backtestwindow_end_time,mean,\(name)"
+        ])
+        #expect(e?.code == .input)
+        #expect(e?.location == .init(file: path, line: 1, column: 7, columnName: name))
+        #expect(e?.message.contains("leading or trailing spaces") == true)
+    }
+
+    @Test("wrong field count: expected 11 fields, found 5, at the first missing column")
     func fieldCount() throws {
         let (e, path) = try error([Self.header, Self.goodRow, Self.goodRow, "i1,eu,2020-01-01,1,2020-01-01"])
         #expect(e?.code == .input)
-        #expect(e?.location == .init(file: path, line: 4))
+        #expect(
+            e?.location == .init(file: path, line: 4, column: 6, columnName: "backtestwindow_end_time")
+        )
         #expect(e?.message.contains("expected 11 fields, found 5") == true)
 
-        let (e2, _) = try error([Self.header, Self.goodRow + ",extra"])
+        let (e2, path2) = try error([Self.header, Self.goodRow + ",extra"])
         #expect(e2?.message.contains("expected 11 fields, found 12") == true)
+        #expect(e2?.location == .init(file: path2, line: 2, column: 12))
+        #expect(e2?.message.contains("column 12 is beyond the header") == true)
+    }
+
+    @Test(
+        "a timestamp outside its row's window",
+        arguments: ["2019-12-31T23:59:59", "2020-01-07T00:00:01", "2021-01-01"]
+    )
+    func timestampOutsideWindow(text: String) throws {
+        let (e, path) = try error([Self.header, Self.goodRow, "i1,eu,\(text),1,2020-01-01,2020-01-07,1,2,3,4,5"])
+        #expect(e?.code == .input)
+        #expect(e?.location == .init(file: path, line: 3, column: 3, columnName: "timestamp"))
+        #expect(e?.message.contains("outside its row's backtest window") == true)
+    }
+
+    @Test("window bounds are inclusive")
+    func timestampOnTheWindowBounds() throws {
+        let path = try writeReadingInput(
+            [
+                Self.header, "i1,eu,2020-01-01,1,2020-01-01,2020-01-07,1,2,3,4,5",
+                "i1,eu,2020-01-07,1,2020-01-01,2020-01-07,1,2,3,4,5",
+            ].joined(separator: "\n") + "\n"
+        )
+        try readToEnd(path)
+    }
+
+    @Test("a year outside 1000…9999", arguments: ["0999-01-01", "0000-01-01", "0001-01-01T00:00:00"])
+    func yearOutOfRange(text: String) throws {
+        let (e, path) = try error([Self.header, "i1,eu,2020-01-01,1,\(text),2020-01-07,1,2,3,4,5"])
+        #expect(e?.code == .input)
+        #expect(e?.location == .init(file: path, line: 2, column: 5, columnName: "backtestwindow_start_time"))
+        #expect(e?.message.contains("out of range 1000...9999") == true)
+    }
+
+    @Test(
+        "a number that overflows to infinity",
+        arguments: ["1e400", "-1e400", "1" + String(repeating: "0", count: 400)]
+    )
+    func overflow(text: String) throws {
+        let (e, path) = try error([Self.header, "i1,eu,2020-01-01,\(text),2020-01-01,2020-01-07,1,2,3,4,5"])
+        #expect(e?.code == .input)
+        #expect(e?.location == .init(file: path, line: 2, column: 4, columnName: "target_value"))
+        #expect(e?.message.contains("overflows to infinity") == true)
+    }
+
+    @Test("Infinity, -Infinity and NaN stay accepted as Java writes them")
+    func literalSpecials() throws {
+        let path = try writeReadingInput(
+            Self.header + "\ni1,eu,2020-01-01,Infinity,2020-01-01,2020-01-07,-Infinity,NaN,inf,1e308,-0.0\n"
+        )
+        var reader = try BacktestCSVReader(path: path)
+        let (rows, _) = try readAllRows(&reader)
+        #expect(rows.count == 1)
+        #expect(rows[0].target == Double.infinity.bitPattern)
+        #expect(rows[0].forecasts[0] == (-Double.infinity).bitPattern)
+        #expect(rows[0].forecasts[2] == Double.infinity.bitPattern)
     }
 
     @Test(

@@ -34,9 +34,10 @@ private typealias Row = MetricsFixture.Row
         #expect(F.close(F.value(out, schema, "Average wQL", row: 0), 0.06))
         // errors −2, 5, −1 → squares 30, mean 10.
         #expect(F.close(F.value(out, schema, "RMSE", row: 0), 10.0.squareRoot()))
-        #expect(F.close(F.value(out, schema, "WAPE", row: 0), 8.0 / 30))
-        // MAPE skips y = 0: (0.2 + 0.25) / 2.
-        #expect(F.close(F.value(out, schema, "MAPE", row: 0), 0.225))
+        // WAPE is the absolute error sum by default (Forecast's item-level files).
+        #expect(F.close(F.value(out, schema, "WAPE", row: 0), 8))
+        // MAPE: y = 0 adds nothing but counts: (0.2 + 0.25 + 0) / 3.
+        #expect(F.close(F.value(out, schema, "MAPE", row: 0), 0.15))
         #expect(F.value(out, schema, "MASE", row: 0) == nil)  // no history
         // Summary of one window = that window; its bounds are the window's.
         for name in schema.metricNames {
@@ -46,9 +47,10 @@ private typealias Row = MetricsFixture.Row
         #expect(out.windowEnd == [F.d(12), F.d(12)])
     }
 
-    @Test func absoluteWAPEIsTheNumerator() throws {
-        let (out, _) = try F.metrics(basicRows(), schema: schema, options: MetricsOptions(wapeMode: .absolute))
-        #expect(F.close(F.value(out, schema, "WAPE", row: 0), 8))
+    @Test func normalizedWAPEIsTheRatio() throws {
+        #expect(MetricsOptions().wapeMode == .absolute)
+        let (out, _) = try F.metrics(basicRows(), schema: schema, options: MetricsOptions(wapeMode: .normalized))
+        #expect(F.close(F.value(out, schema, "WAPE", row: 0), 8.0 / 30))
         #expect(F.close(F.value(out, schema, "RMSE", row: 0), 10.0.squareRoot()))
     }
 
@@ -64,7 +66,9 @@ private typealias Row = MetricsFixture.Row
         #expect(F.close(F.value(out, s, "Average wQL", row: 0), 0.5))
         #expect(F.close(F.value(out, s, "WAPE", row: 0), 3))
         #expect(F.close(F.value(out, s, "RMSE", row: 0), 2.5.squareRoot()))
-        #expect(F.value(out, s, "MAPE", row: 0) == nil)  // every y is 0
+        #expect(F.value(out, s, "MAPE", row: 0) == 0)  // every y is 0: 0.0, as in real exports
+        let (normalized, _) = try F.metrics(rows, schema: s, options: MetricsOptions(wapeMode: .normalized))
+        #expect(F.close(F.value(normalized, s, "WAPE", row: 0), 3))  // Σ|y| = 0: the numerator alone
     }
 
     @Test func windowWithoutActualsIsNotDefinedAndSkippedBySummary() throws {
@@ -86,19 +90,19 @@ private typealias Row = MetricsFixture.Row
 
     @Test func summaryIsTheMeanOfDefinedComputedValues() throws {
         var rows = basicRows()
-        // Window 2: y = 4, 0; mean = 2, 1 → errors 2, −1; MAPE only from y = 4 (0.5).
+        // Window 2: y = 4, 0; mean = 2, 1 → errors 2, −1; MAPE (0.5 + 0) / 2.
         rows.append(Row(key: a, timestamp: F.d(30), target: 4, start: F.d(30), end: F.d(31), forecasts: [2, 4, 4]))
         rows.append(Row(key: a, timestamp: F.d(31), target: 0, start: F.d(30), end: F.d(31), forecasts: [1, 0, 0]))
         let (out, _) = try F.metrics(rows, schema: schema)
         #expect(out.rowCount == 3)
         let rmse2 = 2.5.squareRoot()
         #expect(F.close(F.value(out, schema, "RMSE", row: 1), rmse2))
-        #expect(F.close(F.value(out, schema, "WAPE", row: 1), 3.0 / 4))
-        #expect(F.close(F.value(out, schema, "MAPE", row: 1), 0.5))
+        #expect(F.close(F.value(out, schema, "WAPE", row: 1), 3))
+        #expect(F.close(F.value(out, schema, "MAPE", row: 1), 0.25))
         // wQL[0.1] window 2: y−q = 0, 0 → 0; wQL[0.9]: 0 → 0.
         #expect(F.close(F.value(out, schema, "wQL[0.1]", row: 1), 0))
         #expect(F.close(F.value(out, schema, "RMSE", row: 2), (10.0.squareRoot() + rmse2) / 2))
-        #expect(F.close(F.value(out, schema, "MAPE", row: 2), (0.225 + 0.5) / 2))
+        #expect(F.close(F.value(out, schema, "MAPE", row: 2), (0.15 + 0.25) / 2))
         #expect(F.close(F.value(out, schema, "Average wQL", row: 2), (0.06 + 0) / 2))
         #expect(F.value(out, schema, "MASE", row: 2) == nil)
     }
@@ -108,7 +112,7 @@ private typealias Row = MetricsFixture.Row
         let rows = [Row(key: a, timestamp: F.d(1), target: 5, start: F.d(1), end: F.d(1), forecasts: [-5, -5])]
         let (out, _) = try F.metrics(rows, schema: s)
         #expect(F.close(F.value(out, s, "RMSE", row: 0), 10))
-        #expect(F.close(F.value(out, s, "WAPE", row: 0), 2))
+        #expect(F.close(F.value(out, s, "WAPE", row: 0), 10))
         #expect(F.close(F.value(out, s, "MAPE", row: 0), 2))
         // y − q = 10 → 2·0.5·10 / 5.
         #expect(F.close(F.value(out, s, "wQL[0.5]", row: 0), 2))
@@ -116,7 +120,8 @@ private typealias Row = MetricsFixture.Row
 
     @Test func p50IsThePointForecastWhenThereIsNoMean() throws {
         let s = F.schema([.quantile(hundredths: 90), .quantile(hundredths: 50)])
-        #expect(s.metricNames == ["wQL[0.9]", "wQL[0.5]", "Average wQL", "RMSE", "WAPE", "MAPE", "MASE"])
+        // wQL columns ascend whatever the schema's order.
+        #expect(s.metricNames == ["wQL[0.5]", "wQL[0.9]", "Average wQL", "RMSE", "WAPE", "MAPE", "MASE"])
         let rows = [
             Row(key: a, timestamp: F.d(1), target: 10, start: F.d(1), end: F.d(2), forecasts: [14, 8]),
             Row(key: a, timestamp: F.d(2), target: 10, start: F.d(1), end: F.d(2), forecasts: [12, 13]),
@@ -124,7 +129,7 @@ private typealias Row = MetricsFixture.Row
         let (out, _) = try F.metrics(rows, schema: s)
         // ŷ = p50: errors 2, −3.
         #expect(F.close(F.value(out, s, "RMSE", row: 0), 6.5.squareRoot()))
-        #expect(F.close(F.value(out, s, "WAPE", row: 0), 5.0 / 20))
+        #expect(F.close(F.value(out, s, "WAPE", row: 0), 5))
         #expect(F.close(F.value(out, s, "MAPE", row: 0), 0.25))
         // wQL[0.9]: over 4 + 2 → 2·0.1·6 = 1.2; wQL[0.5]: under 2, over 3 → 2·(0.5·2 + 0.5·3) = 5.
         #expect(F.close(F.value(out, s, "wQL[0.9]", row: 0), 1.2 / 20))
@@ -139,7 +144,7 @@ private typealias Row = MetricsFixture.Row
         let (out, _) = try F.metrics(rows, schema: s)
         #expect(out.metrics.count == 4)
         #expect(F.close(F.value(out, s, "RMSE", row: 0), 1))
-        #expect(F.close(F.value(out, s, "WAPE", row: 0), 0.25))
+        #expect(F.close(F.value(out, s, "WAPE", row: 0), 1))
     }
 
     @Test func withoutAPointForecastOnlyWQLIsDefined() throws {
@@ -164,7 +169,7 @@ private typealias Row = MetricsFixture.Row
         let (out, _) = try F.metrics(rows, schema: schema)
         // Point metrics and wQL[0.1] as before; wQL[0.9] gains |y| = 100 but no loss.
         #expect(F.close(F.value(out, schema, "RMSE", row: 0), 10.0.squareRoot()))
-        #expect(F.close(F.value(out, schema, "WAPE", row: 0), 8.0 / 30))
+        #expect(F.close(F.value(out, schema, "WAPE", row: 0), 8))
         #expect(F.close(F.value(out, schema, "wQL[0.1]", row: 0), 1.6 / 30))
         #expect(F.close(F.value(out, schema, "wQL[0.9]", row: 0), 2.0 / 130))
     }
@@ -226,7 +231,8 @@ private typealias Row = MetricsFixture.Row
         // Pooled: errors −2, 5, −1, 0 → squares 30 / 4; |e| 8 over Σ|y| 34 (normalized even in absolute mode).
         #expect(F.close(p.windows[0].values[rmse], 7.5.squareRoot()))
         #expect(F.close(p.windows[0].values[wape], 8.0 / 34))
-        #expect(F.close(p.windows[0].values[mape], (0.2 + 0.25 + 0) / 3))
+        // Pooled MAPE: Σ over y ≠ 0 (0.2 + 0.25 + 0) over all four points.
+        #expect(F.close(p.windows[0].values[mape], (0.2 + 0.25 + 0) / 4))
         // wQL[0.5] = 2·0.5·Σ|e| / Σ|y| = 8/34.
         #expect(F.close(p.windows[0].values[wql], 8.0 / 34))
         #expect(F.close(p.windows[1].values[rmse], 1))

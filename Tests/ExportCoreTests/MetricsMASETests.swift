@@ -51,13 +51,14 @@ private typealias Row = MetricsFixture.Row
         #expect(F.value(inferred, schema, "MASE", row: 0) != nil)
     }
 
-    @Test func zeroScaleIsNotDefined() throws {
+    /// SPEC §6: a zero scale gives `0.0`, as in real exports.
+    @Test func zeroScaleGivesZero() throws {
         var batch = TargetBatch()
         for day in 0..<14 { batch.append(series: a, timestamp: F.d(Int64(day)), target: 5) }
         var history = TargetHistory()
         history.add(batch)
         let (out, _) = try F.metrics(rows, schema: schema, options: MetricsOptions(frequency: .daily, history: history))
-        #expect(F.value(out, schema, "MASE", row: 0) == nil)
+        #expect(F.value(out, schema, "MASE", row: 0) == 0)
         #expect(F.value(out, schema, "RMSE", row: 0) != nil)
         #expect(history.seasonalScales(of: a, windowStarts: [F.d(14)], frequency: .daily) == [0])
     }

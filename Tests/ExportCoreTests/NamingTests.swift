@@ -121,6 +121,9 @@ import Testing
         let cases: [(String, String, String?)] = [
             ("p10", "p10", "0.1"), ("P50", "p50", "0.5"), ("p5", "p5", "0.05"), ("p05", "p5", "0.05"),
             ("p65", "p65", "0.65"), ("p99", "p99", "0.99"), ("mean", "mean", nil),
+            // Forecast's API spellings, and harmless variants of them.
+            ("0.1", "p10", "0.1"), ("0.10", "p10", "0.1"), ("0.05", "p5", "0.05"), ("0.65", "p65", "0.65"),
+            (".5", "p50", "0.5"), ("0.500", "p50", "0.5"), ("p10.0", "p10", "0.1"), ("0.99", "p99", "0.99"),
         ]
         for (input, column, quantile) in cases {
             let type = try #require(try ForecastType(columnName: input))
@@ -130,11 +133,43 @@ import Testing
         #expect(try ForecastType(columnName: "item_id") == nil)
         #expect(try ForecastType(columnName: "Mean") == nil)
         #expect(try ForecastType(columnName: "p") == nil)
+        #expect(try ForecastType(columnName: "store") == nil)
+        #expect(try ForecastType(columnName: "p10x") == nil)
+        #expect(try ForecastType(columnName: "1.2.3") == nil)
     }
 
-    @Test(arguments: ["p0", "p100", "p150", "p000"])
-    func rejectsQuantilesOutOfRange(_ name: String) {
+    /// Out of (0, 1) or finer than hundredths: an input error, never a dimension.
+    @Test(arguments: [
+        "p0", "p100", "p150", "p000", "p50.5", "p-5", "0.005", "0", "1", "1.0", "1.5", "-0.1", "0.001", "p0.5",
+    ])
+    func rejectsQuantilesOutOfRangeOrTooFine(_ name: String) {
         #expect(throws: ExportError.self) { try ForecastType(columnName: name) }
+        do {
+            _ = try ForecastType(columnName: name)
+        } catch {
+            #expect(error.code == .input)
+            #expect(error.message.contains(name))
+        }
+    }
+
+    @Test func typesSortInForecastsOrder() {
+        let types: [ForecastType] = [
+            .quantile(hundredths: 90), .mean, .quantile(hundredths: 10), .quantile(hundredths: 50),
+        ]
+        #expect(
+            types.sorted() == [.mean, .quantile(hundredths: 10), .quantile(hundredths: 50), .quantile(hundredths: 90)]
+        )
+    }
+
+    @Test func outputOrderIsMeanThenQuantilesAscendingWhateverTheInputOrder() throws {
+        let schema = try ExportSchema(
+            forecastTypes: [.quantile(hundredths: 90), .mean, .quantile(hundredths: 10), .quantile(hundredths: 50)]
+        )
+        #expect(schema.forecastOutputOrder == [1, 2, 3, 0])
+        #expect(schema.forecastedValues.columnNames.suffix(4) == ["mean", "p10", "p50", "p90"])
+        #expect(schema.forecastedValues.batchColumnIndex == [0, 1, 2, 3, 5, 6, 7, 4])
+        #expect(schema.metricNames.prefix(3) == ["wQL[0.1]", "wQL[0.5]", "wQL[0.9]"])
+        #expect(schema.pointForecastIndex == 1)
     }
 
     @Test func schemaBuildsBothHeaders() throws {
@@ -145,13 +180,13 @@ import Testing
         #expect(
             schema.forecastedValues.columnNames == [
                 "item_id", "store", "timestamp", "target_value", "backtestwindow_start_time",
-                "backtestwindow_end_time", "mean", "p65", "p5",
+                "backtestwindow_end_time", "mean", "p5", "p65",
             ]
         )
         #expect(
             schema.accuracyMetrics.columnNames == [
                 "item_id", "store", "backtest_window", "backtestwindow_start_time", "backtestwindow_end_time",
-                "wQL[0.65]", "wQL[0.05]", "Average wQL", "RMSE", "WAPE", "MAPE", "MASE",
+                "wQL[0.05]", "wQL[0.65]", "Average wQL", "RMSE", "WAPE", "MAPE", "MASE",
             ]
         )
         let meanOnly = try ExportSchema(forecastTypes: [.mean])

@@ -135,8 +135,9 @@ import Testing
         )
         #expect(try file.values(ofColumn: 4) == batch.windowStart.map { .int($0) })
         #expect(try file.values(ofColumn: 5) == batch.windowEnd.map { .int($0) })
-        #expect(try file.values(ofColumn: 6) == batch.forecasts[0].values.map { .double($0.bitPattern) })
-        #expect(try file.values(ofColumn: 7) == batch.forecasts[1].values.map { .double($0.bitPattern) })
+        // Batch order p50, mean; file order mean, p50 (Forecast's: mean first, quantiles ascending).
+        #expect(try file.values(ofColumn: 6) == batch.forecasts[1].values.map { .double($0.bitPattern) })
+        #expect(try file.values(ofColumn: 7) == batch.forecasts[0].values.map { .double($0.bitPattern) })
     }
 
     @Test func timestampChunksFallBackToPlainWholeWhenTheirDictionaryOverflows() throws {

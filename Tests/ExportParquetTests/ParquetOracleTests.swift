@@ -192,7 +192,7 @@ struct ParquetOracleTests {
         let index: [Int32]
         let valueColumns: [BatchColumn]
         if let f = set.forecast {
-            (series, index, valueColumns) = (f.series, f.seriesIndex, f.valueColumns)
+            (series, index, valueColumns) = (f.series, f.seriesIndex, tableSchema.outputColumns(of: f))
         } else {
             let m = set.metrics!
             (series, index, valueColumns) = (m.series, m.seriesIndex, m.valueColumns)

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 FOLDERS = ("forecasted-values", "accuracy-metrics-values")
-INSTANT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+INSTANT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")  # 2017-06-19T15:00:00.000Z
 WINDOW = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$")
 PLAIN = re.compile(r"^-?\d+\.\d+$")
 SCIENTIFIC = re.compile(r"^-?\d\.\d+E-?\d+$")

@@ -6,7 +6,8 @@ CSV (SPEC section 7 layout), computes every metric row itself and compares them,
 with the CSV parts an export wrote.
 
     metrics_oracle.py --input forecasts.csv [--history history.csv] [--frequency D]
-                      [--wape-mode normalized|absolute] --check EXPORT_DIR [--emit OUT.csv]
+                      [--wape-mode absolute|normalized] [--dimensions a,b]
+                      --check EXPORT_DIR [--emit OUT.csv]
 
 Rules taken from SPEC section 6 (and the choices the engine documents for what the SPEC leaves open):
 - A point counts when target_value is present and not NaN. For each metric it also needs that
@@ -14,7 +15,15 @@ Rules taken from SPEC section 6 (and the choices the engine documents for what t
   point is left out of that metric only. y-hat is `mean`, else `p50`; with neither, RMSE, WAPE,
   MAPE and MASE are not defined. A metric with no usable point is not defined; a window with no
   actual has every metric not defined.
+- Forecast types (SPEC sections 3, 7): `mean`, `p10`/`P10`, or the quantile as Forecast's API spells
+  it (`0.1`, `0.10`); a quantile outside (0, 1) or with more than two decimals is an input error.
+  wQL columns follow the quantiles ascending (SPEC section 4: mean first, quantiles ascending).
 - Average wQL is the mean of the row's defined wQL values.
+- WAPE: sum|y - y-hat| by default (what Forecast's item-level files contain); `normalized`:
+  sum|y - y-hat| / sum|y|, the numerator alone where sum|y| is 0.
+- MAPE: (1/n) * sum over points with y != 0 of |(y - y-hat)/y|, n = every point with an actual (and
+  y-hat); all actuals zero gives 0.0.
+- MASE: a zero scale gives 0.0; no history or no pair: not defined.
 - MASE scale: mean |y_t - y_(t-m)| over history pairs exactly m periods apart (M and Y by calendar,
   day clamped to the month's end) whose later point is before the window start. History rows with a
   missing/NaN target are dropped; duplicate timestamps keep the last row. Without --frequency the
@@ -40,7 +49,9 @@ import pandas as pd
 
 NOT_DEFINED = "not defined"
 FIXED_COLUMNS = ["item_id", "timestamp", "target_value", "backtestwindow_start_time", "backtestwindow_end_time"]
-FORECAST_RE = re.compile(r"^[pP]\d+$|^mean$")
+# A name shaped like a forecast type: mean, p/P and a number, or a bare decimal number.
+PERCENT_RE = re.compile(r"^[pP][+-]?(\d+\.?\d*|\.\d+)$")
+DECIMAL_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)$")
 REL_TOL = 1e-9
 ABS_TOL = 1e-12
 
@@ -100,27 +111,49 @@ def parse_numbers(values: pd.Series, what: str) -> np.ndarray:
     return out.to_numpy(dtype=float)
 
 
-def quantile_label(column: str) -> float | None:
+def forecast_type(column: str) -> str | None:
+    """The output name (`mean`, `p10`) of an input column, None when it is not a forecast type;
+    OracleError for a quantile outside (0, 1) or finer than two decimals (SPEC section 3)."""
+    from decimal import Decimal
     if column == "mean":
+        return "mean"
+    if PERCENT_RE.match(column):
+        hundredths = Decimal(column[1:])
+    elif DECIMAL_RE.match(column):
+        hundredths = Decimal(column) * 100
+    else:
         return None
-    level = int(column[1:])
-    if not 1 <= level <= 99:
-        raise OracleError(f"forecast type {column} out of range p1..p99")
-    return level / 100
+    if hundredths != hundredths.to_integral_value():
+        raise OracleError(f"forecast type {column}: more than two decimals")
+    if not 1 <= hundredths <= 99:
+        raise OracleError(f"forecast type {column}: outside (0, 1)")
+    return f"p{int(hundredths)}"
+
+
+def quantile_label(name: str) -> float | None:
+    """tau of an output name (`p10` -> 0.1), None for mean."""
+    return None if name == "mean" else int(name[1:]) / 100
 
 
 class Forecasts:
     """The backtest input: keys, windows, actuals and forecast columns."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, dimensions: list[str] | None = None):
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
         missing = [c for c in FIXED_COLUMNS if c not in frame.columns]
         if missing:
             raise OracleError(f"{path}: missing column(s) {missing}")
-        self.types = [c for c in frame.columns if FORECAST_RE.match(c)]
-        if not self.types:
+        names = {c: forecast_type(c) for c in frame.columns if c not in FIXED_COLUMNS}
+        columns = {name: c for c, name in names.items() if name is not None}  # output name -> input column
+        if not columns:
             raise OracleError(f"{path}: no forecast type columns")
-        self.dimensions = [c for c in frame.columns if c not in FIXED_COLUMNS and c not in self.types]
+        frame = frame.rename(columns={c: n for n, c in columns.items()})
+        # Output order: mean first, then quantiles ascending.
+        self.types = sorted(columns, key=lambda n: -1.0 if n == "mean" else quantile_label(n))
+        if dimensions is None:
+            self.dimensions = [c for c, n in names.items() if n is None]
+        else:
+            self.dimensions = list(dimensions)
         self.keys = ["item_id"] + self.dimensions
         self.levels = {c: quantile_label(c) for c in self.types}
         self.quantiles = [c for c in self.types if self.levels[c] is not None]
@@ -245,8 +278,7 @@ def window_sums(fc: Forecasts) -> pd.DataFrame:
         cols["_ae"] = np.where(ok, np.abs(e), 0.0)
         cols["_ay"] = np.where(ok, np.abs(y), 0.0)
         nz = ok & (y != 0)
-        cols["_ape"] = np.where(nz, ape, 0.0)
-        cols["_apn"] = nz.astype(int)
+        cols["_ape"] = np.where(nz, ape, 0.0)  # a zero actual adds 0 but counts in _pn
     sums = pd.DataFrame(cols, index=d.index)
     for k in fc.keys + ["_start", "_end"]:
         sums[k] = d[k]
@@ -281,13 +313,14 @@ def metric_columns(sums: pd.DataFrame, fc: Forecasts, wape_mode: str, scales: np
             out[:, base] = np.where(ok, np.sqrt(se / n), np.nan)
             wape = ae if wape_mode == "absolute" else np.where(ay == 0, ae, ae / ay)
             out[:, base + 1] = np.where(ok, wape, np.nan)
-            apn = sums["_apn"].to_numpy()
-            out[:, base + 2] = np.where(ok & (apn > 0), sums["_ape"].to_numpy() / apn, np.nan)
-            out[:, base + 3] = np.where(ok & (scales > 0), ae / n / scales, np.nan)
+            out[:, base + 2] = np.where(ok, sums["_ape"].to_numpy() / np.maximum(n, 1), np.nan)
+            mase = np.where(scales == 0, 0.0, ae / np.maximum(n, 1) / np.where(scales == 0, 1, scales))
+            out[:, base + 3] = np.where(ok & ~np.isnan(scales), mase, np.nan)
     return out
 
 
-def expected_rows(fc: Forecasts, history: History | None, frequency: str | None, wape_mode: str) -> list[list]:
+def expected_rows(fc: Forecasts, history: History | None, frequency: str | None,
+                  wape_mode: str = "absolute") -> list[list]:
     """Every expected row: key values, label, start text, end text, then metric values (None = not defined)."""
     sums = window_sums(fc)
     if history is not None and frequency is None:
@@ -408,14 +441,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--input", required=True, help="backtest forecasts CSV (forecasted-values layout)")
     parser.add_argument("--history", help="target time series CSV for MASE")
     parser.add_argument("--frequency", help="Y, M, W, D, H, 30min, 15min, 10min, 5min, 1min")
-    parser.add_argument("--wape-mode", choices=["normalized", "absolute"], default="normalized")
+    parser.add_argument("--wape-mode", choices=["absolute", "normalized"], default="absolute")
+    parser.add_argument("--dimensions", help="the dimension columns, comma-separated (default: every other column)")
     parser.add_argument("--check", metavar="EXPORT_DIR", help="export folder to verify")
     parser.add_argument("--emit", metavar="OUT_CSV", help="write the expected table here")
     args = parser.parse_args(argv)
     if not args.check and not args.emit:
         parser.error("give --check EXPORT_DIR and/or --emit OUT.csv")
     try:
-        fc = Forecasts(args.input)
+        dims = None if args.dimensions is None else [d for d in args.dimensions.split(",") if d]
+        fc = Forecasts(args.input, dims)
         history = History(args.history, fc.keys) if args.history else None
         frequency = normalize_frequency(args.frequency) if args.frequency else None
         expected = expected_rows(fc, history, frequency, args.wape_mode)

@@ -65,7 +65,7 @@ def test_sample_export_is_read_back_exactly(cli, tmp_path, dims, awkward):
     assert (dest / "_CHECK").exists()
     in_header, in_rows = input_rows(src)
     dim_names = ["store", "region", "channel"][:dims]
-    types = ["p10", "p50", "p90", "mean"]
+    types = ["mean", "p10", "p50", "p90"]  # the sample writes p10,p50,p90,mean; Forecast's order is mean first
 
     parts = part_files(dest, "forecasted-values", JOB, "csv")
     assert len(parts) > 1, "the 20KiB limit should give several parts"
@@ -181,7 +181,7 @@ def test_json_envelope(cli, tmp_path):
 
 
 HEADER = "item_id,timestamp,target_value,backtestwindow_start_time,backtestwindow_end_time,p10,p50,p90,mean\n"
-GOOD = "a,2024-01-0{d}T00:00:00Z,1.5,2024-01-01T00:00:00,2024-01-05T00:00:00,1.0,2.0,3.0,2.5\n"
+GOOD = "a,2024-01-0{d}T00:00:00Z,1.5,2024-01-01T00:00:00,2024-01-09T00:00:00,1.0,2.0,3.0,2.5\n"
 
 
 def good_rows(n=4):

@@ -52,8 +52,11 @@ def millis(value, where=""):
 
 
 def csv_millis(text):
+    """`2024-01-01T00:00:00.250Z` (timestamp) or `2024-01-01T00:00:00` (window bounds) as epoch ms."""
     t = text.rstrip("Z")
-    return int(datetime.strptime(t, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp()) * 1000
+    t, _, fraction = t.partition(".")
+    seconds = int(datetime.strptime(t, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp())
+    return seconds * 1000 + (int(fraction) if fraction else 0)
 
 
 def same_double(a, b):

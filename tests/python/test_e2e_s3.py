@@ -95,3 +95,42 @@ def test_wrong_secret_fails_clearly_and_publishes_nothing(cli, s3, tmp_path):
     assert "SignatureDoesNotMatch" in error["message"] or "403" in error["message"]
     assert secret not in result.stdout + result.stderr
     assert objects(s3, "e2e/wrong") == {}
+
+
+def test_s3_rerun_lock_and_if_exists(cli, s3, tmp_path):
+    """SPEC §2 on S3: a re-run leaves exactly the manifest's parts (ListObjectsV2), a `_LOCK` object
+    (created with If-None-Match: *) stops a second run and names its holder, --if-exists applies."""
+    import uuid
+
+    client, bucket = s3["client"], s3["bucket"]
+    prefix = f"e2e/publishing-{uuid.uuid4().hex[:12]}"
+    dest = f"s3://{bucket}/{prefix}"
+    big, small = tmp_path / "big.csv", tmp_path / "small.csv"
+    cli.run("sample", "--output", big, "--items", 150)
+    cli.run("sample", "--output", small, "--items", 10)
+    export(cli, big, dest, env_for(s3), "--max-part-bytes", "16KiB")
+    first = {k for k in objects(s3, prefix) if "/" in k}
+    assert len(first) > 6
+    export(cli, small, dest, env_for(s3), "--max-part-bytes", "64KiB")
+    remote = objects(s3, prefix)
+    manifest = json.loads(client.get_object(Bucket=bucket, Key=f"{prefix}/_manifest.json")["Body"].read())
+    listed = {p["key"]: p["sha256"] for t in manifest["tables"].values() for p in t["parts"]}
+    assert {k: v for k, v in remote.items() if "/" in k} == listed
+    assert "_SUCCESS" in remote and "_LOCK" not in remote
+
+    client.put_object(Bucket=bucket, Key=f"{prefix}/_LOCK", Body=b"export job Other (pid 7)")
+    held = export(cli, small, dest, env_for(s3), "--json", check=False)
+    assert held.returncode == 1
+    message = json.loads(held.stdout)["error"]["message"]
+    assert "locked by another export: export job Other (pid 7)" in message and "_LOCK" in message
+    assert objects(s3, prefix) == {**remote, "_LOCK": hashlib.sha256(b"export job Other (pid 7)").hexdigest()}
+    client.delete_object(Bucket=bucket, Key=f"{prefix}/_LOCK")
+
+    other = cli.run("export", "--job-name", "Other_Job", "--input", small, "--destination", dest, "--quiet",
+                    "--json", env=env_for(s3), check=False)
+    assert other.returncode == 2 and "--if-exists" in json.loads(other.stdout)["error"]["message"]
+    assert objects(s3, prefix) == remote
+    cli.run("export", "--job-name", "Other_Job", "--input", small, "--destination", dest, "--quiet",
+            "--if-exists", "overwrite", env=env_for(s3))
+    parts = [k for k in objects(s3, prefix) if "/" in k]
+    assert parts and all("Other_Job" in k for k in parts)

@@ -21,7 +21,7 @@ def write(path: Path, text: str) -> str:
 
 
 def table(tmp_path: Path, text: str, history: str | None = None, frequency: str | None = None,
-          wape_mode: str = "normalized") -> tuple[oracle.Forecasts, dict]:
+          wape_mode: str = "absolute") -> tuple[oracle.Forecasts, dict]:
     fc = oracle.Forecasts(write(tmp_path / "in.csv", text))
     h = oracle.History(write(tmp_path / "h.csv", history), fc.keys) if history else None
     rows = oracle.expected_rows(fc, h, frequency, wape_mode)
@@ -53,16 +53,16 @@ def test_every_metric_on_one_window(tmp_path):
     assert close(c["wQL[0.9]"], 2.0 / 30)  # over-forecast 3 + 5 + 2 → 2·0.1·10
     assert close(c["Average wQL"], 0.06)
     assert close(c["RMSE"], math.sqrt(10))  # errors −2, 5, −1
-    assert close(c["WAPE"], 8 / 30)
-    assert close(c["MAPE"], 0.225)  # y = 0 skipped
+    assert close(c["WAPE"], 8)  # absolute error sum by default (SPEC section 6)
+    assert close(c["MAPE"], 0.45 / 3)  # y = 0 adds nothing but counts
     assert c["MASE"] is None
     s = rows[(("a",), "Summary", "2024-01-11T00:00:00", "2024-01-13T00:00:00")]
     assert s == c
 
 
-def test_absolute_wape(tmp_path):
-    _, rows = table(tmp_path, BASIC, wape_mode="absolute")
-    assert close(rows[(("a",), "Computed", "2024-01-11T00:00:00", "2024-01-13T00:00:00")]["WAPE"], 8)
+def test_normalized_wape(tmp_path):
+    _, rows = table(tmp_path, BASIC, wape_mode="normalized")
+    assert close(rows[(("a",), "Computed", "2024-01-11T00:00:00", "2024-01-13T00:00:00")]["WAPE"], 8 / 30)
 
 
 def test_zero_actual_sum_and_no_nonzero_actual(tmp_path):
@@ -75,7 +75,7 @@ a,2024-01-02,0,2024-01-01,2024-01-02,-2,0
     assert close(c["wQL[0.5]"], 0.5)
     assert close(c["WAPE"], 3)
     assert close(c["RMSE"], math.sqrt(2.5))
-    assert c["MAPE"] is None
+    assert c["MAPE"] == 0.0  # all actuals zero: 0.0, as in real exports
 
 
 def test_window_without_actuals_and_summary(tmp_path):
@@ -95,7 +95,7 @@ a,2024-02-01,0,2024-01-31,2024-02-01,1,0,0
     assert all(v is None for v in rows[keys[1]].values())
     w3 = rows[keys[2]]
     assert close(w3["RMSE"], math.sqrt(2.5))
-    assert close(w3["MAPE"], 0.5)
+    assert close(w3["MAPE"], 0.25)
     s = rows[keys[3]]
     assert close(s["RMSE"], (math.sqrt(10) + math.sqrt(2.5)) / 2)
     assert close(s["Average wQL"], 0.03)
@@ -112,12 +112,12 @@ b,2024-01-01,5,2024-01-01,2024-01-01,-5,-5
     assert fc.point == "p50"
     a = rows[(("a",), "Computed", "2024-01-01T00:00:00", "2024-01-02T00:00:00")]
     assert close(a["RMSE"], math.sqrt(6.5))
-    assert close(a["WAPE"], 0.25)
+    assert close(a["WAPE"], 5)
     assert close(a["wQL[0.9]"], 1.2 / 20)
     assert close(a["wQL[0.5]"], 0.25)
     b = rows[(("b",), "Computed", "2024-01-01T00:00:00", "2024-01-01T00:00:00")]
     assert close(b["RMSE"], 10)
-    assert close(b["WAPE"], 2)
+    assert close(b["WAPE"], 10)
     assert close(b["MAPE"], 2)
     assert close(b["wQL[0.5]"], 2)
 
@@ -164,7 +164,7 @@ def test_mase_daily_history(tmp_path, frequency):
 
 def test_mase_zero_scale_no_pairs_no_series(tmp_path):
     _, rows = table(tmp_path, MASE_INPUT, history=history_csv([5] * 14), frequency="D")
-    assert all(r["MASE"] is None for r in rows.values())
+    assert all(r["MASE"] == 0.0 for r in rows.values())  # zero scale: 0.0 (SPEC section 6)
     assert all(r["RMSE"] is not None for r in rows.values())
     _, rows = table(tmp_path, MASE_INPUT, history=history_csv([1, 2, 3, 4, 5, 6]), frequency="D")
     assert all(r["MASE"] is None for r in rows.values())
@@ -212,7 +212,7 @@ def test_check_accepts_a_matching_export_and_names_mismatches(tmp_path, capsys):
     text = BASIC + "a,2024-01-21,,2024-01-21,2024-01-22,1,1,1\nb,2024-01-11,3,2024-01-11,2024-01-11,2,2,4\n"
     src = write(tmp_path / "in.csv", text)
     fc = oracle.Forecasts(src)
-    rows = oracle.expected_rows(fc, None, None, "normalized")
+    rows = oracle.expected_rows(fc, None, None, "absolute")
     # Values rounded to 12 significant digits still match (relative 1e-9).
     rounded = [[float(f"{v:.12g}") if isinstance(v, float) else v for v in r] for r in rows]
     ok = export_dir(tmp_path / "ok", fc, rounded, split=3)
@@ -256,3 +256,21 @@ def test_mase_monthly_history_steps_by_calendar(tmp_path):
     scale = sum(abs(values[i] - values[i - 12]) for i in range(12, 24)) / 12
     _, rows = table(tmp_path, f"{HEADER},mean\na,2024-01-31,10,2024-01-31,2024-01-31,7", history="\n".join(lines))
     assert close(next(iter(rows.values()))["MASE"], 3 / scale)
+
+
+def test_forecast_type_spellings_and_output_order(tmp_path):
+    fc, rows = table(tmp_path, f"""
+{HEADER},0.9,mean,P10,0.50
+a,2024-01-01,10,2024-01-01,2024-01-02,14,12,8,13
+a,2024-01-02,10,2024-01-01,2024-01-02,12,9,9,8
+""")
+    assert fc.types == ["mean", "p10", "p50", "p90"]
+    assert fc.metric_names() == ["wQL[0.1]", "wQL[0.5]", "wQL[0.9]", "Average wQL", "RMSE", "WAPE", "MAPE", "MASE"]
+    c = next(iter(rows.values()))
+    assert close(c["RMSE"], math.sqrt((4 + 1) / 2))  # y-hat is mean, not p50
+
+
+@pytest.mark.parametrize("name", ["p50.5", "p-5", "0.005", "p0", "p100", "1.5"])
+def test_invalid_quantile_is_an_input_error(tmp_path, name):
+    with pytest.raises(oracle.OracleError):
+        table(tmp_path, f"{HEADER},{name}\na,2024-01-01,1,2024-01-01,2024-01-01,1")

@@ -115,7 +115,7 @@ public struct CSVEncoder: TableEncoder {
     public mutating func append<Batch: ColumnarBatch>(_ batch: Batch, rows: Range<Int>) throws(ExportError) {
         guard !finished else { throw .internal("CSV encoder: append after finish()") }
         guard !rows.isEmpty else { return }
-        let columns = batch.valueColumns
+        let columns = schema.outputColumns(of: batch)
         let seriesIndex = batch.seriesIndex
         let series = batch.series
         guard rows.lowerBound >= 0, rows.upperBound <= seriesIndex.count else {

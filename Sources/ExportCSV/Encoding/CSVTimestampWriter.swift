@@ -1,8 +1,9 @@
 import ExportCore
 
-/// Writes epoch milliseconds as `yyyy-MM-dd'T'HH:mm:ss` (window bounds) or
-/// `yyyy-MM-dd'T'HH:mm:ss'Z'` (instants), UTC, straight into bytes. Milliseconds are dropped
-/// (floor to the second, also before 1970).
+/// Writes epoch milliseconds as `yyyy-MM-dd'T'HH:mm:ss` (window bounds: milliseconds dropped,
+/// floor to the second, also before 1970) or `yyyy-MM-dd'T'HH:mm:ss.SSS'Z'` (instants, the
+/// `timestamp` column of a real Forecast export: `2017-06-19T15:00:00.000Z`), UTC, straight into
+/// bytes.
 ///
 /// Backtest timestamps repeat heavily (a few hundred distinct days, window bounds constant for a
 /// whole series-window), so the writer keeps, per column slot, the last second it rendered (hit:
@@ -17,7 +18,7 @@ import ExportCore
 /// outlive it; its methods do not mutate `self`, so the hot loop needs no exclusivity checks.
 public struct CSVTimestampWriter {
     /// Bytes a call may touch: the longest text plus the store overshoot.
-    public static let maxLength = 32
+    public static let maxLength = 40
 
     @usableFromInline let lastSeconds: UnsafeMutablePointer<Int64>
     @usableFromInline let lastText: UnsafeMutablePointer<UInt64>
@@ -34,32 +35,51 @@ public struct CSVTimestampWriter {
     }
 
     /// Writes `millis` at `p` using column slot `slot` (0..<``CSVTimestampCache/slotCount``) and
-    /// returns the byte count: 20 with `zulu`, 19 without (other lengths only outside years 0…9999).
-    /// May touch up to ``maxLength`` bytes at `p` (without `zulu`, a `Z` lands after the text).
+    /// returns the byte count: 24 with `zulu` (`.SSSZ` after the seconds), 19 without (other
+    /// lengths only outside years 0…9999). May touch up to ``maxLength`` bytes at `p` (without
+    /// `zulu`, a `Z` lands after the text).
     @inlinable @inline(__always)
     public func write(millis: Int64, slot: Int, zulu: Bool, to p: UnsafeMutablePointer<UInt8>) -> Int {
         var seconds = millis / 1000
         if millis % 1000 < 0 { seconds -= 1 }
         let raw = UnsafeMutableRawPointer(p)
+        var n: Int
         if lastSeconds[slot] == seconds {
             let words = lastText + 3 &* slot
             raw.storeBytes(of: words[0], as: UInt64.self)
             raw.storeBytes(of: words[1], toByteOffset: 8, as: UInt64.self)
             raw.storeBytes(of: words[2], toByteOffset: 16, as: UInt64.self)
-            return zulu ? 20 : 19
+            n = 19
+        } else {
+            n = writeMiss(seconds: seconds, slot: slot, to: p)
         }
-        return writeMiss(seconds: seconds, slot: slot, zulu: zulu, to: p)
+        if zulu {
+            UnsafeMutableRawPointer(p + n).storeBytes(
+                of: Self.millisWord(Int(millis &- seconds &* 1000)),
+                as: UInt64.self
+            )
+            n &+= 5
+        }
+        return n
+    }
+
+    /// `.SSSZ` as a little-endian word (3 bytes of overshoot).
+    @usableFromInline
+    static func millisWord(_ ms: Int) -> UInt64 {
+        let m = UInt64(ms)
+        return UInt64(UInt8(ascii: ".")) | (0x30 + m / 100) << 8 | (0x30 + m / 10 % 10) << 16 | (0x30 + m % 10) << 24
+            | UInt64(UInt8(ascii: "Z")) << 32
     }
 
     @usableFromInline
-    func writeMiss(seconds: Int64, slot: Int, zulu: Bool, to p: UnsafeMutablePointer<UInt8>) -> Int {
+    func writeMiss(seconds: Int64, slot: Int, to p: UnsafeMutablePointer<UInt8>) -> Int {
         var days = seconds / 86_400
         if seconds % 86_400 < 0 { days -= 1 }
         let secondOfDay = Int(seconds &- days &* 86_400)
         let daySlot = Int(truncatingIfNeeded: days) & (Self.daySlots - 1)
         if dayKeys[daySlot] != days {
             guard let words = Self.dateWords(days: days) else {
-                return Self.writeWide(seconds: seconds, zulu: zulu, to: p)
+                return Self.writeWide(seconds: seconds, to: p)
             }
             dayKeys[daySlot] = days
             dayText[2 &* daySlot] = words.0
@@ -79,7 +99,7 @@ public struct CSVTimestampWriter {
         raw.storeBytes(of: w0, as: UInt64.self)
         raw.storeBytes(of: w1, toByteOffset: 8, as: UInt64.self)
         raw.storeBytes(of: w2, toByteOffset: 16, as: UInt64.self)
-        return zulu ? 20 : 19
+        return 19
     }
 
     /// `yyyy-MM-` and `ddT` (little-endian words), or nil outside years 0…9999.
@@ -110,7 +130,7 @@ public struct CSVTimestampWriter {
     }
 
     /// The uncached form for years outside 0…9999.
-    static func writeWide(seconds: Int64, zulu: Bool, to p: UnsafeMutablePointer<UInt8>) -> Int {
+    static func writeWide(seconds: Int64, to p: UnsafeMutablePointer<UInt8>) -> Int {
         let days = seconds / 86_400 - (seconds % 86_400 < 0 ? 1 : 0)
         let secondOfDay = Int(seconds - days * 86_400)
         let (year, month, day) = CivilTime.civil(fromDays: days)
@@ -137,10 +157,6 @@ public struct CSVTimestampWriter {
         for _ in 0..<8 {
             p[n] = UInt8(truncatingIfNeeded: time)
             time >>= 8
-            n += 1
-        }
-        if zulu {
-            p[n] = UInt8(ascii: "Z")
             n += 1
         }
         return n

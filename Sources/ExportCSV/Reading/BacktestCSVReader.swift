@@ -3,13 +3,16 @@ public import ExportCore
 /// Streams a backtest-forecast CSV file (the `forecasted-values` layout, SPEC §7) as
 /// ``ForecastBatch``es of up to ``batchSize`` rows, in file order.
 ///
-/// The header names the columns, in any order: `item_id`, `timestamp`, `target_value`,
-/// `backtestwindow_start_time` and `backtestwindow_end_time` are required; the forecast types are
-/// the columns named `^[pP]\d+$|^mean$`, in file order; every other column is a dimension, in file
-/// order. Fields follow RFC 4180 (quotes, `""`, commas and line breaks inside quotes), lines end
+/// The header names the columns, in any order, by the rules of ``BacktestColumnMap``:
+/// `item_id`, `timestamp`, `target_value`, `backtestwindow_start_time` and
+/// `backtestwindow_end_time` are required; the forecast types are the columns named `mean`,
+/// `p10`/`P10` or `0.1`/`0.10`, in file order; every other column is a dimension (or exactly the
+/// declared ones). Every row's `timestamp` must lie within its window, and the window must not
+/// end before it starts. Fields follow RFC 4180 (quotes, `""`, commas and line breaks inside quotes), lines end
 /// in LF or CRLF, a UTF-8 byte order mark is skipped, empty lines are skipped. Timestamps are
 /// read as described in ``CSVTimestampParser`` (UTC, milliseconds kept); numbers are correctly
-/// rounded and may be `NaN`, `Infinity`, `-Infinity` (any case, also `inf`, `nan`); an empty
+/// rounded and may be `NaN`, `Infinity`, `-Infinity` (any case, also `inf`, `nan`), but a decimal
+/// that overflows to infinity (`1e400`) is an error; an empty
 /// `target_value` or forecast field is a missing value. Every key field is checked to be UTF-8.
 ///
 /// Bad input throws an ``ExportError`` with code `.input` (`.validation` for a quantile header
@@ -42,17 +45,29 @@ public struct BacktestCSVReader {
     private var finished = false
 
     /// Opens `path` and reads its header. Throws an input error when the file cannot be opened,
-    /// is empty, or its header lacks a required column, repeats a name or names no forecast type.
-    public init(path: String, batchSize: Int = 65_536) throws(ExportError) {
-        try self.init(path: path, batchSize: batchSize, blockSize: CSVRecordScanner.defaultBlockSize)
+    /// is empty, or its header breaks a ``BacktestColumnMap`` rule. `dimensions` declares the
+    /// dimension columns (the CLI's `--dimensions`); nil: every other column is one.
+    public init(path: String, dimensions: [String]? = nil, batchSize: Int = 65_536) throws(ExportError) {
+        try self.init(
+            path: path,
+            dimensions: dimensions,
+            batchSize: batchSize,
+            blockSize: CSVRecordScanner.defaultBlockSize
+        )
     }
 
-    /// As ``init(path:batchSize:)``, reading blocks of `blockSize` bytes (tests use small blocks).
-    init(path: String, batchSize: Int, blockSize: Int) throws(ExportError) {
+    /// As ``init(path:dimensions:batchSize:)``, reading blocks of `blockSize` bytes (tests use small blocks).
+    init(path: String, dimensions: [String]? = nil, batchSize: Int, blockSize: Int) throws(ExportError) {
         guard batchSize > 0 else { throw .validation("The batch size must be positive, got \(batchSize)") }
         let scanner = try CSVRecordScanner(path: path, blockSize: blockSize)
         let header = try CSVHeader(scanner: scanner, expecting: BacktestColumnMap.requiredColumns)
-        (columns, schema) = try BacktestColumnMap.map(header)
+        columns = try BacktestColumnMap(
+            columnNames: header.names,
+            declaredDimensions: dimensions,
+            file: path,
+            line: header.line
+        )
+        schema = columns.schema
         self.path = path
         self.batchSize = batchSize
         self.scanner = scanner
@@ -99,6 +114,7 @@ public struct BacktestCSVReader {
             let start = try scanner.timestamp(record, at: windowStartField, cache: &startDates)
             let end = try scanner.timestamp(record, at: windowEndField, cache: &endDates)
             guard end >= start else { throw windowOrderError(record) }
+            guard timestamps[rows] >= start && timestamps[rows] <= end else { throw outsideWindowError(record) }
             windowStarts[rows] = start
             windowEnds[rows] = end
             for k in 0..<doubleFields.count {
@@ -123,6 +139,18 @@ public struct BacktestCSVReader {
         batch.target = doubles.doubleColumn(0, count: rows, presence: presence)
         batch.forecasts = (1..<doubleFields.count).map { doubles.doubleColumn($0, count: rows, presence: presence) }
         return batch
+    }
+
+    @inline(never)
+    private func outsideWindowError(_ record: CSVRecord) -> ExportError {
+        let time = quotedForMessage(record.field(columns.timestamp))
+        let start = quotedForMessage(record.field(columns.windowStart))
+        let end = quotedForMessage(record.field(columns.windowEnd))
+        return .input(
+            "timestamp \(time) is outside its row's backtest window \(start)…\(end):"
+                + " a row's timestamp must lie within backtestwindow_start_time and backtestwindow_end_time (inclusive)",
+            at: scanner.location(record, of: columns.timestamp)
+        )
     }
 
     @inline(never)

@@ -1,86 +1,158 @@
-internal import ExportCore
+public import ExportCore
 
-/// Where each column of a backtest-forecast input file is, found by name in its header.
+/// Where each column of a backtest-forecast input is, found by name, and the schema it implies
+/// (SPEC §7). Takes a plain list of column names, so that every input format (CSV header,
+/// Parquet schema) maps its columns by the same rules.
 ///
-/// Positions are 0-based field numbers in the file. Column order in the file is free.
+/// Rules, checked in this order, each failure an input error naming the column's number:
+/// - every name non-empty, without surrounding spaces, unique (``ColumnNameRules``);
+/// - `item_id`, `timestamp`, `target_value`, `backtestwindow_start_time` and
+///   `backtestwindow_end_time` present;
+/// - a name shaped like a forecast type (`mean`, `p10`, `P10`, `0.1`, `0.10`) is one, and must
+///   name an allowed quantile (``ForecastType/init(columnName:)``): `p50.5`, `p-5`, `0.005` are
+///   errors, never dimensions (unless declared dimensions name them explicitly); two spellings of
+///   one type (`p10`, `0.1`) are an error;
+/// - with declared dimensions, exactly those columns are the dimensions (in the declared order)
+///   and any other column is an error; without, every other column is a dimension, in file order;
+/// - `backtest_window` is reserved; at least one forecast type.
+///
+/// Positions are 0-based field numbers. Column order in the file is free.
 public struct BacktestColumnMap: Sendable, Equatable {
-    /// The header's column names, in file order.
+    /// The column names, in file order.
     public let names: [String]
     public let itemId: Int
-    /// The dimension columns, in the schema's order (the file's order).
+    /// The dimension columns, in the schema's order.
     public let dimensions: [Int]
     public let timestamp: Int
     public let targetValue: Int
     public let windowStart: Int
     public let windowEnd: Int
-    /// The forecast-type columns, in the schema's order (the file's order).
+    /// The forecast-type columns, in the schema's ``ExportSchema/forecastTypes`` order (the
+    /// file's order; the tables write them in Forecast's order).
     public let forecastTypes: [Int]
+    /// The schema the columns imply.
+    public let schema: ExportSchema
 
     /// The columns every backtest-forecast file must have.
     public static let requiredColumns = [
         "item_id", "timestamp", "target_value", "backtestwindow_start_time", "backtestwindow_end_time",
     ]
 
-    /// Maps `header` and derives the schema: forecast types are the columns named
-    /// `^[pP]\d+$|^mean$`, every other non-required column is a dimension.
-    static func map(_ header: CSVHeader) throws(ExportError) -> (BacktestColumnMap, ExportSchema) {
+    /// Maps `names` (the columns of `file` in order, the header at `line`). `declaredDimensions`
+    /// (the CLI's `--dimensions`) fixes the dimension columns and their order; nil: every column
+    /// that is neither required nor a forecast type.
+    public init(
+        columnNames names: [String],
+        declaredDimensions: [String]? = nil,
+        file: String,
+        line: Int = 1
+    ) throws(ExportError) {
+        func at(_ i: Int) -> ExportError.Location {
+            .init(file: file, line: line, column: i + 1, columnName: names[i])
+        }
+        try ColumnNameRules.check(names, file: file, line: line)
+        var position: [String: Int] = [:]
+        for (i, name) in names.enumerated() { position[name] = i }
+        let missing = Self.requiredColumns.filter { position[$0] == nil }
+        guard missing.isEmpty else {
+            throw .input(
+                "Missing required column\(missing.count == 1 ? "" : "s") "
+                    + missing.map { "'\($0)'" }.joined(separator: ", ")
+                    + "; the header has: " + names.joined(separator: ", "),
+                at: .init(file: file, line: line)
+            )
+        }
+        if let declaredDimensions {
+            var seen = Set<String>()
+            for name in declaredDimensions {
+                guard seen.insert(name).inserted else {
+                    throw .validation("--dimensions names '\(name)' twice")
+                }
+                guard position[name] != nil else {
+                    throw .input(
+                        "Dimension '\(name)' given by --dimensions is not a column of the input;"
+                            + " the header has: " + names.joined(separator: ", "),
+                        at: .init(file: file, line: line)
+                    )
+                }
+            }
+        }
+        let required = Set(Self.requiredColumns)
+        let declared = declaredDimensions.map(Set.init)
         var dimensionNames: [String] = []
         var dimensions: [Int] = []
         var types: [ForecastType] = []
         var typeColumns: [Int] = []
-        let required = Set(requiredColumns)
-        for (i, name) in header.names.enumerated() where !required.contains(name) {
+        for (i, name) in names.enumerated() where !required.contains(name) {
             let type: ForecastType?
             do {
                 type = try ForecastType(columnName: name)
             } catch {
-                throw header.error(error.code, error.message, column: i)
+                // A name shaped like a quantile but naming none (`2024`, `p50.5`) is an error,
+                // unless --dimensions declares it a dimension explicitly.
+                guard declared?.contains(name) == true else { throw ExportError(error.code, error.message, at: at(i)) }
+                type = nil
             }
             if let type {
+                if declared?.contains(name) == true {
+                    throw .input(
+                        "Column '\(name)' is a forecast type and cannot be a dimension (--dimensions)",
+                        at: at(i)
+                    )
+                }
                 if let other = types.firstIndex(of: type) {
-                    throw header.error(
-                        .input,
-                        "Forecast type '\(name)' appears twice: column \(typeColumns[other] + 1) is the same quantile",
-                        column: i
+                    throw .input(
+                        "Forecast type '\(name)' appears twice: column \(typeColumns[other] + 1)"
+                            + " ('\(names[typeColumns[other]])') is the same forecast type (\(type))",
+                        at: at(i)
                     )
                 }
                 types.append(type)
                 typeColumns.append(i)
-            } else {
-                if name == "backtest_window" {
-                    throw header.error(
-                        .input,
-                        "Column name 'backtest_window' is reserved for the accuracy metrics; rename the column",
-                        column: i
+                continue
+            }
+            if name == "backtest_window" {
+                throw .input(
+                    "Column name 'backtest_window' is reserved for the accuracy metrics; rename the column",
+                    at: at(i)
+                )
+            }
+            if let declared {
+                guard declared.contains(name) else {
+                    throw .input(
+                        "Column '\(name)' is neither a required column, a forecast type (mean, p10, 0.1, …)"
+                            + " nor a dimension named by --dimensions",
+                        at: at(i)
                     )
                 }
-                dimensionNames.append(name)
-                dimensions.append(i)
+                continue
             }
+            dimensionNames.append(name)
+            dimensions.append(i)
+        }
+        if let declaredDimensions {
+            dimensionNames = declaredDimensions
+            dimensions = declaredDimensions.map { position[$0]! }
         }
         guard !types.isEmpty else {
-            throw header.error(
-                .input,
-                "No forecast-type column: the header needs at least one column named mean or p<N> (p1…p99);"
-                    + " the header has: " + header.names.joined(separator: ", ")
+            throw .input(
+                "No forecast-type column: the input needs at least one column named mean, p<N> (p1…p99)"
+                    + " or a quantile such as 0.1; the header has: " + names.joined(separator: ", "),
+                at: .init(file: file, line: line)
             )
         }
-        let schema: ExportSchema
         do {
             schema = try ExportSchema(dimensions: dimensionNames, forecastTypes: types)
         } catch {
-            throw header.error(error.code, error.message)
+            throw ExportError(.input, error.message, at: .init(file: file, line: line))
         }
-        let map = BacktestColumnMap(
-            names: header.names,
-            itemId: header.position(of: "item_id"),
-            dimensions: dimensions,
-            timestamp: header.position(of: "timestamp"),
-            targetValue: header.position(of: "target_value"),
-            windowStart: header.position(of: "backtestwindow_start_time"),
-            windowEnd: header.position(of: "backtestwindow_end_time"),
-            forecastTypes: typeColumns
-        )
-        return (map, schema)
+        self.names = names
+        itemId = position["item_id"]!
+        self.dimensions = dimensions
+        timestamp = position["timestamp"]!
+        targetValue = position["target_value"]!
+        windowStart = position["backtestwindow_start_time"]!
+        windowEnd = position["backtestwindow_end_time"]!
+        forecastTypes = typeColumns
     }
 }

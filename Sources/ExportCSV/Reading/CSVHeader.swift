@@ -1,7 +1,7 @@
 internal import ExportCore
 
-/// The header row of an input CSV: its column names, checked to be valid UTF-8, non-empty and
-/// distinct.
+/// The header row of an input CSV: its column names, checked to be valid UTF-8 and to follow
+/// ``ColumnNameRules`` (non-empty, no surrounding spaces, distinct).
 struct CSVHeader {
     /// Column names in file order.
     let names: [String]
@@ -10,7 +10,7 @@ struct CSVHeader {
     let line: Int
 
     /// Reads the first record of `scanner` as the header. Throws for an empty file, a name that
-    /// is not UTF-8, an empty name or a duplicate name.
+    /// is not UTF-8, a name that breaks ``ColumnNameRules``, or a missing required column.
     init(scanner: CSVRecordScanner, expecting required: [String]) throws(ExportError) {
         path = scanner.path
         guard let record = try scanner.nextRecord() else {
@@ -21,7 +21,6 @@ struct CSVHeader {
             )
         }
         var names: [String] = []
-        var positions: [String: Int] = [:]
         for i in 0..<record.count {
             guard let name = String(validating: record.field(i), as: UTF8.self) else {
                 throw .input(
@@ -29,22 +28,11 @@ struct CSVHeader {
                     at: .init(file: scanner.path, line: record.line, column: i + 1)
                 )
             }
-            guard !name.isEmpty else {
-                throw .input(
-                    "Empty column name in the header: every column needs a name",
-                    at: .init(file: scanner.path, line: record.line, column: i + 1)
-                )
-            }
-            if let first = positions[name] {
-                throw .input(
-                    "Duplicate column name '\(name)': it is also column \(first + 1); column names must be unique",
-                    at: .init(file: scanner.path, line: record.line, column: i + 1, columnName: name)
-                )
-            }
-            positions[name] = i
             names.append(name)
         }
-        let missing = required.filter { positions[$0] == nil }
+        try ColumnNameRules.check(names, file: scanner.path, line: record.line)
+        let positions = Set(names)
+        let missing = required.filter { !positions.contains($0) }
         guard missing.isEmpty else {
             throw .input(
                 "Missing required column\(missing.count == 1 ? "" : "s") "

@@ -176,6 +176,14 @@ enum CSVNumberParser {
         return count
     }
 
+    /// Whether `field` spells infinity literally (`Infinity`, `-inf`, any case), as opposed to a
+    /// decimal that overflows (`1e400`). For the cold path after a parse gave ±infinity.
+    static func isInfinityLiteral(_ field: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let p = field.baseAddress, field.count > 0 else { return false }
+        let skip = p[0] == UInt8(ascii: "-") || p[0] == UInt8(ascii: "+") ? 1 : 0
+        return field.count > skip && p[skip] | 0x20 == UInt8(ascii: "i")
+    }
+
     /// `nan`, `inf`, `infinity`, any case, after an optional sign.
     private static func parseSpecial(_ p: UnsafePointer<UInt8>, _ n: Int, negative: Bool) -> Double? {
         func matches(_ word: StaticString) -> Bool {

@@ -8,6 +8,9 @@ extension CSVRecordScanner {
         let bytes = record.field(index)
         if bytes.isEmpty { return nil }
         guard let value = CSVNumberParser.parseDouble(bytes) else { throw numberError(record, at: index) }
+        // A decimal too large for a double (`1e400`) would become ±infinity silently; only the
+        // literal spellings (`Infinity`, `-Infinity`, `inf`) may mean infinity.
+        if value.isInfinite && !CSVNumberParser.isInfinityLiteral(bytes) { throw numberError(record, at: index) }
         return value
     }
 
@@ -25,13 +28,23 @@ extension CSVRecordScanner {
         return value
     }
 
-    /// The error for a record with the wrong number of fields.
+    /// The error for a record with the wrong number of fields, at the first column that is
+    /// missing (too few fields) or the first one beyond the header (too many).
     @inline(never)
     func fieldCountError(_ record: CSVRecord, expected: Int) -> ExportError {
-        .input(
-            "Wrong number of fields: expected \(expected) fields, found \(record.count)"
+        let which =
+            record.count < expected
+            ? "column \(record.count + 1) and after are missing"
+            : "column \(expected + 1) is beyond the header's \(expected) columns"
+        return .input(
+            "Wrong number of fields: expected \(expected) fields, found \(record.count): \(which)"
                 + " (every row needs one field per header column)",
-            at: .init(file: path, line: record.line)
+            at: .init(
+                file: path,
+                line: record.line,
+                column: min(record.count, expected) + 1,
+                columnName: record.count < columnNames.count ? columnNames[record.count] : nil
+            )
         )
     }
 
@@ -39,6 +52,13 @@ extension CSVRecordScanner {
     func numberError(_ record: CSVRecord, at index: Int) -> ExportError {
         let bytes = record.field(index)
         if String(validating: bytes, as: UTF8.self) == nil { return invalidUTF8Error(record, at: index) }
+        if let value = CSVNumberParser.parseDouble(bytes), value.isInfinite {
+            return .input(
+                "The number \(quotedForMessage(bytes)) overflows to infinity: a value must fit a double"
+                    + " (at most about 1.8E308); write Infinity or -Infinity for an infinite value",
+                at: location(record, of: index)
+            )
+        }
         return .input(
             "Cannot parse \(quotedForMessage(bytes)) as a number: expected a decimal such as 12.5, -3, 1.5E-4,"
                 + " or NaN, Infinity, -Infinity, or an empty field for a missing value",

@@ -4,8 +4,9 @@ internal import ExportCore
 ///
 /// Accepted forms, each with an optional trailing `Z`: `yyyy-MM-dd`, `yyyy-MM-dd HH:mm:ss`,
 /// `yyyy-MM-ddTHH:mm:ss`; the two with a time may carry a fraction of a second `.S` … `.SSSSSSSSS`
-/// (milliseconds are kept, finer digits truncated). Every time is UTC; the month, the day within
-/// the month (leap years included), the hour, minute and second are range-checked.
+/// (milliseconds are kept, finer digits truncated). Every time is UTC; the year (1000…9999), the
+/// month, the day within the month (leap years included), the hour, minute and second are
+/// range-checked.
 ///
 /// Cost: fixed-position digit reads and ``CivilTime/days(fromYear:month:day:)``; no allocation.
 enum CSVTimestampParser {
@@ -44,7 +45,7 @@ enum CSVTimestampParser {
             let year = fourDigits(p)
             let month = twoDigits(p + 5)
             let day = twoDigits(p + 8)
-            guard year >= 0, month >= 1, month <= 12, day >= 1 else { return nil }
+            guard year >= 1000, month >= 1, month <= 12, day >= 1 else { return nil }
             guard day <= 28 || day <= CivilTime.daysInMonth(year: year, month: month) else { return nil }
             millis = CivilTime.days(fromYear: year, month: month, day: day) * 86_400_000
             cache = DateCache()
@@ -95,6 +96,9 @@ enum CSVTimestampParser {
         let month = bytes.withUnsafeBufferPointer { twoDigits($0.baseAddress! + 5) }
         let day = bytes.withUnsafeBufferPointer { twoDigits($0.baseAddress! + 8) }
         let year = bytes.withUnsafeBufferPointer { fourDigits($0.baseAddress!) }
+        if year >= 0 && year < 1000 {
+            return "Invalid timestamp \(text): year \(year) is out of range 1000...9999"
+        }
         if year >= 0 && month >= 0 && !(1...12).contains(month) {
             return "Invalid timestamp \(text): month \(month) is out of range 1...12"
         }

@@ -27,7 +27,11 @@
 /// **MASE.** The numerator is `mean|y − ŷ|` over the window's points; the scale is
 /// ``TargetHistory/seasonalScales(of:windowStarts:frequency:)`` for the window's start, with the
 /// frequency from ``MetricsOptions/frequency`` or, failing that, inferred from the history. No
-/// history, no frequency, no pair before the window, or a zero scale: not defined.
+/// history, no frequency or no pair before the window: not defined; a zero scale: `0.0`.
+///
+/// **MAPE** is `(1/n)·Σ|(y − ŷ)/y|`, the sum over points with `y ≠ 0` and `n` every point with
+/// an actual and ŷ; a window whose actuals are all zero gets `0.0`. **WAPE** follows
+/// ``MetricsOptions/wapeMode`` (absolute error sum by default).
 ///
 /// **Order of rows.** Per series: its `Computed` rows by window (start, then end), then its
 /// `Summary` row: per metric, the mean of its defined `Computed` values (not defined when none

@@ -2,7 +2,8 @@
 /// forecast columns are quantiles (and their τ), which one is ŷ, and the position of every
 /// metric in ``ExportSchema/metricNames``.
 struct MetricsLayout: Sendable {
-    /// Indices into `ForecastBatch.forecasts` of the quantile columns, in input order.
+    /// Indices into `ForecastBatch.forecasts` of the quantile columns, by ascending τ (the order
+    /// of the `wQL[…]` columns).
     let quantileColumns: [Int]
     /// τ of each quantile column.
     let quantileLevels: [Double]
@@ -12,8 +13,8 @@ struct MetricsLayout: Sendable {
     init(schema: ExportSchema) {
         var columns: [Int] = []
         var levels: [Double] = []
-        for (i, type) in schema.forecastTypes.enumerated() {
-            if let level = type.quantileLevel {
+        for i in schema.forecastOutputOrder {
+            if let level = schema.forecastTypes[i].quantileLevel {
                 columns.append(i)
                 levels.append(level)
             }

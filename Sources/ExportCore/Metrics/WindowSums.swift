@@ -31,7 +31,6 @@ struct WindowSums: Sendable {
         var absoluteActual = CompensatedSum()
         /// Σ |(y − ŷ)/y| over points with y ≠ 0.
         var absolutePercentageError = CompensatedSum()
-        var percentageCount = 0
 
         mutating func merge(_ other: Point) {
             count += other.count
@@ -39,7 +38,6 @@ struct WindowSums: Sendable {
             absoluteError.add(other.absoluteError)
             absoluteActual.add(other.absoluteActual)
             absolutePercentageError.add(other.absolutePercentageError)
-            percentageCount += other.percentageCount
         }
     }
 
@@ -97,10 +95,7 @@ struct WindowSums: Sendable {
                 sums.squaredError.add(e * e)
                 sums.absoluteError.add(abs(e))
                 sums.absoluteActual.add(abs(actual))
-                if actual != 0 {
-                    sums.absolutePercentageError.add(abs(e / actual))
-                    sums.percentageCount += 1
-                }
+                if actual != 0 { sums.absolutePercentageError.add(abs(e / actual)) }
             }
             point.merge(sums)
         }
@@ -120,7 +115,8 @@ struct WindowSums: Sendable {
 
     /// Writes this window's metrics into `values` (indexed like ``ExportSchema/metricNames``;
     /// nil = not defined). `scale` is MASE's denominator, nil when there is none (MASE is then
-    /// not defined, as it is for a zero or NaN scale). All nil when no point has an actual.
+    /// not defined, as it is for a NaN scale; a zero scale gives MASE 0.0). All nil when no point
+    /// has an actual.
     func metrics(
         into values: inout [Double?],
         layout: MetricsLayout,
@@ -149,9 +145,10 @@ struct WindowSums: Sendable {
         let absoluteActual = point.absoluteActual.value
         values[layout.wapeIndex] =
             wapeMode == .absolute || absoluteActual == 0 ? absoluteError : absoluteError / absoluteActual
-        if point.percentageCount > 0 {
-            values[layout.mapeIndex] = point.absolutePercentageError.value / Double(point.percentageCount)
-        }
-        if let scale, scale > 0 { values[layout.maseIndex] = absoluteError / n / scale }
+        // MAPE: the sum over y ≠ 0, divided by every point (a zero actual adds 0 but counts);
+        // all actuals zero gives 0.0, as real exports show (SPEC §6).
+        values[layout.mapeIndex] = point.absolutePercentageError.value / n
+        // MASE: a zero scale gives 0.0 (as real exports show); no scale: not defined.
+        if let scale, !scale.isNaN { values[layout.maseIndex] = scale == 0 ? 0 : absoluteError / n / scale }
     }
 }
