@@ -13,11 +13,10 @@ import NIOCore
 /// If anything fails, the parts already published are removed (best effort) and no `_SUCCESS`
 /// is written.
 ///
-/// Input order: rows are first streamed straight through, checking that they come in the
-/// export's order (series byte-wise, window start, timestamp). At the first row out of order,
-/// what was written is removed and the input is read again through a ``SeriesGrouper``
-/// (in memory up to the budget, spilling sorted runs to disk past it). So `makeSource` may be
-/// called twice. Ordered input therefore costs one pass and no copy.
+/// Input order: any. Rows are read once, through a ``SeriesGrouper`` that puts them in the
+/// export's order (a radix sort in memory up to the budget; sorted runs on disk and a bounded
+/// merge past it) and refuses duplicate (series, window, timestamp) rows before anything is
+/// published. `makeSource` is called once.
 public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
     public let sink: Sink
     public let format: Format
@@ -37,23 +36,17 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
         var published: [PublishedPart] = []
         do {
             try await prepareDestination()
-            do {
-                let source = PrefetchingSource(source: try makeSource())
-                let verifying = !configuration.trustsInputOrder
-                return try await run(SeriesFeeder(source: source, verifyingOrder: verifying), &published, progress)
-            } catch is InputNotInExportOrder {
-                await removeQuietly(published)
-                published.removeAll()
-                let grouper = SeriesGrouper(source: try makeSource(), options: configuration.grouping)
-                var result = try await run(
-                    SeriesFeeder(source: PrefetchingSource(source: grouper), verifyingOrder: false),
-                    &published,
-                    progress
-                )
-                result.inputWasInExportOrder = false
-                result.spilledRunCount = grouper.spilledRunCount
-                return result
+            let source = PrefetchingSource(source: try makeSource())
+            if configuration.trustsInputOrder {
+                return try await run(SeriesFeeder(source: source, verifyingOrder: false), &published, progress)
             }
+            let grouper = SeriesGrouper(source: source, options: configuration.grouping)
+            // Gathering sorted batches (or merging runs) runs on a thread of its own, beside encoding.
+            let sorted = PrefetchingSource(source: grouper, depth: 2)
+            var result = try await run(SeriesFeeder(source: sorted, verifyingOrder: false), &published, progress)
+            result.inputWasInExportOrder = grouper.inputWasInExportOrder
+            result.spilledRunCount = grouper.spilledRunCount
+            return result
         } catch let error as ExportError {
             await removeQuietly(published)
             throw error

@@ -28,6 +28,8 @@ struct ExportPlan {
 
     private(set) var configuration: ExportConfiguration
     let input: String
+    /// The longest input record accepted (`--max-record-bytes`).
+    let maxRecordBytes: Int
     let format: Format
     let destination: Destination
 
@@ -94,6 +96,7 @@ struct ExportPlan {
             destination = .local(command.destination)
         }
         input = command.input
+        maxRecordBytes = command.maxRecordBytes.bytes
         configuration = ExportConfiguration(
             jobName: jobName,
             timestamp: timestamp,
@@ -143,6 +146,14 @@ struct ExportPlan {
         progress: (ExportProgress) -> Void
     ) async throws -> ExportResult {
         let exporter = BacktestExporter(sink: sink, format: format, configuration: configuration)
-        return try await exporter.export(from: { try BacktestCSVReader(path: input) }, progress: progress)
+        let maxRecordBytes = self.maxRecordBytes
+        return try await exporter.export(
+            from: {
+                let reader = try BacktestCSVReader(path: input)
+                reader.maxRecordBytes = maxRecordBytes
+                return reader
+            },
+            progress: progress
+        )
     }
 }

@@ -52,6 +52,13 @@ final class CSVRecordScanner {
 
     /// The read block size: large enough that `read` calls cost nothing per row.
     static let defaultBlockSize = 4 << 20
+    /// The default for ``maxRecordBytes``: 64 MiB.
+    static let defaultMaxRecordBytes = 64 << 20
+
+    /// The longest record accepted, in bytes (a quoted field is part of its record). The block
+    /// buffer grows for a long record only up to about this size; past it, ``nextRecord()``
+    /// throws an input error naming the line where the record starts.
+    var maxRecordBytes = defaultMaxRecordBytes
 
     /// Opens `path` for reading. Throws an input error when it cannot be opened.
     init(path: String, blockSize: Int = defaultBlockSize) throws(ExportError) {
@@ -272,6 +279,15 @@ final class CSVRecordScanner {
         }
     }
 
+    @inline(never)
+    private func recordTooLong() -> ExportError {
+        .input(
+            "A record longer than \(maxRecordBytes) bytes starts here (a line without an end, or a quoted field"
+                + " without its closing '\"'); raise --max-record-bytes if such a record is real",
+            at: .init(file: path, line: nextLine)
+        )
+    }
+
     /// Moves the unconsumed bytes to the front (growing the buffer when one record fills it) and
     /// reads the next block.
     private func refill() throws(ExportError) {
@@ -281,8 +297,10 @@ final class CSVRecordScanner {
             end = remaining
             start = 0
         }
+        // What is left is the start of one record that did not fit.
+        guard end < maxRecordBytes else { throw recordTooLong() }
         if end == capacity {
-            let newCapacity = capacity * 2
+            let newCapacity = min(capacity * 2, maxRecordBytes + 4096)
             let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
             grown.update(from: buffer, count: end)
             buffer.deallocate()
