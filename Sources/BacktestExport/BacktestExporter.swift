@@ -76,7 +76,11 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
         var feeder = feeder
         let schema = feeder.schema
         var metrics = MetricsAccumulator(schema: schema, options: configuration.metrics)
-        var metricBatches: [MetricsBatch] = []
+        // The metrics rows wait here, in bounded memory, until the forecast table is written.
+        let metricRows = MetricsSpool(
+            metricCount: schema.metricNames.count,
+            temporaryDirectory: configuration.grouping.temporaryDirectory
+        )
         var forecastRows = 0
 
         let forecastWriter = writer(for: .forecastedValues, schema: schema)
@@ -85,7 +89,7 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
             nextSeries: { () -> [(batch: ForecastBatch, rows: Range<Int>)]? in
                 guard let series = try feeder.nextSeries() else { return nil }
                 for piece in series.pieces { try metrics.add(piece.batch, rows: piece.rows) }
-                if let done = metrics.takeCompletedSeries() { metricBatches.append(done) }
+                if let done = metrics.takeCompletedSeries() { try metricRows.append(done) }
                 return series.pieces
             },
             progress: { rows, bytes in
@@ -93,23 +97,24 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
                 progress(ExportProgress(forecastRowsWritten: rows, bytesWritten: bytes))
             }
         )
-        metricBatches.append(metrics.finish())
+        try metricRows.append(metrics.finish())
+        try metricRows.finishAppending()
 
         var metricsRows = 0
-        var batchIndex = 0
+        var metricBatch: MetricsBatch?
         var runs: [Range<Int>] = []
         var runIndex = 0
         try await writer(for: .accuracyMetricsValues, schema: schema).write(
             published: &published,
             nextSeries: { () -> [(batch: MetricsBatch, rows: Range<Int>)]? in
                 while runIndex == runs.count {
-                    guard batchIndex < metricBatches.count else { return nil }
-                    runs = metricBatches[batchIndex].seriesRuns()
+                    guard let next = try metricRows.next() else { return nil }
+                    metricBatch = next
+                    runs = next.seriesRuns()
                     runIndex = 0
-                    batchIndex += 1
                 }
                 defer { runIndex += 1 }
-                return [(metricBatches[batchIndex - 1], runs[runIndex])]
+                return [(metricBatch!, runs[runIndex])]
             },
             progress: { rows, _ in metricsRows = rows }
         )
