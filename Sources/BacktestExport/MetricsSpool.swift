@@ -61,7 +61,9 @@ final class MetricsSpool {
         if open.rowCount > 0 { try seal() }
         if let file {
             try flush()
-            guard lseek(file.fd, 0, SEEK_SET) == 0 else { throw SpillRun.error("cannot read the temporary file", file.path) }
+            guard lseek(file.fd, 0, SEEK_SET) == 0 else {
+                throw SpillRun.error("cannot read the temporary file", file.path)
+            }
         }
     }
 
@@ -182,7 +184,9 @@ final class MetricsSpool {
         let want = max(count, 1 << 20)
         if readStorage.count < want { readStorage += [UInt8](repeating: 0, count: want - readStorage.count) }
         while readEnd < count && !endOfFile {
-            let n = readStorage.withUnsafeMutableBytes { Glibc.read(file.fd, $0.baseAddress! + readEnd, $0.count - readEnd) }
+            let n = readStorage.withUnsafeMutableBytes {
+                Glibc.read(file.fd, $0.baseAddress! + readEnd, $0.count - readEnd)
+            }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw SpillRun.error("cannot read the temporary file", file.path)
@@ -196,7 +200,9 @@ final class MetricsSpool {
     }
 
     private func get<T: FixedWidthInteger>(_: T.Type) throws -> T {
-        guard try ensure(MemoryLayout<T>.size) else { throw ExportError.internal("Temporary metrics file is truncated") }
+        guard try ensure(MemoryLayout<T>.size) else {
+            throw ExportError.internal("Temporary metrics file is truncated")
+        }
         let value = readStorage.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: readPosition, as: T.self) }
         readPosition += MemoryLayout<T>.size
         return T(littleEndian: value)

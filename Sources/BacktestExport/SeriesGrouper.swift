@@ -314,7 +314,9 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
         func origin(_ provenance: UInt64) -> String { origins[Int(provenance >> RowProvenance.lineBits)] }
         func line(_ provenance: UInt64) -> Int { Int(provenance & RowProvenance.lineMask) }
         if origin(b).isEmpty {
-            return .input("Rows \(line(a)) and \(line(b)) of the input: \(rule) (each series, window and timestamp must appear once)")
+            return .input(
+                "Rows \(line(a)) and \(line(b)) of the input: \(rule) (each series, window and timestamp must appear once)"
+            )
         }
         let other = origin(a) == origin(b) ? "line \(line(a))" : "\(origin(a)):\(line(a))"
         return .input(
@@ -327,7 +329,8 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
         let seconds = milliseconds >= 0 ? milliseconds / 1000 : -((-milliseconds + 999) / 1000)
         let time = CivilTime(epochSeconds: seconds)
         func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        var text = "\(time.year)-\(two(time.month))-\(two(time.day))T\(two(time.hour)):\(two(time.minute)):\(two(time.second))"
+        var text =
+            "\(time.year)-\(two(time.month))-\(two(time.day))T\(two(time.hour)):\(two(time.minute)):\(two(time.second))"
         let millis = Int(milliseconds - seconds * 1000)
         if millis != 0 { text += ".\(millis < 10 ? "00" : millis < 100 ? "0" : "")\(millis)" }
         return text
