@@ -79,7 +79,8 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
         // The metrics rows wait here, in bounded memory, until the forecast table is written.
         let metricRows = MetricsSpool(
             metricCount: schema.metricNames.count,
-            temporaryDirectory: configuration.grouping.temporaryDirectory
+            temporaryDirectory: configuration.grouping.temporaryDirectory,
+            memoryLimit: min(16 << 20, max(1 << 20, configuration.grouping.memoryLimit / 4))
         )
         var forecastRows = 0
 
