@@ -20,7 +20,7 @@ import NIOCore
 public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
     public let sink: Sink
     public let format: Format
-    public let configuration: ExportConfiguration
+    public var configuration: ExportConfiguration
 
     public init(sink: Sink, format: Format, configuration: ExportConfiguration) {
         self.sink = sink
@@ -34,9 +34,11 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
         progress: (ExportProgress) -> Void = { _ in }
     ) async throws -> ExportResult {
         var published: [PublishedPart] = []
+        try configuration.validate()
+        try format.validate()
         do {
             try await prepareDestination()
-            let source = PrefetchingSource(source: try makeSource())
+            let source = PrefetchingSource(source: ValidatedSource(try makeSource()))
             if configuration.trustsInputOrder {
                 return try await run(SeriesFeeder(source: source, verifyingOrder: false), &published, progress)
             }
@@ -47,12 +49,9 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
             result.inputWasInExportOrder = grouper.inputWasInExportOrder
             result.spilledRunCount = grouper.spilledRunCount
             return result
-        } catch let error as ExportError {
-            await removeQuietly(published)
-            throw error
         } catch {
             await removeQuietly(published)
-            throw ExportError.sink("Export to '\(sink.destinationDescription)' failed: \(error)")
+            throw ExportError.wrapping(error, as: .internal, "Export to '\(sink.destinationDescription)' failed")
         }
     }
 
@@ -61,10 +60,8 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
             try await sink.remove(named: "_SUCCESS")
             try await sink.remove(named: "_manifest.json")
             try await sink.put(ByteBuffer(), named: "_CHECK")
-        } catch let error as ExportError {
-            throw error
         } catch {
-            throw ExportError.sink("Cannot write to '\(sink.destinationDescription)': \(error)")
+            throw ExportError.wrapping(error, as: .sink, "Cannot write to '\(sink.destinationDescription)'")
         }
     }
 
