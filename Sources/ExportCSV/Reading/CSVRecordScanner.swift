@@ -35,6 +35,8 @@ final class CSVRecordScanner {
 
     /// Physical line (1-based) on which the current record starts.
     private(set) var recordLine = 0
+    /// Bytes of the current record, its line end included.
+    private var recordBytes = 0
     /// Number of fields in the current record.
     private(set) var fieldCount = 0
     private var fieldStarts: UnsafeMutablePointer<Int>
@@ -102,6 +104,7 @@ final class CSVRecordScanner {
         while true {
             switch scanRecord() {
             case .complete:
+                if recordBytes > maxRecordBytes { throw recordTooLong(line: recordLine) }
                 if fieldCount == 1 && fieldQuoting[0] == 0 && fieldStarts[0] == fieldEnds[0] { continue }
                 if hasEscapedQuotes { collapseEscapedQuotes() }
                 return record
@@ -204,6 +207,7 @@ final class CSVRecordScanner {
             }
         }
         recordLine = nextLine
+        recordBytes = p - start
         nextLine += 1 + newlines
         fieldCount = count
         hasEscapedQuotes = escapes
@@ -280,11 +284,11 @@ final class CSVRecordScanner {
     }
 
     @inline(never)
-    private func recordTooLong() -> ExportError {
+    private func recordTooLong(line: Int) -> ExportError {
         .input(
             "A record longer than \(maxRecordBytes) bytes starts here (a line without an end, or a quoted field"
                 + " without its closing '\"'); raise --max-record-bytes if such a record is real",
-            at: .init(file: path, line: nextLine)
+            at: .init(file: path, line: line)
         )
     }
 
@@ -298,7 +302,7 @@ final class CSVRecordScanner {
             start = 0
         }
         // What is left is the start of one record that did not fit.
-        guard end < maxRecordBytes else { throw recordTooLong() }
+        guard end < maxRecordBytes else { throw recordTooLong(line: nextLine) }
         if end == capacity {
             let newCapacity = min(capacity * 2, maxRecordBytes + 4096)
             let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
