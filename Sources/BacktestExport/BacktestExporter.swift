@@ -26,11 +26,10 @@ import Musl
 /// no `_SUCCESS` is written. So when `_SUCCESS` exists, the folders hold exactly the parts the
 /// manifest lists for this job name and timestamp (plus, with `append`, other exports' parts).
 ///
-/// Input order: rows are first streamed straight through, checking that they come in the
-/// export's order (series byte-wise, window start, timestamp). At the first row out of order,
-/// what was written is removed and the input is read again through a ``SeriesGrouper``
-/// (in memory up to the budget, spilling sorted runs to disk past it). So `makeSource` may be
-/// called twice. Ordered input therefore costs one pass and no copy.
+/// Input order: any. Rows are read once, through a ``SeriesGrouper`` that puts them in the
+/// export's order (a radix sort in memory up to the budget; sorted runs on disk and a bounded
+/// merge past it) and refuses duplicate (series, window, timestamp) rows before anything is
+/// published. `makeSource` is called once.
 public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
     public let sink: Sink
     public let format: Format
@@ -67,23 +66,17 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
         try format.validate()
         do {
             try await prepareDestination()
-            do {
-                let source = PrefetchingSource(source: ValidatedSource(try makeSource()))
-                let verifying = !configuration.trustsInputOrder
-                return try await run(SeriesFeeder(source: source, verifyingOrder: verifying), &published, progress)
-            } catch is InputNotInExportOrder {
-                await removeQuietly(published)
-                published.removeAll()
-                let grouper = SeriesGrouper(source: ValidatedSource(try makeSource()), options: configuration.grouping)
-                var result = try await run(
-                    SeriesFeeder(source: PrefetchingSource(source: grouper), verifyingOrder: false),
-                    &published,
-                    progress
-                )
-                result.inputWasInExportOrder = false
-                result.spilledRunCount = grouper.spilledRunCount
-                return result
+            let source = PrefetchingSource(source: ValidatedSource(try makeSource()))
+            if configuration.trustsInputOrder {
+                return try await run(SeriesFeeder(source: source, verifyingOrder: false), &published, progress)
             }
+            let grouper = SeriesGrouper(source: source, options: configuration.grouping)
+            // Gathering sorted batches (or merging runs) runs on a thread of its own, beside encoding.
+            let sorted = PrefetchingSource(source: grouper, depth: 2)
+            var result = try await run(SeriesFeeder(source: sorted, verifyingOrder: false), &published, progress)
+            result.inputWasInExportOrder = grouper.inputWasInExportOrder
+            result.spilledRunCount = grouper.spilledRunCount
+            return result
         } catch {
             await removeQuietly(published)
             throw ExportError.wrapping(error, as: .internal, "Export to '\(sink.destinationDescription)' failed")
@@ -176,7 +169,12 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
         var feeder = feeder
         let schema = feeder.schema
         var metrics = MetricsAccumulator(schema: schema, options: configuration.metrics)
-        var metricBatches: [MetricsBatch] = []
+        // The metrics rows wait here, in bounded memory, until the forecast table is written.
+        let metricRows = MetricsSpool(
+            metricCount: schema.metricNames.count,
+            temporaryDirectory: configuration.grouping.temporaryDirectory,
+            memoryLimit: min(16 << 20, max(1 << 20, configuration.grouping.memoryLimit / 4))
+        )
         var forecastRows = 0
 
         let forecastWriter = writer(for: .forecastedValues, schema: schema)
@@ -185,7 +183,7 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
             nextSeries: { () -> [(batch: ForecastBatch, rows: Range<Int>)]? in
                 guard let series = try feeder.nextSeries() else { return nil }
                 for piece in series.pieces { try metrics.add(piece.batch, rows: piece.rows) }
-                if let done = metrics.takeCompletedSeries() { metricBatches.append(done) }
+                if let done = metrics.takeCompletedSeries() { try metricRows.append(done) }
                 return series.pieces
             },
             progress: { rows, bytes in
@@ -193,23 +191,24 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
                 progress(ExportProgress(forecastRowsWritten: rows, bytesWritten: bytes))
             }
         )
-        metricBatches.append(metrics.finish())
+        try metricRows.append(metrics.finish())
+        try metricRows.finishAppending()
 
         var metricsRows = 0
-        var batchIndex = 0
+        var metricBatch: MetricsBatch?
         var runs: [Range<Int>] = []
         var runIndex = 0
         try await writer(for: .accuracyMetricsValues, schema: schema).write(
             published: &published,
             nextSeries: { () -> [(batch: MetricsBatch, rows: Range<Int>)]? in
                 while runIndex == runs.count {
-                    guard batchIndex < metricBatches.count else { return nil }
-                    runs = metricBatches[batchIndex].seriesRuns()
+                    guard let next = try metricRows.next() else { return nil }
+                    metricBatch = next
+                    runs = next.seriesRuns()
                     runIndex = 0
-                    batchIndex += 1
                 }
                 defer { runIndex += 1 }
-                return [(metricBatches[batchIndex - 1], runs[runIndex])]
+                return [(metricBatch!, runs[runIndex])]
             },
             progress: { rows, _ in metricsRows = rows }
         )

@@ -3,13 +3,17 @@ import ExportCore
 /// Rows held in memory by the grouper, with one series table for all of them, until they are
 /// sorted and handed on (or spilled to a run file).
 ///
-/// Cost: the rows' columns (about `28 + 9 × (1 + forecast types)` bytes a row) plus each distinct
-/// series once; ``estimatedBytes`` tracks that total for the memory budget.
+/// Each series key is interned once (one dictionary look-up per series of an appended batch, not
+/// per row). Cost: the rows' columns (``bytesPerRow``: about `36 + 9 × (1 + forecast types)`
+/// bytes, including each row's provenance and the sort's scratch) plus each distinct series once;
+/// ``estimatedBytes`` tracks that total for the memory budget.
 struct RowBuffer {
     let forecastTypeCount: Int
     private(set) var keys: [SeriesKey] = []
     private var keyIndex: [SeriesKey: Int32] = [:]
     private(set) var rows: ForecastBatch
+    /// Per row, where it came from (see ``RowProvenance``).
+    private(set) var provenance: [UInt64] = []
     private(set) var estimatedBytes = 0
 
     init(forecastTypeCount: Int) {
@@ -18,10 +22,13 @@ struct RowBuffer {
     }
 
     var rowCount: Int { rows.rowCount }
-    var bytesPerRow: Int { 4 + 4 + 24 + 9 * (1 + forecastTypeCount) }
+    /// Bytes a row costs while held: series index, three times, provenance, values with presence
+    /// flags, and 16 bytes of sort scratch (the packed keys and their ping-pong copy).
+    var bytesPerRow: Int { 4 + 24 + 8 + 9 * (1 + forecastTypeCount) + 16 }
 
-    /// Appends `rows` of `batch`: one dictionary look-up per series of the batch, then bulk copies.
-    mutating func append(_ batch: ForecastBatch, rows range: Range<Int>) {
+    /// Appends `rows` of `batch`, whose provenance per row is `provenance(row)`: one dictionary
+    /// look-up per series of the batch, then bulk copies.
+    mutating func append(_ batch: ForecastBatch, rows range: Range<Int>, provenance: (Int) -> UInt64) {
         guard !range.isEmpty else { return }
         var globalIndex = [Int32](repeating: 0, count: batch.series.count)
         for (local, key) in batch.series.enumerated() {
@@ -43,6 +50,7 @@ struct RowBuffer {
         for i in 0..<forecastTypeCount {
             Self.append(batch.forecasts[i], range, to: &rows.forecasts[i])
         }
+        for row in range { self.provenance.append(provenance(row)) }
         estimatedBytes += range.count * bytesPerRow
     }
 
@@ -56,52 +64,180 @@ struct RowBuffer {
         target.values.append(contentsOf: column.values[range])
     }
 
-    /// The row order of the export: series byte-wise, window start, timestamp, window end, and,
-    /// for rows equal in all of these, their values, so that any input order gives one output.
-    /// O(n log n).
-    func sortedOrder() -> [Int32] {
+    /// The rows in the export's order (series byte-wise, window start, timestamp), or the first
+    /// two rows (in that order) that share series, window start and timestamp.
+    ///
+    /// The distinct series are ranked byte-wise (a comparison sort of the few keys); each row's
+    /// (rank, window start, timestamp) is packed into one integer with its row number (times are
+    /// offset by their minimum and divided by their common step), and the integers are sorted
+    /// with an LSD radix sort over the key bits only: O(rows) for any input order. Keys too wide
+    /// to pack fall back to a comparison sort (O(n log n)).
+    func sortedOrder() -> (order: [Int32], duplicate: (first: Int, second: Int)?) {
+        let n = rowCount
+        if n == 0 { return ([], nil) }
         let ranks = seriesRanks()
-        var order = [Int32](unsafeUninitializedCapacity: rowCount) { buffer, count in
-            for i in 0..<rowCount { buffer[i] = Int32(i) }
-            count = rowCount
-        }
-        let rows = self.rows
-        ranks.withUnsafeBufferPointer { rank in
-            rows.seriesIndex.withUnsafeBufferPointer { series in
-                rows.windowStart.withUnsafeBufferPointer { ws in
-                    rows.timestamp.withUnsafeBufferPointer { ts in
-                        rows.windowEnd.withUnsafeBufferPointer { we in
-                            order.sort { a, b in
-                                let a = Int(a)
-                                let b = Int(b)
-                                let ra = rank[Int(series[a])]
-                                let rb = rank[Int(series[b])]
-                                if ra != rb { return ra < rb }
-                                if ws[a] != ws[b] { return ws[a] < ws[b] }
-                                if ts[a] != ts[b] { return ts[a] < ts[b] }
-                                if we[a] != we[b] { return we[a] < we[b] }
-                                return Self.valuesPrecede(rows, a, b)
+        let rankBits = Self.bitWidth(UInt64(keys.count - 1))
+        let window = Self.compress(rows.windowStart)
+        let time = Self.compress(rows.timestamp)
+        let indexBits = Self.bitWidth(UInt64(n - 1))
+        let keyBits = rankBits + window.bits + time.bits
+        guard keyBits + indexBits <= 64 else { return comparisonSortedOrder(ranks) }
+
+        var packed = [UInt64](repeating: 0, count: n)
+        packed.withUnsafeMutableBufferPointer { out in
+            ranks.withUnsafeBufferPointer { rank in
+                rows.seriesIndex.withUnsafeBufferPointer { series in
+                    rows.windowStart.withUnsafeBufferPointer { ws in
+                        rows.timestamp.withUnsafeBufferPointer { ts in
+                            for i in 0..<n {
+                                let r = UInt64(UInt32(bitPattern: rank[Int(series[i])]))
+                                let w = window.reduce(ws[i])
+                                let t = time.reduce(ts[i])
+                                let key = ((r << window.bits | w) << time.bits) | t
+                                out[i] = key << indexBits | UInt64(i)
                             }
                         }
                     }
                 }
             }
         }
-        return order
+        Self.radixSort(&packed, fromBit: indexBits, bitCount: keyBits)
+        let indexMask: UInt64 = indexBits == 0 ? 0 : (~0 as UInt64) >> (64 - indexBits)
+        var duplicate: (Int, Int)?
+        let order = [Int32](unsafeUninitializedCapacity: n) { buffer, count in
+            packed.withUnsafeBufferPointer { sorted in
+                var previousKey = ~(0 as UInt64)
+                for i in 0..<n {
+                    let value = sorted[i]
+                    buffer[i] = Int32(truncatingIfNeeded: value & indexMask)
+                    let key = indexBits == 64 ? 0 : value >> indexBits
+                    if key == previousKey && i > 0 && duplicate == nil {
+                        duplicate = (Int(sorted[i - 1] & indexMask), Int(value & indexMask))
+                    }
+                    previousKey = key
+                }
+            }
+            count = n
+        }
+        return (order, duplicate)
     }
 
-    /// Orders rows equal in series and times by their values' bits (missing first).
-    private static func valuesPrecede(_ rows: ForecastBatch, _ a: Int, _ b: Int) -> Bool {
-        func key(_ column: DoubleColumn, _ row: Int) -> (Bool, UInt64) {
-            guard let value = column[row] else { return (false, 0) }
-            return (true, value.bitPattern)
+    /// The fallback for keys that do not pack into 64 bits.
+    private func comparisonSortedOrder(_ ranks: [Int32]) -> (order: [Int32], duplicate: (first: Int, second: Int)?) {
+        let rows = self.rows
+        func key(_ i: Int) -> (Int32, Int64, Int64) {
+            (ranks[Int(rows.seriesIndex[i])], rows.windowStart[i], rows.timestamp[i])
         }
-        for column in [rows.target] + rows.forecasts {
-            let ka = key(column, a)
-            let kb = key(column, b)
-            if ka != kb { return ka.0 != kb.0 ? !ka.0 : ka.1 < kb.1 }
+        var order = (0..<Int32(rowCount)).map { $0 }
+        order.sort { a, b in
+            let ka = key(Int(a))
+            let kb = key(Int(b))
+            return ka != kb ? ka < kb : a < b
         }
-        return false
+        for i in order.indices.dropFirst() where key(Int(order[i - 1])) == key(Int(order[i])) {
+            return (order, (Int(order[i - 1]), Int(order[i])))
+        }
+        return (order, nil)
+    }
+
+    /// Times offset by their minimum and divided by their common step.
+    struct CompressedTimes {
+        var minimum: Int64
+        var step: UInt64
+        var bits: Int
+
+        @inline(__always)
+        func reduce(_ value: Int64) -> UInt64 {
+            let offset = UInt64(bitPattern: value &- minimum)
+            return step == 1 ? offset : offset / step
+        }
+    }
+
+    static func compress(_ values: [Int64]) -> CompressedTimes {
+        guard let minimum = values.min(), let maximum = values.max() else {
+            return CompressedTimes(minimum: 0, step: 1, bits: 0)
+        }
+        var step: UInt64 = 0
+        var last: UInt64 = 0
+        values.withUnsafeBufferPointer { values in
+            for value in values {
+                let offset = UInt64(bitPattern: value &- minimum)
+                if offset == last || step == 1 { continue }
+                last = offset
+                if step == 0 {
+                    step = offset
+                } else if offset % step != 0 {
+                    step = gcd(step, offset)
+                }
+            }
+        }
+        if step == 0 { step = 1 }
+        let range = UInt64(bitPattern: maximum &- minimum) / step
+        return CompressedTimes(minimum: minimum, step: step, bits: bitWidth(range))
+    }
+
+    private static func gcd(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        var (a, b) = (a, b)
+        while b != 0 { (a, b) = (b, a % b) }
+        return a
+    }
+
+    /// Bits needed to hold `value` (0 for 0).
+    static func bitWidth(_ value: UInt64) -> Int { 64 - value.leadingZeroBitCount }
+
+    /// Sorts `values` stably by their bits `fromBit ..< fromBit + bitCount` (LSD, digits of up to
+    /// 11 bits, one histogram pass for all digits, a digit whose values are all equal skipped).
+    static func radixSort(_ values: inout [UInt64], fromBit: Int, bitCount: Int) {
+        let n = values.count
+        guard n > 1, bitCount > 0 else { return }
+        let passes = (bitCount + 10) / 11
+        let digitBits = (bitCount + passes - 1) / passes
+        let buckets = 1 << digitBits
+        let mask = UInt64(buckets - 1)
+        var counts = [Int](repeating: 0, count: passes * buckets)
+        values.withUnsafeBufferPointer { source in
+            counts.withUnsafeMutableBufferPointer { counts in
+                for value in source {
+                    for pass in 0..<passes {
+                        let digit = Int((value >> UInt64(fromBit + pass * digitBits)) & mask)
+                        counts[pass * buckets + digit] += 1
+                    }
+                }
+            }
+        }
+        var scratch = [UInt64](repeating: 0, count: n)
+        var inScratch = false
+        for pass in 0..<passes {
+            let base = pass * buckets
+            if counts[base..<(base + buckets)].contains(n) { continue }
+            var offsets = [Int](repeating: 0, count: buckets)
+            var total = 0
+            for b in 0..<buckets {
+                offsets[b] = total
+                total += counts[base + b]
+            }
+            let shift = UInt64(fromBit + pass * digitBits)
+            func scatter(_ from: UnsafeBufferPointer<UInt64>, _ to: UnsafeMutableBufferPointer<UInt64>) {
+                offsets.withUnsafeMutableBufferPointer { offsets in
+                    for value in from {
+                        let digit = Int((value >> shift) & mask)
+                        to[offsets[digit]] = value
+                        offsets[digit] += 1
+                    }
+                }
+            }
+            if inScratch {
+                scratch.withUnsafeBufferPointer { from in
+                    values.withUnsafeMutableBufferPointer { to in scatter(from, to) }
+                }
+            } else {
+                values.withUnsafeBufferPointer { from in
+                    scratch.withUnsafeMutableBufferPointer { to in scatter(from, to) }
+                }
+            }
+            inScratch.toggle()
+        }
+        if inScratch { swap(&values, &scratch) }
     }
 
     /// Each series' rank in byte-wise key order.
@@ -115,29 +251,53 @@ struct RowBuffer {
     /// Rows `order[range]` as one batch, with a series table of just the series they use.
     func gather(_ order: ArraySlice<Int32>) -> ForecastBatch {
         var batch = ForecastBatch(forecastTypeCount: forecastTypeCount)
-        batch.reserveCapacity(order.count)
+        let count = order.count
         var lastGlobal: Int32 = -1
-        for row32 in order {
-            let row = Int(row32)
-            let global = rows.seriesIndex[row]
-            if global != lastGlobal {
-                batch.series.append(keys[Int(global)])
-                lastGlobal = global
+        var seriesIndex = [Int32](repeating: 0, count: count)
+        rows.seriesIndex.withUnsafeBufferPointer { global in
+            for (i, row) in order.enumerated() {
+                let g = global[Int(row)]
+                if g != lastGlobal {
+                    batch.series.append(keys[Int(g)])
+                    lastGlobal = g
+                }
+                seriesIndex[i] = Int32(batch.series.count - 1)
             }
-            batch.seriesIndex.append(Int32(batch.series.count - 1))
-            batch.timestamp.append(rows.timestamp[row])
-            batch.windowStart.append(rows.windowStart[row])
-            batch.windowEnd.append(rows.windowEnd[row])
-            batch.target.append(rows.target[row])
-            for i in 0..<forecastTypeCount { batch.forecasts[i].append(rows.forecasts[i][row]) }
         }
+        batch.seriesIndex = seriesIndex
+        batch.timestamp = Self.gather(rows.timestamp, order)
+        batch.windowStart = Self.gather(rows.windowStart, order)
+        batch.windowEnd = Self.gather(rows.windowEnd, order)
+        batch.target = Self.gather(rows.target, order)
+        batch.forecasts = rows.forecasts.map { Self.gather($0, order) }
         return batch
+    }
+
+    private static func gather<T>(_ column: [T], _ order: ArraySlice<Int32>) -> [T] {
+        [T](unsafeUninitializedCapacity: order.count) { buffer, count in
+            column.withUnsafeBufferPointer { column in
+                var i = 0
+                for row in order {
+                    (buffer.baseAddress! + i).initialize(to: column[Int(row)])
+                    i += 1
+                }
+            }
+            count = order.count
+        }
+    }
+
+    private static func gather(_ column: DoubleColumn, _ order: ArraySlice<Int32>) -> DoubleColumn {
+        let values = gather(column.values, order)
+        guard let present = column.isPresent else { return DoubleColumn(values: values) }
+        let flags = gather(present, order)
+        return DoubleColumn(values: values, isPresent: flags.contains(false) ? flags : nil)
     }
 
     mutating func removeAll() {
         keys.removeAll(keepingCapacity: true)
         keyIndex.removeAll(keepingCapacity: true)
         rows.removeAll()
+        provenance.removeAll(keepingCapacity: true)
         estimatedBytes = 0
     }
 }

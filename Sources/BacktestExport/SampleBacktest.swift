@@ -13,8 +13,12 @@ import Musl
 /// full-precision forecasts, intermittent series with many zeros, some missing actuals. The same
 /// options and seed always give the same bytes.
 public struct SampleBacktest: Sendable {
+    /// `sorted`: the export's order (series byte-wise on the raw values, window start,
+    /// timestamp); `windowMajor`: every series' first window, then every series' second, as a
+    /// pipeline writes windows one after another; `shuffled`: random; `reversed`: sorted, reversed.
     public enum RowOrder: String, Sendable, CaseIterable {
         case sorted, shuffled, reversed
+        case windowMajor = "window-major"
     }
 
     public var items = 100
@@ -52,8 +56,9 @@ public struct SampleBacktest: Sendable {
         let step = try Self.stepper(for: frequency)
         let dimensionNames = Array(["store", "region", "channel"].prefix(dimensions))
         var random = SplitMix64(seed: seed)
-        var rows: [String] = []
-        var history: [String] = []
+        /// Per series: its key and its rows by window.
+        var series: [(key: SeriesKey, windows: [[String]])] = []
+        var history: [(key: SeriesKey, rows: [String])] = []
         let header =
             (["item_id"] + dimensionNames + [
                 "timestamp", "target_value", "backtestwindow_start_time", "backtestwindow_end_time",
@@ -64,9 +69,13 @@ public struct SampleBacktest: Sendable {
             let itemId = awkwardIdentifiers && item % 5 == 1 ? Self.awkwardId(item) : "item_\(Self.padded(item, 5))"
             let stores = dimensions == 0 ? [0] : [item % 7, item % 7 + 7]
             for store in stores {
-                let key =
-                    [Self.quoted(itemId)] + (dimensions >= 1 ? ["store_\(store)"] : [])
+                let values =
+                    [itemId] + (dimensions >= 1 ? ["store_\(store)"] : [])
                     + (dimensions >= 2 ? ["region_\(store % 3)"] : []) + (dimensions >= 3 ? ["online"] : [])
+                let key = [Self.quoted(itemId)] + values.dropFirst()
+                let seriesKey = SeriesKey(itemId: itemId, dimensions: Array(values.dropFirst()))
+                var seriesHistory: [String] = []
+                var seriesWindows: [[String]] = []
                 let level = exp(random.uniform(log(2.0), log(1500.0)))
                 let intermittent = random.uniform(0, 1) < 0.15
                 func actual(_ t: Int) -> Double? {
@@ -77,12 +86,16 @@ public struct SampleBacktest: Sendable {
                 }
                 for t in 0..<historyLength {
                     let ts = step(start, t)
-                    history.append((key + [Self.instant(ts), actual(t).map { "\($0)" } ?? ""]).joined(separator: ","))
+                    seriesHistory.append(
+                        (key + [Self.instant(ts), actual(t).map { "\($0)" } ?? ""]).joined(separator: ",")
+                    )
                 }
+                history.append((seriesKey, seriesHistory))
                 for w in 0..<windows {
                     let first = historyLength + w * horizon
                     let windowStart = Self.window(step(start, first))
                     let windowEnd = Self.window(step(start, first + horizon - 1))
+                    var rows: [String] = []
                     for h in 0..<horizon {
                         let t = first + h
                         let y = actual(t)
@@ -97,11 +110,23 @@ public struct SampleBacktest: Sendable {
                                 + forecasts).joined(separator: ",")
                         )
                     }
+                    seriesWindows.append(rows)
                 }
+                series.append((seriesKey, seriesWindows))
             }
         }
+        // Byte-wise series order (`item_10` before `item_9`, as the export writes them).
+        series.sort { $0.key < $1.key }
+        history.sort { $0.key < $1.key }
+        var rows: [String] = []
         switch order {
-        case .sorted: break
+        case .windowMajor:
+            for w in 0..<windows { for s in series { rows += s.windows[w] } }
+        case .sorted, .reversed, .shuffled:
+            for s in series { for window in s.windows { rows += window } }
+        }
+        switch order {
+        case .sorted, .windowMajor: break
         case .reversed: rows.reverse()
         case .shuffled:
             for i in stride(from: rows.count - 1, to: 0, by: -1) {
@@ -109,7 +134,9 @@ public struct SampleBacktest: Sendable {
             }
         }
         try Self.writeFile(path, header: header, rows: rows)
-        if let historyPath { try Self.writeFile(historyPath, header: historyHeader, rows: history) }
+        if let historyPath {
+            try Self.writeFile(historyPath, header: historyHeader, rows: history.flatMap(\.rows))
+        }
         return rows.count
     }
 

@@ -15,28 +15,52 @@ public struct GroupingOptions: Sendable {
     public var temporaryDirectory: String
     /// Rows per batch handed out.
     public var batchSize: Int
+    /// The most run files merged at once (and so open at once); more runs are merged in passes.
+    /// Default 64.
+    public var mergeFanIn: Int
 
-    public init(memoryLimit: Int = 1 << 30, temporaryDirectory: String? = nil, batchSize: Int = 65_536) {
+    public init(
+        memoryLimit: Int = 1 << 30,
+        temporaryDirectory: String? = nil,
+        batchSize: Int = 65_536,
+        mergeFanIn: Int = 64
+    ) {
         self.memoryLimit = max(memoryLimit, 1)
         self.temporaryDirectory =
             temporaryDirectory ?? (getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp")
         self.batchSize = max(batchSize, 1)
+        self.mergeFanIn = max(mergeFanIn, 2)
     }
 }
 
+/// Where a row came from: an origin (a file name, interned by the grouper) in the top 24 bits
+/// and the 1-based line in the low 40 (or, for rows of a source that gives no lines, the row's
+/// 1-based position in the input, with origin 0).
+enum RowProvenance {
+    static let lineBits: UInt64 = 40
+    static let lineMask: UInt64 = (1 << lineBits) - 1
+}
+
 /// Puts rows that arrive in any order into the export's order (series byte-wise, then window
-/// start, then timestamp) with bounded memory.
+/// start, then timestamp) in one pass over the input, with bounded memory, and refuses two rows
+/// of one series, window start and timestamp (an input error naming both rows' lines).
 ///
-/// Rows are gathered in memory up to ``GroupingOptions/memoryLimit``; past it, the rows so far are sorted
-/// and written to a run file in ``GroupingOptions/temporaryDirectory`` and memory is reused. At the end,
-/// without spills the rows are sorted in memory; with spills every run is merged (k-way, a heap)
-/// as batches are asked for. Memory stays near the budget whatever the input size; temporary
-/// files are removed when the grouper ends, fails, or the process is interrupted (SIGINT/SIGTERM,
-/// see ``TemporaryFiles``).
+/// Rows are gathered column by column in a ``RowBuffer`` (each series key interned once) up to
+/// ``GroupingOptions/memoryLimit``. Without spills, the rows are ordered by a radix sort of
+/// packed integer keys and handed out by gathering: O(rows) for any input order. Past the
+/// budget, the rows so far are sorted and written to a run file (``SpillRun``) and memory is
+/// reused; at the end the runs are merged, at most ``GroupingOptions/mergeFanIn`` at a time
+/// (more runs are merged in passes into larger runs first), so neither open files nor merge
+/// buffers grow with the input. Temporary files are removed when the grouper ends, fails, or the
+/// process is interrupted (SIGINT/SIGTERM, see ``TemporaryFiles``).
 public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
     public var schema: ExportSchema { source.schema }
-    /// How many sorted runs were written to disk.
+    /// How many sorted runs were written to disk (including those of intermediate merge passes).
     public private(set) var spilledRunCount = 0
+    /// Whether the rows arrived in the export's order already (known once the first batch is out).
+    public private(set) var inputWasInExportOrder = true
+    /// How many merge passes ran before the last merge (each merges groups of runs into larger runs).
+    public private(set) var mergePassCount = 0
 
     private var source: Source
     private let options: GroupingOptions
@@ -44,11 +68,15 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
     private var state = State.collecting
     private var runs: [(path: String, registration: Int)] = []
     private var folder: (path: String, registration: Int)?
+    private var origins: [String] = [""]
+    private var originIndex: [String: Int] = ["": 0]
+    private var rowsRead: Int64 = 0
+    private var runNumber = 0
 
     private enum State {
         case collecting
         case emittingSorted(order: [Int32], next: Int)
-        case merging(readers: [SpillRun.Reader], heap: [Int])
+        case merging(RunMerger)
         case finished
     }
 
@@ -75,17 +103,19 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
                 let end = min(next + options.batchSize, order.count)
                 state = .emittingSorted(order: order, next: end)
                 return buffer.gather(order[next..<end])
-            case .merging(var readers, var heap):
-                state = .finished
-                let batch = try merge(&readers, &heap)
-                if batch.rowCount == 0 {
+            case .merging(let merger):
+                var batch = ForecastBatch(forecastTypeCount: schema.forecastTypes.count)
+                var provenance: [UInt64] = []
+                batch.reserveCapacity(options.batchSize)
+                guard try merger.next(into: &batch, provenance: &provenance, rows: options.batchSize) else {
+                    state = .finished
                     removeTemporaryFiles()
                     return nil
                 }
-                state = .merging(readers: readers, heap: heap)
                 return batch
             }
         } catch {
+            state = .finished
             removeTemporaryFiles()
             throw error
         }
@@ -95,47 +125,141 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
 
     private func collect() throws {
         while let batch = try source.nextBatch() {
+            let origin = UInt64(originNumber(batch.sourceName)) << RowProvenance.lineBits
+            let lines = batch.sourceLine.count == batch.rowCount ? batch.sourceLine : nil
+            let first = rowsRead + 1
+            let provenance: (Int) -> UInt64 =
+                if let lines {
+                    { origin | (UInt64(bitPattern: lines[$0]) & RowProvenance.lineMask) }
+                } else {
+                    { UInt64(first + Int64($0)) & RowProvenance.lineMask }
+                }
             // Append in slices that fit what is left of the budget, so that a batch larger than
             // the budget still spills at the budget.
             var start = 0
             while start < batch.rowCount {
                 let room = max(1, (options.memoryLimit - buffer.estimatedBytes) / buffer.bytesPerRow)
                 let end = min(batch.rowCount, start + room)
-                buffer.append(batch, rows: start..<end)
+                buffer.append(batch, rows: start..<end, provenance: provenance)
                 start = end
                 if buffer.estimatedBytes >= options.memoryLimit { try spill() }
             }
+            rowsRead += Int64(batch.rowCount)
         }
         if runs.isEmpty {
-            state = .emittingSorted(order: buffer.sortedOrder(), next: 0)
+            let sorted = buffer.sortedOrder()
+            if let duplicate = sorted.duplicate { throw duplicateError(in: buffer, duplicate) }
+            if !Self.isIdentity(sorted.order) { inputWasInExportOrder = false }
+            state = .emittingSorted(order: sorted.order, next: 0)
             return
         }
         if buffer.rowCount > 0 { try spill() }
+        buffer = RowBuffer(forecastTypeCount: schema.forecastTypes.count)
+        while runs.count > options.mergeFanIn { try mergePass() }
+        // A duplicate in two runs shows only in the merge: find it before any row is handed out,
+        // so that nothing is published for such an input (one more read of the runs).
+        let check = try makeMerger(for: runs)
+        try check.checkForDuplicates()
+        if !check.runsWereInOrder { inputWasInExportOrder = false }
+        state = .merging(try makeMerger(for: runs))
+    }
+
+    private static func isIdentity(_ order: [Int32]) -> Bool {
+        order.withUnsafeBufferPointer { order in
+            for i in 0..<order.count where order[i] != Int32(truncatingIfNeeded: i) { return false }
+            return true
+        }
+    }
+
+    private func originNumber(_ name: String) -> Int {
+        if let known = originIndex[name] { return known }
+        let number = origins.count
+        origins.append(name)
+        originIndex[name] = number
+        return number
+    }
+
+    private func spill() throws {
+        let sorted = buffer.sortedOrder()
+        if let duplicate = sorted.duplicate { throw duplicateError(in: buffer, duplicate) }
+        if !Self.isIdentity(sorted.order) { inputWasInExportOrder = false }
+        var writer = try newRun()
+        try writer.append(buffer.rows, order: sorted.order, keys: buffer.keys, provenance: buffer.provenance)
+        try writer.close()
+        buffer.removeAll()
+    }
+
+    private func newRun() throws -> SpillRun.Writer {
+        let folder = try temporaryFolder()
+        let path = "\(folder)/run\(runNumber).bin"
+        runNumber += 1
+        runs.append((path, TemporaryFiles.register(path)))
+        spilledRunCount += 1
+        return try SpillRun.Writer(path: path)
+    }
+
+    /// One merge pass: each group of ``GroupingOptions/mergeFanIn`` consecutive runs becomes one
+    /// run in its place (so runs stay in input order); every row is rewritten once per pass, and
+    /// there are about log_fanIn(runs) passes.
+    private func mergePass() throws {
+        let groups = stride(from: 0, to: runs.count, by: options.mergeFanIn).map {
+            Array(runs[$0..<min($0 + options.mergeFanIn, runs.count)])
+        }
+        runs.removeAll()
+        for (index, group) in groups.enumerated() {
+            if group.count == 1 {
+                runs.append(group[0])
+                continue
+            }
+            do {
+                try merge(group)
+            } catch {
+                // The runs not merged yet must still be removed.
+                for later in groups[(index + 1)...] { runs += later }
+                throw error
+            }
+        }
+        mergePassCount += 1
+    }
+
+    /// Merges `inputs` into one new run at the end of ``runs`` and removes them.
+    private func merge(_ inputs: [(path: String, registration: Int)]) throws {
+        defer {
+            for run in inputs {
+                unlink(run.path)
+                TemporaryFiles.unregister(run.registration)
+            }
+        }
+        let merger = try makeMerger(for: inputs)
+        var writer = try newRun()
+        var batch = ForecastBatch(forecastTypeCount: schema.forecastTypes.count)
+        var provenance: [UInt64] = []
+        while try merger.next(into: &batch, provenance: &provenance, rows: options.batchSize) {
+            if !merger.runsWereInOrder { inputWasInExportOrder = false }
+            try writer.append(batch, order: nil, keys: batch.series, provenance: provenance)
+            batch.removeAll()
+            provenance.removeAll(keepingCapacity: true)
+        }
+        try writer.close()
+    }
+
+    private func makeMerger(for runs: [(path: String, registration: Int)]) throws -> RunMerger {
+        let bufferSize = min(1 << 20, max(64 << 10, options.memoryLimit / options.mergeFanIn))
         var readers: [SpillRun.Reader] = []
         for run in runs {
             readers.append(
                 try SpillRun.Reader(
                     path: run.path,
                     forecastTypeCount: schema.forecastTypes.count,
-                    dimensionCount: schema.dimensions.count
+                    dimensionCount: schema.dimensions.count,
+                    bufferSize: bufferSize
                 )
             )
         }
-        var heap: [Int] = []
-        for i in readers.indices where try readers[i].advance() { heapPush(&heap, i, readers) }
-        state = .merging(readers: readers, heap: heap)
-    }
-
-    private func spill() throws {
-        let order = buffer.sortedOrder()
-        let folder = try temporaryFolder()
-        let path = "\(folder)/run\(runs.count).bin"
-        runs.append((path, TemporaryFiles.register(path)))
-        var writer = try SpillRun.Writer(path: path)
-        try writer.append(buffer.rows, order: order, keys: buffer.keys)
-        try writer.close()
-        spilledRunCount += 1
-        buffer.removeAll()
+        let origins = self.origins
+        return try RunMerger(readers: readers) { key, windowStart, timestamp, first, second in
+            Self.duplicateError(key, windowStart, timestamp, first, second, origins)
+        }
     }
 
     private func temporaryFolder() throws -> String {
@@ -161,75 +285,54 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
         folder = nil
     }
 
-    // MARK: - Merging
+    // MARK: - Duplicates
 
-    private func merge(_ readers: inout [SpillRun.Reader], _ heap: inout [Int]) throws -> ForecastBatch {
-        var batch = ForecastBatch(forecastTypeCount: schema.forecastTypes.count)
-        batch.reserveCapacity(options.batchSize)
-        while batch.rowCount < options.batchSize, let top = heap.first {
-            // Read the row in place: a copy of the reader would share its buffer, and the
-            // advance below would then copy that buffer.
-            let seriesIndex: Int32
-            if let last = batch.series.last, last == readers[top].key {
-                seriesIndex = Int32(batch.series.count - 1)
-            } else {
-                batch.series.append(readers[top].key)
-                seriesIndex = Int32(batch.series.count - 1)
-            }
-            batch.seriesIndex.append(seriesIndex)
-            batch.windowStart.append(readers[top].windowStart)
-            batch.timestamp.append(readers[top].timestamp)
-            batch.windowEnd.append(readers[top].windowEnd)
-            batch.target.append(readers[top].values[0])
-            for i in 0..<batch.forecasts.count { batch.forecasts[i].append(readers[top].values[i + 1]) }
-            if try readers[top].advance() {
-                heapSiftDown(&heap, 0, readers)
-            } else {
-                let last = heap.removeLast()
-                if !heap.isEmpty {
-                    heap[0] = last
-                    heapSiftDown(&heap, 0, readers)
-                }
-            }
-        }
-        return batch
+    private func duplicateError(in buffer: RowBuffer, _ rows: (first: Int, second: Int)) -> ExportError {
+        let key = buffer.keys[Int(buffer.rows.seriesIndex[rows.first])]
+        return Self.duplicateError(
+            key,
+            buffer.rows.windowStart[rows.first],
+            buffer.rows.timestamp[rows.first],
+            buffer.provenance[rows.first],
+            buffer.provenance[rows.second],
+            origins
+        )
     }
 
-    private static func precedes(_ a: SpillRun.Reader, _ b: SpillRun.Reader) -> Bool {
-        if a.key != b.key { return a.key < b.key }
-        if a.windowStart != b.windowStart { return a.windowStart < b.windowStart }
-        if a.timestamp != b.timestamp { return a.timestamp < b.timestamp }
-        if a.windowEnd != b.windowEnd { return a.windowEnd < b.windowEnd }
-        for (x, y) in zip(a.values, b.values) where x?.bitPattern != y?.bitPattern {
-            guard let x else { return true }
-            guard let y else { return false }
-            return x.bitPattern < y.bitPattern
+    static func duplicateError(
+        _ key: SeriesKey,
+        _ windowStart: Int64,
+        _ timestamp: Int64,
+        _ first: UInt64,
+        _ second: UInt64,
+        _ origins: [String]
+    ) -> ExportError {
+        let (a, b) = first <= second ? (first, second) : (second, first)
+        let rule =
+            "duplicate row: series \(key), window starting \(describe(windowStart)), timestamp"
+            + " \(describe(timestamp)) appears twice"
+        func origin(_ provenance: UInt64) -> String { origins[Int(provenance >> RowProvenance.lineBits)] }
+        func line(_ provenance: UInt64) -> Int { Int(provenance & RowProvenance.lineMask) }
+        if origin(b).isEmpty {
+            return .input(
+                "Rows \(line(a)) and \(line(b)) of the input: \(rule) (each series, window and timestamp must appear once)"
+            )
         }
-        return false
+        let other = origin(a) == origin(b) ? "line \(line(a))" : "\(origin(a)):\(line(a))"
+        return .input(
+            "\(rule), also on \(other) (each series, window and timestamp must appear once)",
+            at: .init(file: origin(b), line: line(b))
+        )
     }
 
-    private func heapPush(_ heap: inout [Int], _ item: Int, _ readers: [SpillRun.Reader]) {
-        heap.append(item)
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard Self.precedes(readers[heap[child]], readers[heap[parent]]) else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    private func heapSiftDown(_ heap: inout [Int], _ start: Int, _ readers: [SpillRun.Reader]) {
-        var parent = start
-        while true {
-            var best = parent
-            for child in [2 * parent + 1, 2 * parent + 2]
-            where child < heap.count && Self.precedes(readers[heap[child]], readers[heap[best]]) {
-                best = child
-            }
-            if best == parent { return }
-            heap.swapAt(parent, best)
-            parent = best
-        }
+    private static func describe(_ milliseconds: Int64) -> String {
+        let seconds = milliseconds >= 0 ? milliseconds / 1000 : -((-milliseconds + 999) / 1000)
+        let time = CivilTime(epochSeconds: seconds)
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        var text =
+            "\(time.year)-\(two(time.month))-\(two(time.day))T\(two(time.hour)):\(two(time.minute)):\(two(time.second))"
+        let millis = Int(milliseconds - seconds * 1000)
+        if millis != 0 { text += ".\(millis < 10 ? "00" : millis < 100 ? "0" : "")\(millis)" }
+        return text
     }
 }

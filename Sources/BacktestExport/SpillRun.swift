@@ -11,8 +11,9 @@ import Musl
 ///
 /// Row layout, little-endian: a flag byte (1 = a new series key follows: for each key value a
 /// 4-byte length and its UTF-8 bytes), window start, timestamp and window end as 8-byte integers,
-/// a presence bitmap of `(1 + forecast types)` bits, then the target and each forecast as 8-byte
-/// IEEE doubles. Written and read through 1 MiB buffers.
+/// the row's provenance (``RowProvenance``, 8 bytes), a presence bitmap of `(1 + forecast types)`
+/// bits, then the target and each forecast as 8-byte IEEE doubles. Written through a 1 MiB
+/// buffer, read through a buffer of ``Reader``'s choosing.
 enum SpillRun {
     static let bufferSize = 1 << 20
 
@@ -30,12 +31,18 @@ enum SpillRun {
             buffer.reserveCapacity(SpillRun.bufferSize + 4096)
         }
 
-        /// Appends `rows` in the order `order`; `keys` are the series of `rows.seriesIndex`.
-        mutating func append(_ rows: ForecastBatch, order: [Int32], keys: [SeriesKey]) throws {
+        /// Appends `rows` in the order `order` (all rows in order when nil); `keys` are the
+        /// series of `rows.seriesIndex`; `provenance` has one entry per row of `rows`.
+        mutating func append(
+            _ rows: ForecastBatch,
+            order: [Int32]?,
+            keys: [SeriesKey],
+            provenance: [UInt64]
+        ) throws {
             let columns = [rows.target] + rows.forecasts
             var bits = [UInt8](repeating: 0, count: (columns.count + 7) / 8)
-            for row32 in order {
-                let row = Int(row32)
+            for position in 0..<(order?.count ?? rows.rowCount) {
+                let row = order.map { Int($0[position]) } ?? position
                 let key = keys[Int(rows.seriesIndex[row])]
                 if key != lastKey {
                     buffer.append(1)
@@ -51,6 +58,7 @@ enum SpillRun {
                 withUnsafeBytes(of: rows.windowStart[row].littleEndian) { buffer.append(contentsOf: $0) }
                 withUnsafeBytes(of: rows.timestamp[row].littleEndian) { buffer.append(contentsOf: $0) }
                 withUnsafeBytes(of: rows.windowEnd[row].littleEndian) { buffer.append(contentsOf: $0) }
+                withUnsafeBytes(of: provenance[row].littleEndian) { buffer.append(contentsOf: $0) }
                 for i in bits.indices { bits[i] = 0 }
                 for (i, column) in columns.enumerated() where column[row] != nil { bits[i / 8] |= 1 << (i % 8) }
                 buffer.append(contentsOf: bits)
@@ -98,16 +106,39 @@ enum SpillRun {
         private(set) var windowStart: Int64 = 0
         private(set) var timestamp: Int64 = 0
         private(set) var windowEnd: Int64 = 0
-        private(set) var values: [Double?]
+        private(set) var provenance: UInt64 = 0
+        /// Target, then the forecasts (0 where missing; see ``isPresent(_:)``).
+        private(set) var values: [Double]
+        private var presence: UInt64 = 0
+        private var presenceBytes: [UInt8]
+        /// Counts series changes: equal stamps of one reader mean the same ``key``.
+        private(set) var keyStamp = 0
 
-        init(path: String, forecastTypeCount: Int, dimensionCount: Int) throws {
+        /// Whether value `column` of the current row is present.
+        @inline(__always)
+        func isPresent(_ column: Int) -> Bool {
+            column < 64 ? presence & (1 << UInt64(column)) != 0 : presenceBytes[column / 8] & (1 << (column % 8)) != 0
+        }
+
+        /// Appends the current row to `batch` (its series must already be `batch`'s last).
+        func appendRow(to batch: inout ForecastBatch) {
+            batch.seriesIndex.append(Int32(batch.series.count - 1))
+            batch.timestamp.append(timestamp)
+            batch.windowStart.append(windowStart)
+            batch.windowEnd.append(windowEnd)
+            batch.target.append(isPresent(0) ? values[0] : nil)
+            for i in 0..<batch.forecasts.count { batch.forecasts[i].append(isPresent(i + 1) ? values[i + 1] : nil) }
+        }
+
+        init(path: String, forecastTypeCount: Int, dimensionCount: Int, bufferSize: Int = 256 << 10) throws {
             self.path = path
             fd = open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { throw SpillRun.error("cannot open the temporary file", path) }
             columnCount = 1 + forecastTypeCount
             keyValueCount = 1 + dimensionCount
-            values = Array(repeating: nil, count: columnCount)
-            storage = .allocate(byteCount: 256 << 10, alignment: 8)
+            values = Array(repeating: 0, count: columnCount)
+            presenceBytes = Array(repeating: 0, count: (columnCount + 7) / 8)
+            storage = .allocate(byteCount: max(bufferSize, 4096), alignment: 8)
         }
 
         deinit {
@@ -130,19 +161,22 @@ enum SpillRun {
                     position += count
                 }
                 key = SeriesKey(itemId: parts[0], dimensions: Array(parts.dropFirst()))
+                keyStamp += 1
             }
             let bitmapBytes = (columnCount + 7) / 8
-            guard try ensure(24 + bitmapBytes + 8 * columnCount) else { throw truncated() }
+            guard try ensure(32 + bitmapBytes + 8 * columnCount) else { throw truncated() }
             windowStart = Int64(bitPattern: readInteger(UInt64.self))
             timestamp = Int64(bitPattern: readInteger(UInt64.self))
             windowEnd = Int64(bitPattern: readInteger(UInt64.self))
-            let bitmapStart = position
-            position += bitmapBytes
-            for i in 0..<columnCount {
-                let bits = readInteger(UInt64.self)
-                let present = storage[bitmapStart + i / 8] & (1 << (i % 8)) != 0
-                values[i] = present ? Double(bitPattern: bits) : nil
+            provenance = readInteger(UInt64.self)
+            presence = 0
+            for i in 0..<bitmapBytes {
+                let byte = storage[position + i]
+                presenceBytes[i] = byte
+                if i < 8 { presence |= UInt64(byte) << UInt64(8 * i) }
             }
+            position += bitmapBytes
+            for i in 0..<columnCount { values[i] = Double(bitPattern: readInteger(UInt64.self)) }
             return true
         }
 

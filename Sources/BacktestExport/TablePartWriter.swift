@@ -5,6 +5,12 @@ import NIOCore
 /// Writes one table as parts: asks for whole series, lets the ``PartRoller`` decide where parts
 /// end, streams each part's chunks to the sink as the encoder fills them, and hashes them.
 ///
+/// Row ranges are held back and handed to the encoder together (``TableEncoder/append(pieces:)``,
+/// which CSV spreads over two threads) in runs of about ``heldRows`` rows, as long as the part's
+/// bytes plus the held rows' ``TableEncoder/byteBound(_:rows:)`` stay below the byte limit; the
+/// roller is then given that sum, which is on the same side of the limit as the real size, so
+/// parts end exactly where appending row range by row range would end them.
+///
 /// Always publishes at least `part0` (a table with no rows gets a header-only or zero-row part).
 struct TablePartWriter<Sink: PartSink, Format: TableFormat> {
     let sink: Sink
@@ -12,6 +18,8 @@ struct TablePartWriter<Sink: PartSink, Format: TableFormat> {
     let context: PartContext
     let maxPartBytes: Int?
     let maxPartRows: Int?
+    /// Rows held back before they are encoded together.
+    var heldRows = 32_768
 
     /// - Parameters:
     ///   - nextSeries: the next whole series as slices of batches, or nil at the end.
@@ -42,10 +50,21 @@ struct TablePartWriter<Sink: PartSink, Format: TableFormat> {
                 let hasher = BackgroundHasher()
                 var rows = 0
                 var bytes = 0
+                var held: [(batch: Batch, rows: Range<Int>)] = []
+                var heldBound = 0
+                var heldCount = 0
                 func send(_ chunk: ByteBuffer) async throws {
                     hasher.update(chunk)
                     bytes += chunk.readableBytes
                     try await writer.write(chunk)
+                }
+                func encodeHeld() async throws {
+                    guard !held.isEmpty else { return }
+                    try encoder.append(pieces: held)
+                    held.removeAll(keepingCapacity: true)
+                    heldBound = 0
+                    heldCount = 0
+                    while let chunk = encoder.takeReadyBytes() { try await send(chunk) }
                 }
                 while true {
                     if head == queue.count {
@@ -56,7 +75,12 @@ struct TablePartWriter<Sink: PartSink, Format: TableFormat> {
                             break
                         }
                         let count = series.reduce(0) { $0 + $1.rows.count }
-                        let placements = roller.place(seriesRows: count, bytesInOpenPart: encoder.byteCount)
+                        var bytesInOpenPart = encoder.byteCount + heldBound
+                        if bytesInOpenPart >= (maxPartBytes ?? .max) && !held.isEmpty {
+                            try await encodeHeld()
+                            bytesInOpenPart = encoder.byteCount
+                        }
+                        let placements = roller.place(seriesRows: count, bytesInOpenPart: bytesInOpenPart)
                         Self.split(series, by: placements, into: &queue)
                         progress(totalRows + rows, totalBytes + bytes)
                         continue
@@ -67,10 +91,20 @@ struct TablePartWriter<Sink: PartSink, Format: TableFormat> {
                     }
                     let piece = queue[head]
                     head += 1
-                    try encoder.append(piece.batch, rows: piece.rows)
                     rows += piece.rows.count
-                    while let chunk = encoder.takeReadyBytes() { try await send(chunk) }
+                    let bound = encoder.byteBound(piece.batch, rows: piece.rows)
+                    if bound == .max || bound > (maxPartBytes ?? .max) - heldBound {
+                        try await encodeHeld()
+                        try encoder.append(piece.batch, rows: piece.rows)
+                        while let chunk = encoder.takeReadyBytes() { try await send(chunk) }
+                        continue
+                    }
+                    held.append((piece.batch, piece.rows))
+                    heldBound += bound
+                    heldCount += piece.rows.count
+                    if heldCount >= heldRows { try await encodeHeld() }
                 }
+                try await encodeHeld()
                 try await send(try encoder.finish())
                 let digest = hasher.finalize()
                 return PublishedPart(table: context.table, key: key, rowCount: rows, byteCount: bytes, sha256: digest)

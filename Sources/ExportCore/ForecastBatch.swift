@@ -11,6 +11,12 @@ public struct ForecastBatch: ColumnarBatch, Sendable {
     public var windowEnd: [Int64] = []
     /// One column per forecast type, in the schema's order.
     public var forecasts: [DoubleColumn]
+    /// Where each row came from, for error messages: the 1-based line on which its record starts
+    /// in ``sourceName``. Either empty (unknown; producers that are not files leave it so) or one
+    /// entry per row. Not written to any output.
+    public var sourceLine: [Int64] = []
+    /// The file the rows came from, as the user named it (empty when unknown).
+    public var sourceName = ""
 
     public init(forecastTypeCount: Int) {
         forecasts = Array(repeating: DoubleColumn(), count: forecastTypeCount)
@@ -50,6 +56,7 @@ public struct ForecastBatch: ColumnarBatch, Sendable {
         windowStart.reserveCapacity(n)
         windowEnd.reserveCapacity(n)
         for i in forecasts.indices { forecasts[i].reserveCapacity(n) }
+        if !sourceLine.isEmpty || !sourceName.isEmpty { sourceLine.reserveCapacity(n) }
     }
 
     /// Empties the batch and keeps its capacity, so that a producer can refill it without allocating.
@@ -61,6 +68,7 @@ public struct ForecastBatch: ColumnarBatch, Sendable {
         windowStart.removeAll(keepingCapacity: true)
         windowEnd.removeAll(keepingCapacity: true)
         for i in forecasts.indices { forecasts[i].removeAll() }
+        sourceLine.removeAll(keepingCapacity: true)
     }
 
     /// Checks that the batch is consistent with itself and with `schema`, so that no consumer

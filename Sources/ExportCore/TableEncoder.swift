@@ -19,6 +19,27 @@ public protocol TableEncoder {
     /// Ends the part and returns its remaining bytes (CSV: the rest of the rows; Parquet: the last
     /// row group and the footer). The encoder is spent afterwards.
     mutating func finish() throws(ExportError) -> ByteBuffer
+
+    /// At most how many bytes appending `rows` of `batch` adds to ``byteCount``, or `Int.max` when
+    /// the encoder cannot tell. A caller may hold appends back (and hand them over together to
+    /// ``append(pieces:)``) while ``byteCount`` plus these bounds stays below its part limit.
+    func byteBound<Batch: ColumnarBatch>(_ batch: Batch, rows: Range<Int>) -> Int
+
+    /// Appends several row ranges, in order: the same bytes as appending them one by one. An
+    /// encoder may spread the work over more than one thread.
+    mutating func append<Batch: ColumnarBatch>(pieces: [(batch: Batch, rows: Range<Int>)]) throws(ExportError)
+}
+
+extension TableEncoder {
+    /// Unknown: appends are not held back.
+    public func byteBound<Batch: ColumnarBatch>(_ batch: Batch, rows: Range<Int>) -> Int { .max }
+
+    /// One after the other, on the caller's thread.
+    public mutating func append<Batch: ColumnarBatch>(
+        pieces: [(batch: Batch, rows: Range<Int>)]
+    ) throws(ExportError) {
+        for piece in pieces { try append(piece.batch, rows: piece.rows) }
+    }
 }
 
 /// What a part encoder needs to know besides the table's columns.

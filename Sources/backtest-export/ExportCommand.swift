@@ -81,6 +81,9 @@ struct ExportCommand: AsyncParsableCommand {
     )
     var memoryLimit = "1GiB"
 
+    @Option(help: "The longest input record accepted (e.g. 64MiB); a longer one is an input error naming its line.")
+    var maxRecordBytes = ByteCount(argument: "64MiB")!
+
     @Option(help: "Where spilled runs go (default: $TMPDIR or /tmp).")
     var tempDir: String?
 

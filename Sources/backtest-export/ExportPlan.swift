@@ -33,6 +33,8 @@ struct ExportPlan {
     /// The dimensions `--dimensions` declared; nil: detected from the header.
     let declaredDimensions: [String]?
     var dimensionsWereDeclared: Bool { declaredDimensions != nil }
+    /// The longest input record accepted (`--max-record-bytes`).
+    let maxRecordBytes: Int
     let format: Format
     let destination: Destination
 
@@ -123,6 +125,7 @@ struct ExportPlan {
             destination = .local(command.destination)
         }
         input = command.input
+        maxRecordBytes = command.maxRecordBytes.bytes
         configuration = ExportConfiguration(
             jobName: jobName,
             timestamp: timestamp,
@@ -174,8 +177,13 @@ struct ExportPlan {
     ) async throws -> ExportResult {
         let exporter = BacktestExporter(sink: sink, format: format, configuration: configuration)
         let dimensions = declaredDimensions
+        let maxRecordBytes = self.maxRecordBytes
         return try await exporter.export(
-            from: { try BacktestCSVReader(path: input, dimensions: dimensions) },
+            from: {
+                let reader = try BacktestCSVReader(path: input, dimensions: dimensions)
+                reader.maxRecordBytes = maxRecordBytes
+                return reader
+            },
             progress: progress
         )
     }

@@ -23,7 +23,8 @@ struct SampleCommand: AsyncParsableCommand {
     @Option(help: "Frequency: D, H, W, M or <n>min.") var frequency = "D"
     @Option(help: "Random seed.") var seed: UInt64 = 42
     @Option(help: "Forecast types, comma-separated (mean, p10, …).") var forecastTypes = "p10,p50,p90,mean"
-    @Option(help: "Row order: sorted, shuffled or reversed.") var order = "sorted"
+    @Option(help: "Row order: sorted (byte-wise, the export's), window-major, shuffled or reversed.") var order =
+        "sorted"
     @Flag(help: "Include item ids with commas, quotes, line breaks and non-ASCII letters.") var awkwardIds = false
     @Flag(help: "Print the result as one JSON object.") var json = false
 
@@ -38,7 +39,7 @@ struct SampleCommand: AsyncParsableCommand {
         sample.seed = seed
         sample.awkwardIdentifiers = awkwardIds
         guard let order = SampleBacktest.RowOrder(rawValue: order) else {
-            throw ExportError.validation("Invalid --order '\(order)': use sorted, shuffled or reversed")
+            throw ExportError.validation("Invalid --order '\(order)': use sorted, window-major, shuffled or reversed")
         }
         sample.order = order
         sample.forecastTypes = try forecastTypes.split(separator: ",").map { name in

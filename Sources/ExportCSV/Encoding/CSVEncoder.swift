@@ -1,3 +1,4 @@
+internal import Dispatch
 public import ExportCore
 public import NIOCore
 
@@ -23,6 +24,8 @@ public struct CSVEncoder: TableEncoder {
     /// The size at which a chunk is handed out.
     public let chunkSize: Int
     public let compression: CSVFormat.Compression
+    /// Threads for ``append(pieces:)`` (1 or 2).
+    public let threads: Int
 
     private var plan: [CSVColumnPlan]
     private let schema: TableSchema
@@ -36,10 +39,20 @@ public struct CSVEncoder: TableEncoder {
     private var finished = false
 
     /// An encoder for the table described by `schema`; writes the header row at once.
-    public init(schema: TableSchema, compression: CSVFormat.Compression = .none, chunkSize: Int = 1 << 20) {
+    public init(
+        schema: TableSchema,
+        compression: CSVFormat.Compression = .none,
+        chunkSize: Int = 1 << 20,
+        threads: Int = 1
+    ) {
+        self.init(schema: schema, compression: compression, chunkSize: chunkSize, threads: threads, header: true)
+    }
+
+    private init(schema: TableSchema, compression: CSVFormat.Compression, chunkSize: Int, threads: Int, header: Bool) {
         self.schema = schema
         self.compression = compression
         self.chunkSize = max(chunkSize, 1)
+        self.threads = min(2, max(1, threads))
         var slots = 0
         var missingTexts: [[UInt8]] = []
         var plan: [CSVColumnPlan] = []
@@ -67,6 +80,7 @@ public struct CSVEncoder: TableEncoder {
         }
         self.plan = plan
         current = ByteBufferAllocator().buffer(capacity: self.chunkSize + Self.slack)
+        guard header else { return }
         var header = CSVFieldQuoting.line(schema.columnNames)
         header.append(UInt8(ascii: "\n"))
         header.withUnsafeBytes { appendRaw($0) }
@@ -92,6 +106,92 @@ public struct CSVEncoder: TableEncoder {
     public mutating func takeReadyBytes() -> ByteBuffer? {
         ready.isEmpty ? nil : ready.removeFirst()
     }
+
+    /// Uncompressed: rows × (the longest quoted key of the rows' series + every column's longest
+    /// cell + separators), exact enough to hold appends back until a part nears its limit. gzip:
+    /// unknown (`Int.max`), as ``byteCount`` is an estimate there.
+    public func byteBound<Batch: ColumnarBatch>(_ batch: Batch, rows: Range<Int>) -> Int {
+        guard compression == .none, !rows.isEmpty else { return rows.isEmpty ? 0 : .max }
+        let seriesIndex = batch.seriesIndex
+        guard rows.lowerBound >= 0, rows.upperBound <= seriesIndex.count else { return .max }
+        var lowest = Int32.max
+        var highest = Int32.min
+        for row in rows {
+            lowest = min(lowest, seriesIndex[row])
+            highest = max(highest, seriesIndex[row])
+        }
+        guard lowest >= 0, Int(highest) < batch.series.count else { return .max }
+        var longestKey = 0
+        for s in Int(lowest)...Int(highest) {
+            let key = batch.series[s]
+            // Quoting at most doubles a value and adds two quotes; a comma follows each value.
+            var length = 2 * key.itemId.utf8.count + 3
+            for d in key.dimensions { length += 2 * d.utf8.count + 3 }
+            longestKey = max(longestKey, length)
+        }
+        return rows.count * (longestKey + plan.reduce(0) { $0 + $1.cellBound + 1 })
+    }
+
+    /// With two threads and at least ``parallelRows`` rows: the pieces are cut in two runs of
+    /// about equal rows; this thread encodes the first into the part while a helper encoder (kept
+    /// for the next call, with its own timestamp caches) encodes the second on another thread, and
+    /// its bytes follow. The same bytes as one thread; only the chunk boundaries differ.
+    public mutating func append<Batch: ColumnarBatch>(
+        pieces: [(batch: Batch, rows: Range<Int>)]
+    ) throws(ExportError) {
+        let total = pieces.reduce(0) { $0 + $1.rows.count }
+        guard threads > 1, compression == .none, total >= Self.parallelRows, pieces.count > 1 else {
+            for piece in pieces { try append(piece.batch, rows: piece.rows) }
+            return
+        }
+        var split = 0
+        var firstRows = 0
+        while split < pieces.count - 1 && firstRows + pieces[split].rows.count <= total / 2 {
+            firstRows += pieces[split].rows.count
+            split += 1
+        }
+        split = max(split, 1)
+        var helper =
+            storage.helper
+            ?? CSVEncoder(schema: schema, compression: .none, chunkSize: chunkSize, threads: 1, header: false)
+        storage.helper = nil
+        var firstFailure: ExportError?
+        var secondFailure: ExportError?
+        let first = pieces[..<split]
+        let second = pieces[split...]
+        bothAtOnce(
+            {
+                do throws(ExportError) {
+                    for piece in first { try self.append(piece.batch, rows: piece.rows) }
+                } catch {
+                    firstFailure = error
+                }
+            },
+            {
+                do throws(ExportError) {
+                    for piece in second { try helper.append(piece.batch, rows: piece.rows) }
+                } catch {
+                    secondFailure = error
+                }
+            }
+        )
+        if let failure = firstFailure ?? secondFailure { throw failure }
+        // The helper's bytes follow this thread's: close the current chunk, then hand its chunks on.
+        if current.readableBytes > 0 {
+            ready.append(current)
+            current = ByteBufferAllocator().buffer(capacity: chunkSize + Self.slack)
+        }
+        ready += helper.ready
+        if helper.current.readableBytes > 0 { ready.append(helper.current) }
+        csvBytes += helper.csvBytes
+        helper.ready.removeAll()
+        helper.current = ByteBufferAllocator().buffer(capacity: chunkSize + Self.slack)
+        helper.csvBytes = 0
+        storage.helper = helper
+    }
+
+    /// Rows handed over together below which ``append(pieces:)`` stays on one thread.
+    public static let parallelRows = 8192
 
     public mutating func finish() throws(ExportError) -> ByteBuffer {
         guard !finished else { throw .internal("CSV encoder: finish() called twice") }
@@ -329,10 +429,28 @@ public struct CSVEncoder: TableEncoder {
     }
 }
 
+/// Runs `first` and `second` at the same time (`second` on a thread of the pool made for such
+/// work) and returns when both are done. Each closure must touch only state the other does not.
+private func bothAtOnce(_ first: () -> Void, _ second: () -> Void) {
+    withoutActuallyEscaping(first) { first in
+        withoutActuallyEscaping(second) { second in
+            let work = UncheckedWork(closures: [first, second])
+            DispatchQueue.concurrentPerform(iterations: 2) { work.closures[$0]() }
+        }
+    }
+}
+
+/// Closures handed to the two workers of ``bothAtOnce(_:_:)``, which keeps them apart.
+private struct UncheckedWork: @unchecked Sendable {
+    let closures: [() -> Void]
+}
+
 /// The memory an encoder keeps across batches: timestamp caches, missing-value texts, the gzip
 /// scratch area and stream. A class so that the encoder value stays small and the pointers stable.
 final class CSVEncoderStorage {
     let timestamps: CSVTimestampCache
+    /// The second thread's encoder for ``CSVEncoder/append(pieces:)``, kept between calls.
+    var helper: CSVEncoder?
     /// Each missing text followed by 8 zero bytes (for word copies).
     let missingTexts: [UnsafeMutablePointer<UInt8>]
     let deflater: GzipDeflater?

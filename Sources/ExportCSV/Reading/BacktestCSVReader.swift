@@ -40,6 +40,8 @@ public struct BacktestCSVReader {
     /// `target_value`, then the forecast types; with their presence flags.
     private let doubles: ScratchColumns<Double>
     private let presence: ScratchColumns<Bool>
+    /// The line on which each record of the batch starts.
+    private let lines: ScratchColumns<Int64>
     /// Field numbers of the columns in `doubles`.
     private let doubleFields: [Int]
     private var finished = false
@@ -78,6 +80,15 @@ public struct BacktestCSVReader {
         times = ScratchColumns(columns: 3, capacity: batchSize)
         doubles = ScratchColumns(columns: doubleFields.count, capacity: batchSize)
         presence = ScratchColumns(columns: doubleFields.count, capacity: batchSize)
+        lines = ScratchColumns(columns: 1, capacity: batchSize)
+    }
+
+    /// The longest record (or quoted field) accepted, in bytes; a longer one is an input error
+    /// naming its line, so that a file without line breaks (`/dev/zero`) fails fast with bounded
+    /// memory. Default 64 MiB.
+    public var maxRecordBytes: Int {
+        get { scanner.maxRecordBytes }
+        nonmutating set { scanner.maxRecordBytes = max(newValue, 1) }
     }
 
     /// The next rows, at most ``batchSize``; nil once the file is exhausted (a file with a header
@@ -97,6 +108,7 @@ public struct BacktestCSVReader {
         let windowEnds = times.pointer(column: 2)
         let values = doubles.base
         let present = presence.base
+        let recordLines = lines.base
         let capacity = batchSize
         var timestampDates = CSVTimestampParser.DateCache()
         var startDates = CSVTimestampParser.DateCache()
@@ -109,6 +121,7 @@ public struct BacktestCSVReader {
                 break
             }
             guard record.count == fieldCount else { throw scanner.fieldCountError(record, expected: fieldCount) }
+            recordLines[rows] = Int64(record.line)
             seriesIndex[rows] = try keys.index(of: record, in: scanner)
             timestamps[rows] = try scanner.timestamp(record, at: timestampField, cache: &timestampDates)
             let start = try scanner.timestamp(record, at: windowStartField, cache: &startDates)
@@ -138,6 +151,8 @@ public struct BacktestCSVReader {
         batch.windowEnd = times.array(column: 2, count: rows)
         batch.target = doubles.doubleColumn(0, count: rows, presence: presence)
         batch.forecasts = (1..<doubleFields.count).map { doubles.doubleColumn($0, count: rows, presence: presence) }
+        batch.sourceLine = lines.array(column: 0, count: rows)
+        batch.sourceName = path
         return batch
     }
 

@@ -35,6 +35,8 @@ final class CSVRecordScanner {
 
     /// Physical line (1-based) on which the current record starts.
     private(set) var recordLine = 0
+    /// Bytes of the current record, its line end included.
+    private var recordBytes = 0
     /// Number of fields in the current record.
     private(set) var fieldCount = 0
     private var fieldStarts: UnsafeMutablePointer<Int>
@@ -52,6 +54,13 @@ final class CSVRecordScanner {
 
     /// The read block size: large enough that `read` calls cost nothing per row.
     static let defaultBlockSize = 4 << 20
+    /// The default for ``maxRecordBytes``: 64 MiB.
+    static let defaultMaxRecordBytes = 64 << 20
+
+    /// The longest record accepted, in bytes (a quoted field is part of its record). The block
+    /// buffer grows for a long record only up to about this size; past it, ``nextRecord()``
+    /// throws an input error naming the line where the record starts.
+    var maxRecordBytes = defaultMaxRecordBytes
 
     /// Opens `path` for reading. Throws an input error when it cannot be opened.
     init(path: String, blockSize: Int = defaultBlockSize) throws(ExportError) {
@@ -95,6 +104,7 @@ final class CSVRecordScanner {
         while true {
             switch scanRecord() {
             case .complete:
+                if recordBytes > maxRecordBytes { throw recordTooLong(line: recordLine) }
                 if fieldCount == 1 && fieldQuoting[0] == 0 && fieldStarts[0] == fieldEnds[0] { continue }
                 if hasEscapedQuotes { collapseEscapedQuotes() }
                 return record
@@ -197,6 +207,7 @@ final class CSVRecordScanner {
             }
         }
         recordLine = nextLine
+        recordBytes = p - start
         nextLine += 1 + newlines
         fieldCount = count
         hasEscapedQuotes = escapes
@@ -272,6 +283,15 @@ final class CSVRecordScanner {
         }
     }
 
+    @inline(never)
+    private func recordTooLong(line: Int) -> ExportError {
+        .input(
+            "A record longer than \(maxRecordBytes) bytes starts here (a line without an end, or a quoted field"
+                + " without its closing '\"'); raise --max-record-bytes if such a record is real",
+            at: .init(file: path, line: line)
+        )
+    }
+
     /// Moves the unconsumed bytes to the front (growing the buffer when one record fills it) and
     /// reads the next block.
     private func refill() throws(ExportError) {
@@ -281,8 +301,10 @@ final class CSVRecordScanner {
             end = remaining
             start = 0
         }
+        // What is left is the start of one record that did not fit.
+        guard end < maxRecordBytes else { throw recordTooLong(line: nextLine) }
         if end == capacity {
-            let newCapacity = capacity * 2
+            let newCapacity = min(capacity * 2, maxRecordBytes + 4096)
             let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
             grown.update(from: buffer, count: end)
             buffer.deallocate()

@@ -1,0 +1,188 @@
+import BacktestExport
+import ExportCore
+import ExportSinks
+import Foundation
+import Testing
+
+/// The grouper on its own: its output order against a reference sort, for key shapes that take
+/// the radix path and the comparison fallback, in memory and through multi-pass merges; and the
+/// duplicate rule on every path.
+@Suite struct GrouperTests {
+    /// A new temporary folder for run files (the caller removes it).
+    static func temporaryFolder() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("grouper-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// Rows with the given time shapes; no two share series, window start and timestamp.
+    static func rows(series: Int, points: Int, seed: UInt64, wide: Bool) -> [Row] {
+        var random = SplitMix64(seed: seed)
+        var rows: [Row] = []
+        for s in 0..<series {
+            // Keys whose byte order differs from their numbering, some sharing prefixes.
+            let key = SeriesKey(itemId: "id\(s % 13)_\(s / 2)", dimensions: [["x", "x\u{0}", "é"][s % 3]])
+            var used = Set<[Int64]>()
+            while used.count < points {
+                let window = Int64(random.next() % 4)
+                // Wide: millisecond instants across eight millennia (too wide to pack into 64 bits).
+                let start: Int64 =
+                    wide
+                    ? -30_000_000_000_000 + Int64(random.next() % 250_000_000_000_000)
+                    : 1_700_000_000_000 + window * 86_400_000 * 7
+                let timestamp: Int64 =
+                    wide
+                    ? start + Int64(random.next() % 1_000_000_007) : start + Int64(random.next() % 7) * 86_400_000
+                guard used.insert([start, timestamp]).inserted else { continue }
+                rows.append(
+                    Row(
+                        key: key,
+                        timestamp: timestamp,
+                        target: random.next() % 10 == 0 ? nil : Double(random.next() % 1000) / 8,
+                        windowStart: start,
+                        windowEnd: start + 6 * 86_400_000,
+                        forecasts: [Double(random.next() % 100), random.next() % 17 == 0 ? nil : 1.5]
+                    )
+                )
+            }
+        }
+        return rows
+    }
+
+    /// Everything the grouper hands out, as rows.
+    static func group(
+        _ rows: [Row],
+        batchSize: Int,
+        options: GroupingOptions
+    ) throws -> (
+        rows: [Row], grouper: SeriesGrouper<ForecastBatchList>
+    ) {
+        let grouper = SeriesGrouper(
+            source: ForecastBatchList(schema: Fixture.schema, batches: Fixture.batches(rows, size: batchSize)),
+            options: options
+        )
+        var out: [Row] = []
+        while let batch = try grouper.nextBatch() {
+            for i in 0..<batch.rowCount {
+                out.append(
+                    Row(
+                        key: batch.series[Int(batch.seriesIndex[i])],
+                        timestamp: batch.timestamp[i],
+                        target: batch.target[i],
+                        windowStart: batch.windowStart[i],
+                        windowEnd: batch.windowEnd[i],
+                        forecasts: batch.forecasts.map { $0[i] }
+                    )
+                )
+            }
+        }
+        return (out, grouper)
+    }
+
+    static func same(_ a: [Row], _ b: [Row]) -> Bool {
+        a.count == b.count
+            && zip(a, b).allSatisfy { x, y in
+                x.key == y.key && x.timestamp == y.timestamp && x.windowStart == y.windowStart
+                    && x.windowEnd == y.windowEnd && x.target?.bitPattern == y.target?.bitPattern
+                    && x.forecasts.map { $0?.bitPattern } == y.forecasts.map { $0?.bitPattern }
+            }
+    }
+
+    @Test(arguments: [false, true])
+    func ordersLikeAReferenceSortInMemoryAndThroughMultiPassMerges(wide: Bool) async throws {
+        let temp = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: temp) }
+        let rows = Self.rows(series: 37, points: 23, seed: wide ? 3 : 4, wide: wide)
+        let reference = rows.sorted(by: exportOrder)
+        var generator = SplitMix64(seed: 11)
+        var shuffled = rows
+        for i in stride(from: shuffled.count - 1, to: 0, by: -1) {
+            shuffled.swapAt(i, Int(generator.next() % UInt64(i + 1)))
+        }
+        for input in [shuffled, reference, reference.reversed()] {
+            let memory = try Self.group(input, batchSize: 100, options: GroupingOptions(temporaryDirectory: temp))
+            #expect(Self.same(memory.rows, reference))
+            #expect(memory.grouper.spilledRunCount == 0)
+            // 3 KiB budget: dozens of runs; fan-in 3: merged in passes before the last merge.
+            let merged = try Self.group(
+                input,
+                batchSize: 33,
+                options: GroupingOptions(memoryLimit: 3 << 10, temporaryDirectory: temp, batchSize: 17, mergeFanIn: 3)
+            )
+            #expect(Self.same(merged.rows, reference))
+            #expect(merged.grouper.spilledRunCount > 20)
+            #expect(merged.grouper.mergePassCount >= 2)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: temp).isEmpty)
+        }
+    }
+
+    @Test func reportsWhetherTheInputWasInOrder() async throws {
+        let temp = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: temp) }
+        let sorted = Self.rows(series: 9, points: 10, seed: 5, wide: false).sorted(by: exportOrder)
+        let spilling = GroupingOptions(memoryLimit: 2 << 10, temporaryDirectory: temp, mergeFanIn: 2)
+        for options in [GroupingOptions(temporaryDirectory: temp), spilling] {
+            #expect(try Self.group(sorted, batchSize: 7, options: options).grouper.inputWasInExportOrder)
+            #expect(try !Self.group(sorted.reversed(), batchSize: 7, options: options).grouper.inputWasInExportOrder)
+        }
+    }
+
+    /// A duplicate (series, window start, timestamp) is an input error naming both rows, found in
+    /// memory, inside one spilled run, between runs at the final merge and between runs at an
+    /// intermediate merge; lines come from the source when it has them.
+    @Test(arguments: [1 << 30, 4 << 10, 2 << 10])
+    func duplicatesAreInputErrorsNamingBothRows(budget: Int) async throws {
+        let temp = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: temp) }
+        let rows = Self.rows(series: 20, points: 12, seed: 8, wide: false)
+        for (first, second) in [(3, 4), (0, rows.count - 1), (17, 150)] {
+            var input = rows
+            var copy = input[first]
+            copy.target = 99  // same series, window and timestamp; other values
+            input.insert(copy, at: second + 1)
+            let options = GroupingOptions(memoryLimit: budget, temporaryDirectory: temp, mergeFanIn: 3)
+            var batches = Fixture.batches(input, size: 10)
+            for b in batches.indices {
+                batches[b].sourceName = "in.csv"
+                batches[b].sourceLine = (0..<batches[b].rowCount).map { Int64(b * 10 + $0 + 2) }
+            }
+            let grouper = SeriesGrouper(
+                source: ForecastBatchList(schema: Fixture.schema, batches: batches),
+                options: options
+            )
+            let error = #expect(throws: ExportError.self) { while try grouper.nextBatch() != nil {} }
+            #expect(error?.code == .input)
+            #expect(error?.location == .init(file: "in.csv", line: second + 1 + 2))
+            #expect(error?.message.contains("also on line \(first + 2)") == true, "\(error?.message ?? "")")
+            #expect(error?.message.contains("series \(rows[first].key)") == true)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: temp).isEmpty)
+
+            // Without lines: the rows' positions in the input.
+            let plain = SeriesGrouper(
+                source: ForecastBatchList(schema: Fixture.schema, batches: Fixture.batches(input, size: 10)),
+                options: options
+            )
+            let other = #expect(throws: ExportError.self) { while try plain.nextBatch() != nil {} }
+            #expect(other?.message.hasPrefix("Rows \(first + 1) and \(second + 2) of the input") == true)
+        }
+    }
+
+    @Test func anExportWithADuplicatePublishesNothing() async throws {
+        let temp = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: temp) }
+        var rows = Fixture.rows(series: 30)
+        rows.append(rows[12])
+        for budget in [1 << 30, 4 << 10] {
+            let sink = InMemorySink()
+            await #expect(throws: ExportError.self) {
+                _ = try await Fixture.export(
+                    rows.shuffled(),
+                    batchSize: 50,
+                    configuration: try Fixture.configuration(maxPartRows: 5, memoryLimit: budget, temp: temp),
+                    sink: sink
+                )
+            }
+            #expect(sink.files.keys.sorted() == ["_CHECK"])
+        }
+    }
+}
