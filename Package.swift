@@ -145,3 +145,11 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer targets (Tests/Fuzz, built and run by scripts/fuzz): only when BACKTEST_EXPORT_FUZZ is
+// set, because the executable links only with -sanitize=fuzzer (libFuzzer provides `main`).
+if Context.environment["BACKTEST_EXPORT_FUZZ"] != nil {
+    package.targets.append(
+        .executableTarget(name: "ExportFuzz", dependencies: ["ExportCSV", "ExportCore"], path: "Tests/Fuzz/Sources")
+    )
+}
