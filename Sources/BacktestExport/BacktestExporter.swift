@@ -31,11 +31,12 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
 
     /// Runs the export. `progress` is called as series are written.
     public func export<Source: ForecastSource>(
-        from makeSource: () throws -> Source,
+        from makeSource: () throws -> sending Source,
         progress: (ExportProgress) -> Void = { _ in }
     ) async throws -> ExportResult {
         var published: [PublishedPart] = []
         do {
+            try await removeLeftoversOfEarlierRuns()
             try await prepareDestination()
             do {
                 let source = PrefetchingSource(source: try makeSource())
@@ -45,13 +46,10 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
                 await removeQuietly(published)
                 published.removeAll()
                 let grouper = SeriesGrouper(source: try makeSource(), options: configuration.grouping)
-                var result = try await run(
-                    SeriesFeeder(source: PrefetchingSource(source: grouper), verifyingOrder: false),
-                    &published,
-                    progress
-                )
+                let grouped = PrefetchingSource(source: grouper)
+                var result = try await run(SeriesFeeder(source: grouped, verifyingOrder: false), &published, progress)
                 result.inputWasInExportOrder = false
-                result.spilledRunCount = grouper.spilledRunCount
+                result.spilledRunCount = await grouped.finishedSource()?.spilledRunCount ?? 0
                 return result
             }
         } catch let error as ExportError {
@@ -59,8 +57,18 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
             throw error
         } catch {
             await removeQuietly(published)
+            // Cancellation stays cancellation: the caller tells a stopped run from a failed one.
+            if error is CancellationError || Task.isCancelled { throw CancellationError() }
             throw ExportError.sink("Export to '\(sink.destinationDescription)' failed: \(error)")
         }
+    }
+
+    /// Removes what killed runs of this job left behind: temporary parts (and, on S3, open
+    /// multipart uploads) in the destination, and spill folders of dead processes in the
+    /// temporary directory.
+    private func removeLeftoversOfEarlierRuns() async throws {
+        try await sink.removeLeftovers(ofJob: configuration.jobName.rawValue)
+        try await TemporaryFiles.removeStaleFolders(in: configuration.grouping.temporaryDirectory)
     }
 
     private func prepareDestination() async throws {
@@ -90,7 +98,7 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
         try await forecastWriter.write(
             published: &published,
             nextSeries: { () -> [(batch: ForecastBatch, rows: Range<Int>)]? in
-                guard let series = try feeder.nextSeries() else { return nil }
+                guard let series = try await feeder.nextSeries() else { return nil }
                 for piece in series.pieces { try metrics.add(piece.batch, rows: piece.rows) }
                 if let done = metrics.takeCompletedSeries() { metricBatches.append(done) }
                 return series.pieces
@@ -159,7 +167,11 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
         )
     }
 
+    /// Removes `parts`, ignoring failures; runs to its end even when the task is cancelled (in a
+    /// task of its own, which does not inherit the cancellation).
     private func removeQuietly(_ parts: [PublishedPart]) async {
-        for part in parts { try? await sink.remove(named: part.key) }
+        guard !parts.isEmpty else { return }
+        let sink = self.sink
+        await Task { for part in parts { try? await sink.remove(named: part.key) } }.value
     }
 }

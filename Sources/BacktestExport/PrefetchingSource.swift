@@ -2,79 +2,197 @@ import Dispatch
 public import ExportCore
 import Synchronization
 
-/// Reads batches from a source on a thread of its own, a few batches ahead of the consumer, so
+/// Reads batches from a source in a task of its own, a few batches ahead of the consumer, so
 /// that parsing (or grouping) the input runs on one core while encoding and writing run on the
 /// other.
 ///
-/// Memory: at most `depth` batches wait in the queue. The source is used only by the reading
-/// thread once the prefetcher exists. When the prefetcher is dropped early (an export fails),
-/// the reading thread stops after the batch it is reading.
-public final class PrefetchingSource<Source: ForecastSource>: ForecastSource {
+/// The source is handed over (`sending`): from then on only the reading task touches it, on a
+/// thread of its own (a serial dispatch queue as the task's executor), so its blocking reads
+/// never occupy Swift's cooperative pool. The reading task and the consumer meet in a bounded
+/// channel: at most `depth` batches wait; the reader suspends while the channel is full and the
+/// consumer suspends (never blocks a thread) while it is empty.
+///
+/// Cancellation: cancelling the consumer's task makes ``nextBatch()`` throw `CancellationError`
+/// and stops the reader; so does dropping the prefetcher. The reader stops after the batch it is
+/// reading (a source's `nextBatch()` cannot be interrupted). Once the source has returned its
+/// last batch, ``finishedSource()`` gives it back (for its statistics).
+public final class PrefetchingSource<Source: ForecastSource> {
     public let schema: ExportSchema
-    private let channel: PrefetchChannel
+    private let channel: Channel
+    private let reader: Task<Void, Never>
 
     /// Starts reading `source` at once. `depth` is how many batches may wait (at least 1).
-    public init(source: Source, depth: Int = 3) {
+    public init(source: sending Source, depth: Int = 3) {
         schema = source.schema
-        var source = source
-        channel = PrefetchChannel(depth: depth) { try source.nextBatch() }
+        let channel = Channel(depth: max(1, depth))
+        self.channel = channel
+        reader = Task(executorPreference: DispatchTaskExecutor(label: "backtest-export.prefetch")) { [source] in
+            var source = source
+            while true {
+                let batch: ForecastBatch?
+                do {
+                    batch = try source.nextBatch()
+                } catch {
+                    channel.finish(.failure(error))
+                    break
+                }
+                guard let batch else {
+                    channel.finish(.success(()))
+                    break
+                }
+                do { try await channel.send(batch) } catch { break }
+            }
+            channel.deposit(source)
+        }
     }
 
     deinit { channel.cancel() }
 
-    /// The next batch; waits for the reading thread when it is behind.
-    public func nextBatch() throws -> ForecastBatch? { try channel.take() }
+    /// The next batch, or nil at the end; suspends while the reader is behind. After the end or
+    /// an error, every later call gives the same answer.
+    public func nextBatch() async throws -> ForecastBatch? { try await channel.take() }
+
+    /// The source, once the reader has stopped (waits for it); nil if it was already taken.
+    public func finishedSource() async -> Source? {
+        await reader.value
+        return channel.takeDeposit()
+    }
+
+    /// The hand-over between the reading task and the consumer.
+    private final class Channel: Sendable {
+        private struct State {
+            var ready: [ForecastBatch] = []
+            var head = 0
+            var end: Result<Void, any Error>?
+            var cancelled = false
+            var consumer: CheckedContinuation<ForecastBatch?, any Error>?
+            var producer: CheckedContinuation<Void, any Error>?
+            var deposit: Source?
+
+            var waiting: Int { ready.count - head }
+
+            mutating func pop() -> ForecastBatch {
+                let batch = ready[head]
+                head += 1
+                if head == ready.count {
+                    ready.removeAll(keepingCapacity: true)
+                    head = 0
+                }
+                return batch
+            }
+        }
+
+        private let state = Mutex(State())
+        private let depth: Int
+
+        init(depth: Int) { self.depth = depth }
+
+        /// Queues `batch`; suspends while `depth` batches wait. Throws once the consumer is gone.
+        func send(_ batch: ForecastBatch) async throws {
+            try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                    enum Next {
+                        case handOver(CheckedContinuation<ForecastBatch?, any Error>)
+                        case resume(Result<Void, any Error>)
+                        case wait
+                    }
+                    let next: Next = state.withLock { state in
+                        if state.cancelled { return .resume(.failure(CancellationError())) }
+                        if let consumer = state.consumer {
+                            state.consumer = nil
+                            return .handOver(consumer)
+                        }
+                        state.ready.append(batch)
+                        if state.waiting < depth { return .resume(.success(())) }
+                        state.producer = continuation
+                        return .wait
+                    }
+                    switch next {
+                    case .handOver(let consumer):
+                        consumer.resume(returning: batch)
+                        continuation.resume()
+                    case .resume(let result):
+                        continuation.resume(with: result)
+                    case .wait:
+                        break
+                    }
+                }
+            } onCancel: {
+                cancel()
+            }
+        }
+
+        /// The source ran out (`.success`) or failed.
+        func finish(_ end: Result<Void, any Error>) {
+            let consumer: CheckedContinuation<ForecastBatch?, any Error>? = state.withLock { state in
+                state.end = end
+                defer { state.consumer = nil }
+                return state.consumer
+            }
+            consumer?.resume(with: end.map { nil })
+        }
+
+        func take() async throws -> ForecastBatch? {
+            try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation {
+                    (continuation: CheckedContinuation<ForecastBatch?, any Error>) in
+                    let (result, producer): (Result<ForecastBatch?, any Error>?, CheckedContinuation<Void, any Error>?) =
+                        state.withLock { state in
+                            if state.cancelled { return (.failure(CancellationError()), nil) }
+                            if state.waiting > 0 {
+                                let batch = state.pop()
+                                let producer = state.producer
+                                state.producer = nil
+                                return (.success(batch), producer)
+                            }
+                            if let end = state.end { return (end.map { nil }, nil) }
+                            state.consumer = continuation
+                            return (nil, nil)
+                        }
+                    producer?.resume()
+                    if let result { continuation.resume(with: result) }
+                }
+            } onCancel: {
+                cancel()
+            }
+        }
+
+        /// Stops both sides: waiters throw `CancellationError`, later calls too.
+        func cancel() {
+            let (consumer, producer) = state.withLock { state in
+                state.cancelled = true
+                state.ready.removeAll()
+                state.head = 0
+                defer {
+                    state.consumer = nil
+                    state.producer = nil
+                }
+                return (state.consumer, state.producer)
+            }
+            consumer?.resume(throwing: CancellationError())
+            producer?.resume(throwing: CancellationError())
+        }
+
+        func deposit(_ source: sending Source) {
+            state.withLock { $0.deposit = consume source }
+        }
+
+        func takeDeposit() -> Source? {
+            state.withLock { $0.deposit.take() }
+        }
+    }
 }
 
-/// The hand-over between the reading thread and the consumer (not generic, so that the reading
-/// thread's closure captures nothing but this channel).
-private final class PrefetchChannel: @unchecked Sendable {
-    private struct State {
-        var ready: [Result<ForecastBatch?, any Error>] = []
-        var cancelled = false
-    }
-    private let state = Mutex(State())
-    /// Signalled once per batch handed over.
-    private let filled = DispatchSemaphore(value: 0)
-    /// One permit per free queue slot.
-    private let free: DispatchSemaphore
-    /// Called only on the reading thread (hence `@unchecked Sendable`).
-    private let next: () throws -> ForecastBatch?
+/// A task executor that runs its jobs on one serial dispatch queue: a thread outside Swift's
+/// cooperative pool, for a task whose work blocks (reading and parsing input).
+final class DispatchTaskExecutor: TaskExecutor {
+    private let queue: DispatchQueue
 
-    init(depth: Int, next: @escaping () throws -> ForecastBatch?) {
-        // Start at 0 and signal: libdispatch traps when a semaphore is freed below its initial value.
-        free = DispatchSemaphore(value: 0)
-        for _ in 0..<max(1, depth) { free.signal() }
-        self.next = next
-        DispatchQueue(label: "backtest-export.prefetch").async { self.read() }
-    }
+    init(label: String) { queue = DispatchQueue(label: label) }
 
-    private func read() {
-        while true {
-            free.wait()
-            if state.withLock({ $0.cancelled }) { return }
-            let result = Result { try next() }
-            state.withLock { $0.ready.append(result) }
-            filled.signal()
-            guard case .success(.some) = result else { return }
-        }
-    }
-
-    func take() throws -> ForecastBatch? {
-        filled.wait()
-        let result = state.withLock { $0.ready.removeFirst() }
-        if case .success(.some) = result {
-            free.signal()
-        } else {
-            // End or error: the reader has stopped; keep giving the same answer.
-            state.withLock { $0.ready.insert(result, at: 0) }
-            filled.signal()
-        }
-        return try result.get()
-    }
-
-    func cancel() {
-        state.withLock { $0.cancelled = true }
-        free.signal()
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let executor = asUnownedTaskExecutor()
+        queue.async { job.runSynchronously(on: executor) }
     }
 }

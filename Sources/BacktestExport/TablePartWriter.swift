@@ -19,7 +19,7 @@ struct TablePartWriter<Sink: PartSink, Format: TableFormat> {
     /// - Returns: the parts, in order. On error, parts already published stay (the caller removes them).
     func write<Batch: ColumnarBatch>(
         published: inout [PublishedPart],
-        nextSeries: () throws -> [(batch: Batch, rows: Range<Int>)]?,
+        nextSeries: () async throws -> [(batch: Batch, rows: Range<Int>)]?,
         progress: (_ rows: Int, _ bytes: Int) -> Void = { _, _ in }
     ) async throws {
         var roller = PartRoller(maxBytes: maxPartBytes, maxRows: maxPartRows)
@@ -39,11 +39,11 @@ struct TablePartWriter<Sink: PartSink, Format: TableFormat> {
             let key = name.key(in: context.table)
             let part = try await sink.withPart(named: key) { writer in
                 var encoder = format.makeEncoder(for: context)
-                let hasher = BackgroundHasher()
+                var hasher = BackgroundHasher()
                 var rows = 0
                 var bytes = 0
                 func send(_ chunk: ByteBuffer) async throws {
-                    hasher.update(chunk)
+                    try await hasher.update(chunk)
                     bytes += chunk.readableBytes
                     try await writer.write(chunk)
                 }
@@ -51,7 +51,7 @@ struct TablePartWriter<Sink: PartSink, Format: TableFormat> {
                     if head == queue.count {
                         queue.removeAll(keepingCapacity: true)
                         head = 0
-                        guard !exhausted, let series = try nextSeries() else {
+                        guard !exhausted, let series = try await nextSeries() else {
                             exhausted = true
                             break
                         }
@@ -72,7 +72,7 @@ struct TablePartWriter<Sink: PartSink, Format: TableFormat> {
                     while let chunk = encoder.takeReadyBytes() { try await send(chunk) }
                 }
                 try await send(try encoder.finish())
-                let digest = hasher.finalize()
+                let digest = try await hasher.finalize()
                 return PublishedPart(table: context.table, key: key, rowCount: rows, byteCount: bytes, sha256: digest)
             }
             published.append(part)

@@ -26,6 +26,17 @@ public protocol PartSink: Sendable {
 
     /// Whether a file exists under `key`.
     func exists(named key: String) async throws -> Bool
+
+    /// Removes what earlier runs of job `jobName` into this destination left when they were
+    /// killed (temporary parts, open multipart uploads); returns what was removed, for messages.
+    /// Leftovers of a run still alive are kept. The default removes nothing (nothing is left).
+    @discardableResult
+    func removeLeftovers(ofJob jobName: String) async throws -> [String]
+}
+
+extension PartSink {
+    @discardableResult
+    public func removeLeftovers(ofJob jobName: String) async throws -> [String] { [] }
 }
 
 /// Receives the chunks of one part, in order.
