@@ -33,7 +33,7 @@ struct BackgroundHasher {
         if pending.count >= depth { try await pending.removeFirst().get() }
         let (state, pool, eventLoop) = (self.state, self.pool, self.eventLoop)
         let job: @Sendable () -> Void = {
-            chunk.withUnsafeReadableBytes { bytes in state.hasher.withLock { $0.update(bufferPointer: bytes) } }
+            state.hasher.withLock { hasher in chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) } }
         }
         let previous = pending.last ?? eventLoop.makeSucceededVoidFuture()
         pending.append(previous.flatMap { pool.runIfActive(eventLoop: eventLoop, job) })

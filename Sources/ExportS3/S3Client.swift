@@ -106,7 +106,7 @@ struct S3Client: Sendable {
             } else if method == .PUT || method == .POST {
                 request.headers.add(name: "content-length", value: "0")
             }
-            let failure: S3RequestFailure
+            var failure: S3RequestFailure
             do {
                 let response = try await httpClient.execute(request, timeout: timeout)
                 endpointAnswered.value.store(true, ordering: .relaxed)
