@@ -67,7 +67,12 @@ public struct LocalDirectorySink: PartSink {
         let name = finalPath.split(separator: "/").last.map(String.init) ?? key
         let temporaryPath =
             folder + "/"
-            + TemporaryName.make(finalName: name, jobTag: jobTag, pid: getpid(), random: UInt32.random(in: 0...UInt32.max))
+            + TemporaryName.make(
+                finalName: name,
+                jobTag: jobTag,
+                pid: getpid(),
+                random: UInt32.random(in: 0...UInt32.max)
+            )
         let calls = self.calls
         // Cancellable until the file exists: a cancelled task creates nothing.
         let fd = try await pool.runIfActive {

@@ -15,7 +15,10 @@ public enum TemporaryName {
     /// starts with `jobName`.
     public static func ownerProcess(of fileName: String, jobName: String) -> Int32? {
         guard fileName.hasPrefix("."), fileName.hasSuffix(".tmp") else { return nil }
-        let fields = fileName.utf8.dropFirst().dropLast(4).split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        let fields = fileName.utf8.dropFirst().dropLast(4).split(
+            separator: UInt8(ascii: "."),
+            omittingEmptySubsequences: false
+        )
         // final name (one or more fields), job tag, pid, random.
         guard fields.count >= 4 else { return nil }
         let random = fields[fields.count - 1]

@@ -108,7 +108,7 @@ struct ExportCommand: AsyncParsableCommand {
 
     /// Runs `export` in a task that SIGINT, SIGTERM and `--timeout` cancel. On a signal the
     /// process exits with 128 + the signal's number once the export has cleaned up (at most
-    /// 0.9 s later, see ``InterruptWatcher``); past the timeout the export fails with a
+    /// 0.7 s later, see ``InterruptWatcher``); past the timeout the export fails with a
     /// `SINK_ERROR` saying so.
     static func runCancellable<T: Sendable>(
         timeout: Double?,

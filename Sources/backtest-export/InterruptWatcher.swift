@@ -24,7 +24,7 @@ private let signalPipe = Atomic<Int32>(-1)
 /// How: the handler only writes the signal's number to a pipe; a thread of its own (a serial
 /// dispatch queue, outside Swift's cooperative pool) waits on the pipe and does the rest.
 final class InterruptWatcher: Sendable {
-    static let gracePeriodMilliseconds: Int32 = 900
+    static let gracePeriodMilliseconds: Int32 = 700
 
     private let received = Atomic<Int32>(0)
 

@@ -130,11 +130,19 @@ final class FakeS3Server: Sendable {
             case ("GET", true, nil, nil):
                 let prefix = query["prefix"] ?? ""
                 let listed = state.uploadKeys.filter { state.uploads[$0.key] != nil }
-                    .map { (id: $0.key, key: String($0.value.drop(while: { $0 == "/" }).drop(while: { $0 != "/" }).dropFirst())) }
+                    .map {
+                        (
+                            id: $0.key,
+                            key: String($0.value.drop(while: { $0 == "/" }).drop(while: { $0 != "/" }).dropFirst())
+                        )
+                    }
                     .filter { $0.key.hasPrefix(prefix) }
                     .sorted { $0.key < $1.key }
                 let uploads = listed.map { "<Upload><Key>\($0.key)</Key><UploadId>\($0.id)</UploadId></Upload>" }
-                return (200, [], "<ListMultipartUploadsResult>\(uploads.joined())<IsTruncated>false</IsTruncated></ListMultipartUploadsResult>")
+                return (
+                    200, [],
+                    "<ListMultipartUploadsResult>\(uploads.joined())<IsTruncated>false</IsTruncated></ListMultipartUploadsResult>"
+                )
             case ("PUT", false, nil, nil):
                 state.objects[path] = body
                 return (200, [("ETag", "\"e\"")], "")

@@ -17,6 +17,8 @@ import Testing
     }
 
     static func sink(_ server: FakeS3Server, stall: Duration = .seconds(30), log: Lines? = nil) throws -> S3Sink {
+        var retryLog: (@Sendable (String) -> Void)?
+        if let log { retryLog = { line in log.append(line) } }
         let configuration = S3Configuration(
             region: "us-east-1",
             endpoint: try S3Endpoint(parsing: server.endpoint),
@@ -25,7 +27,7 @@ import Testing
             maxPartsInFlight: 2,
             retry: S3RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(1), maxDelay: .milliseconds(5)),
             stallTimeout: stall,
-            retryLog: log.map { log in { log.append($0) } }
+            retryLog: retryLog
         )
         return try S3Sink(location: try S3Location(parsing: "s3://bucket/out/"), configuration: configuration)
     }
@@ -106,7 +108,10 @@ import Testing
         let aborted = try await sink.removeLeftovers(ofJob: "J")
         #expect(Set(aborted) == ["s3://bucket/\(keys[0])", "s3://bucket/\(keys[1])"])
         #expect(server.openUploads.count == 3)
-        #expect(try await sink.client.listMultipartUploads(prefix: "out/").map(\.key).sorted() == [keys[2], keys[3]].sorted())
+        #expect(
+            try await sink.client.listMultipartUploads(prefix: "out/").map(\.key).sorted()
+                == [keys[2], keys[3]].sorted()
+        )
     }
 
     @Test func jobNamesMatchWholeNamesOnly() {

@@ -168,14 +168,21 @@ import Testing
     }
 
     @Test func temporaryNamesParse() {
-        let name = TemporaryName.make(finalName: "a.csv.gz", jobTag: "My_Job_2024-01-01T00-00-00Z", pid: 42, random: 255)
+        let name = TemporaryName.make(
+            finalName: "a.csv.gz",
+            jobTag: "My_Job_2024-01-01T00-00-00Z",
+            pid: 42,
+            random: 255
+        )
         #expect(name == ".a.csv.gz.My_Job_2024-01-01T00-00-00Z.42.ff.tmp")
         #expect(TemporaryName.ownerProcess(of: name, jobName: "My_Job") == 42)
         #expect(TemporaryName.ownerProcess(of: name, jobName: "My") == nil)
         #expect(TemporaryName.ownerProcess(of: name, jobName: "Job") == nil)
         #expect(TemporaryName.ownerProcess(of: "a.csv.My_Job_2024-01-01T00-00-00Z.42.ff.tmp", jobName: "My_Job") == nil)
         #expect(TemporaryName.ownerProcess(of: ".a.csv.My_Job_2024-01-01T00-00-00Z.x.ff.tmp", jobName: "My_Job") == nil)
-        #expect(TemporaryName.ownerProcess(of: ".a.csv.My_Job_2024-01-01T00-00-00Z.42.zz.tmp", jobName: "My_Job") == nil)
+        #expect(
+            TemporaryName.ownerProcess(of: ".a.csv.My_Job_2024-01-01T00-00-00Z.42.zz.tmp", jobName: "My_Job") == nil
+        )
         #expect(TemporaryName.ownerProcess(of: ".My_Job_2024-01-01T00-00-00Z.42.ff.tmp", jobName: "My_Job") == nil)
     }
 }

@@ -54,20 +54,22 @@ def s3_env(s3, endpoint=None):
 
 @pytest.fixture(scope="module")
 def inputs(cli, tmp_path_factory):
-    """A sorted and a shuffled input of ≈ 17 MB each (150,000 rows)."""
+    """A sorted and a shuffled input of ≈ 17 MB each (150,000 rows; fewer with
+    BACKTEST_EXPORT_CRASH_ITEMS, for a debug build)."""
     folder = tmp_path_factory.mktemp("crash-inputs")
+    items = int(os.environ.get("BACKTEST_EXPORT_CRASH_ITEMS", "1250"))
     paths = {}
     for order in ("sorted", "shuffled"):
         path = folder / f"{order}.csv"
-        cli.run("sample", "--output", path, "--items", 1250, "--windows", 4, "--horizon", 30, "--order", order)
+        cli.run("sample", "--output", path, "--items", items, "--windows", 4, "--horizon", 30, "--order", order)
         paths[order] = path
     return paths
 
 
-def command(cli, src, dest, temp_dir, fmt, compression, extra=()):
+def command(cli, src, dest, temp_dir, fmt, compression, extra=(), memory_limit="4MiB"):
     return [str(cli.path), "export", "--job-name", JOB, "--input", str(src), "--destination", str(dest),
             "--export-timestamp", TS, "--format", fmt, "--compression", compression, "--quiet",
-            "--temp-dir", str(temp_dir), "--memory-limit", "4MiB", *extra]
+            "--temp-dir", str(temp_dir), "--memory-limit", memory_limit, *extra]
 
 
 # --- what a destination holds -----------------------------------------------------------------
@@ -224,7 +226,8 @@ def test_sigterm_on_a_local_spilling_export_exits_143_and_leaves_no_temporary_fi
     temp_dir = tmp_path / "tmp"
     temp_dir.mkdir()
     dest = tmp_path / "out"
-    argv = command(cli, inputs["shuffled"], dest, temp_dir, "parquet", "snappy", ("--max-part-bytes", "1MiB"))
+    argv = command(cli, inputs["shuffled"], dest, temp_dir, "parquet", "snappy", ("--max-part-bytes", "1MiB"),
+                   memory_limit="512KiB")
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while not list(temp_dir.iterdir()):  # wait until it spills
