@@ -49,6 +49,7 @@ struct TablePartWriter<Sink: PartSink, Format: TableFormat> {
                 }
                 while true {
                     if head == queue.count {
+                        try Task.checkCancellation()  // once a series: a cancelled export stops within one
                         queue.removeAll(keepingCapacity: true)
                         head = 0
                         guard !exhausted, let series = try await nextSeries() else {
