@@ -35,31 +35,31 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
         progress: (ExportProgress) -> Void = { _ in }
     ) async throws -> ExportResult {
         var published: [PublishedPart] = []
+        try configuration.validate()
+        try format.validate()
         do {
             try await removeLeftoversOfEarlierRuns()
             try await prepareDestination()
             do {
-                let source = PrefetchingSource(source: try makeSource())
+                let source = PrefetchingSource(source: ValidatedSource(try makeSource()))
                 let verifying = !configuration.trustsInputOrder
                 return try await run(SeriesFeeder(source: source, verifyingOrder: verifying), &published, progress)
             } catch is InputNotInExportOrder {
                 await removeQuietly(published)
                 published.removeAll()
-                let grouper = SeriesGrouper(source: try makeSource(), options: configuration.grouping)
+                let grouper = SeriesGrouper(source: ValidatedSource(try makeSource()), options: configuration.grouping)
                 let grouped = PrefetchingSource(source: grouper)
                 var result = try await run(SeriesFeeder(source: grouped, verifyingOrder: false), &published, progress)
                 result.inputWasInExportOrder = false
                 result.spilledRunCount = await grouped.finishedSource()?.spilledRunCount ?? 0
                 return result
             }
-        } catch let error as ExportError {
-            await removeQuietly(published)
-            throw error
         } catch {
             await removeQuietly(published)
-            // Cancellation stays cancellation: the caller tells a stopped run from a failed one.
-            if error is CancellationError || Task.isCancelled { throw CancellationError() }
-            throw ExportError.sink("Export to '\(sink.destinationDescription)' failed: \(error)")
+            // Cancellation stays cancellation (a foreign error seen while cancelled is one too): the
+            // caller tells a stopped run from a failed one.
+            let cause = Task.isCancelled && !(error is ExportError) ? CancellationError() : error
+            throw ExportError.wrapping(cause, as: .internal, "Export to '\(sink.destinationDescription)' failed")
         }
     }
 
@@ -76,10 +76,8 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
             try await sink.remove(named: "_SUCCESS")
             try await sink.remove(named: "_manifest.json")
             try await sink.put(ByteBuffer(), named: "_CHECK")
-        } catch let error as ExportError {
-            throw error
         } catch {
-            throw ExportError.sink("Cannot write to '\(sink.destinationDescription)': \(error)")
+            throw ExportError.wrapping(error, as: .sink, "Cannot write to '\(sink.destinationDescription)'")
         }
     }
 

@@ -39,8 +39,9 @@ public struct LocalDirectorySink: PartSink {
     /// The root folder, without a trailing `/`.
     public let root: String
     /// Put in every temporary name, so that a later run can tell its job's leftovers:
-    /// `<job name>_<yyyy-MM-ddTHH-mm-ssZ>` (``PartName``'s prefix), or `tmp` when not given.
-    public let jobTag: String
+    /// `<job name>_<yyyy-MM-ddTHH-mm-ssZ>` (``PartName``'s prefix). When not given, a part's tag
+    /// comes from its own name when that is a ``PartName``, else it is `tmp`.
+    public let jobTag: String?
     let pool: NIOThreadPool
     let calls: FileSystemCalls
 
@@ -54,7 +55,7 @@ public struct LocalDirectorySink: PartSink {
         var root = root
         while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
         self.root = root.isEmpty ? "." : root
-        self.jobTag = jobTag ?? "tmp"
+        self.jobTag = jobTag
         self.pool = threadPool
         self.calls = calls
     }
@@ -65,6 +66,9 @@ public struct LocalDirectorySink: PartSink {
         let finalPath = path(for: key)
         let folder = Self.parent(of: finalPath)
         let name = finalPath.split(separator: "/").last.map(String.init) ?? key
+        let jobTag =
+            self.jobTag ?? (try? PartName(parsing: name)).map { "\($0.jobName.rawValue)_\($0.timestamp.fileNameForm)" }
+            ?? "tmp"
         let temporaryPath =
             folder + "/"
             + TemporaryName.make(
