@@ -1,4 +1,4 @@
-public import ExportCore
+import ExportCore
 
 /// Checks the AWS Signature Version 4 of an incoming request (header-based auth), with the
 /// canonicalization of ``SigV4Signer``: the server side of what boto3 and the AWS CLI send.
