@@ -22,7 +22,7 @@ private struct SourceBroke: Error {}
         configuration: ExportConfiguration,
         format: TextTableFormat = TextTableFormat(),
         sink: InMemorySink,
-        source: @escaping () -> some ForecastSource
+        source: @escaping () -> sending some ForecastSource
     ) async -> ExportError? {
         let exporter = BacktestExporter(sink: sink, format: format, configuration: configuration)
         do {

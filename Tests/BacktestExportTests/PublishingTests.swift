@@ -91,7 +91,7 @@ import Testing
 
     @Test func aHeldLockFailsTheExportWithTheHoldersNameAndWritesNothing() async throws {
         let memory = InMemorySink()
-        try await memory.withExclusiveLock(holder: "export job Other (pid 42)") {
+        _ = try await memory.withExclusiveLock(holder: "export job Other (pid 42)") {
             await #expect {
                 _ = try await Fixture.export(
                     Fixture.rows(series: 2),
