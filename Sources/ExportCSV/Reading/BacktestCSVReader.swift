@@ -41,16 +41,28 @@ public struct BacktestCSVReader {
     private let doubleFields: [Int]
     private var finished = false
 
-    /// Opens `path` and reads its header. Throws an input error when the file cannot be opened,
-    /// is empty, or its header lacks a required column, repeats a name or names no forecast type.
+    /// Opens `path` (`-`: standard input; gzip data is inflated as it is read) and reads its header.
+    /// Throws an input error when the file cannot be opened, is empty, or its header lacks a
+    /// required column, repeats a name or names no forecast type.
     public init(path: String, batchSize: Int = 65_536) throws(ExportError) {
-        try self.init(path: path, batchSize: batchSize, blockSize: CSVRecordScanner.defaultBlockSize)
+        try self.init(source: FileByteSource.openText(path: path), batchSize: batchSize)
+    }
+
+    /// Reads the CSV text of `source` from its current position (the header first), through that
+    /// one source only: a pipe or standard input works.
+    public init(source: any InputByteSource, batchSize: Int = 65_536) throws(ExportError) {
+        try self.init(source: source, batchSize: batchSize, blockSize: CSVRecordScanner.defaultBlockSize)
     }
 
     /// As ``init(path:batchSize:)``, reading blocks of `blockSize` bytes (tests use small blocks).
     init(path: String, batchSize: Int, blockSize: Int) throws(ExportError) {
+        try self.init(source: FileByteSource.openText(path: path), batchSize: batchSize, blockSize: blockSize)
+    }
+
+    init(source: any InputByteSource, batchSize: Int, blockSize: Int) throws(ExportError) {
         guard batchSize > 0 else { throw .validation("The batch size must be positive, got \(batchSize)") }
-        let scanner = try CSVRecordScanner(path: path, blockSize: blockSize)
+        let path = source.name
+        let scanner = try CSVRecordScanner(source: source, blockSize: blockSize)
         let header = try CSVHeader(scanner: scanner, expecting: BacktestColumnMap.requiredColumns)
         (columns, schema) = try BacktestColumnMap.map(header)
         self.path = path

@@ -1,4 +1,4 @@
-internal import ExportCore
+package import ExportCore
 
 /// Where each column of a backtest-forecast input file is, found by name in its header.
 ///
@@ -23,7 +23,7 @@ public struct BacktestColumnMap: Sendable, Equatable {
 
     /// Maps `header` and derives the schema: forecast types are the columns named
     /// `^[pP]\d+$|^mean$`, every other non-required column is a dimension.
-    static func map(_ header: CSVHeader) throws(ExportError) -> (BacktestColumnMap, ExportSchema) {
+    package static func map(_ header: CSVHeader) throws(ExportError) -> (BacktestColumnMap, ExportSchema) {
         var dimensionNames: [String] = []
         var dimensions: [Int] = []
         var types: [ForecastType] = []

@@ -1,18 +1,17 @@
-internal import ExportCore
+package import ExportCore
 
-/// The header row of an input CSV: its column names, checked to be valid UTF-8, non-empty and
-/// distinct.
-struct CSVHeader {
+/// The header row of an input CSV (or the column names of a Parquet file, with the same rules):
+/// its column names, checked to be valid UTF-8, non-empty and distinct.
+package struct CSVHeader {
     /// Column names in file order.
-    let names: [String]
-    let path: String
+    package let names: [String]
+    package let path: String
     /// The physical line of the header (1 unless empty lines precede it).
     let line: Int
 
     /// Reads the first record of `scanner` as the header. Throws for an empty file, a name that
     /// is not UTF-8, an empty name or a duplicate name.
     init(scanner: CSVRecordScanner, expecting required: [String]) throws(ExportError) {
-        path = scanner.path
         guard let record = try scanner.nextRecord() else {
             throw .input(
                 "The file is empty: expected a header row naming the columns "
@@ -21,7 +20,6 @@ struct CSVHeader {
             )
         }
         var names: [String] = []
-        var positions: [String: Int] = [:]
         for i in 0..<record.count {
             guard let name = String(validating: record.field(i), as: UTF8.self) else {
                 throw .input(
@@ -29,20 +27,30 @@ struct CSVHeader {
                     at: .init(file: scanner.path, line: record.line, column: i + 1)
                 )
             }
+            names.append(name)
+        }
+        try self.init(names: names, path: scanner.path, line: record.line, expecting: required)
+    }
+
+    /// Column names found elsewhere than in a CSV header line (a Parquet file's schema), checked
+    /// by the same rules; errors point at `path:line`.
+    package init(names: [String], path: String, line: Int, expecting required: [String]) throws(ExportError) {
+        self.path = path
+        var positions: [String: Int] = [:]
+        for (i, name) in names.enumerated() {
             guard !name.isEmpty else {
                 throw .input(
                     "Empty column name in the header: every column needs a name",
-                    at: .init(file: scanner.path, line: record.line, column: i + 1)
+                    at: .init(file: path, line: line, column: i + 1)
                 )
             }
             if let first = positions[name] {
                 throw .input(
                     "Duplicate column name '\(name)': it is also column \(first + 1); column names must be unique",
-                    at: .init(file: scanner.path, line: record.line, column: i + 1, columnName: name)
+                    at: .init(file: path, line: line, column: i + 1, columnName: name)
                 )
             }
             positions[name] = i
-            names.append(name)
         }
         let missing = required.filter { positions[$0] == nil }
         guard missing.isEmpty else {
@@ -50,11 +58,11 @@ struct CSVHeader {
                 "Missing required column\(missing.count == 1 ? "" : "s") "
                     + missing.map { "'\($0)'" }.joined(separator: ", ")
                     + "; the header has: " + names.joined(separator: ", "),
-                at: .init(file: scanner.path, line: record.line)
+                at: .init(file: path, line: line)
             )
         }
         self.names = names
-        self.line = record.line
+        self.line = line
     }
 
     /// The 0-based position of `name` (which must be present).

@@ -8,7 +8,7 @@ internal import ExportCore
 /// the month (leap years included), the hour, minute and second are range-checked.
 ///
 /// Cost: fixed-position digit reads and ``CivilTime/days(fromYear:month:day:)``; no allocation.
-enum CSVTimestampParser {
+package enum CSVTimestampParser {
     /// The last date a column held, so that a run of rows on the same day (and every row of a
     /// window column) skips the date's validation and day arithmetic.
     struct DateCache {
@@ -21,7 +21,7 @@ enum CSVTimestampParser {
     }
 
     /// The instant in `field`, or nil when it is not a valid timestamp (see ``diagnose(_:)``).
-    static func parse(_ field: UnsafeBufferPointer<UInt8>) -> Int64? {
+    package static func parse(_ field: UnsafeBufferPointer<UInt8>) -> Int64? {
         var cache = DateCache()
         return parse(field, cache: &cache)
     }
@@ -81,7 +81,7 @@ enum CSVTimestampParser {
     }
 
     /// Why `field` is not a valid timestamp, for the error message.
-    static func diagnose(_ field: UnsafeBufferPointer<UInt8>) -> String {
+    package static func diagnose(_ field: UnsafeBufferPointer<UInt8>) -> String {
         let text = quotedForMessage(field)
         let rule =
             "expected yyyy-MM-dd, yyyy-MM-dd HH:mm:ss or yyyy-MM-ddTHH:mm:ss (optional .SSS fraction and trailing Z, UTC)"
