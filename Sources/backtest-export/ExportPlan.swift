@@ -1,6 +1,7 @@
 import BacktestExport
 import ExportCSV
 import ExportCore
+import ExportInput
 import ExportParquet
 import ExportS3
 import ExportSinks
@@ -26,8 +27,29 @@ struct ExportPlan {
         case s3(S3Location, S3Configuration)
     }
 
+    /// The input, opened once: its first file's header is read while planning, and the export's
+    /// first pass reads on from there (a pipe or standard input cannot be opened twice).
+    final class OpenedInput {
+        let files: [InputFile]
+        var pending: BacktestInput?
+
+        init(files: [InputFile]) throws {
+            self.files = files
+            pending = try BacktestInput(files: files)
+        }
+
+        /// The reader opened while planning, then fresh ones (for the grouping pass).
+        func take() throws -> BacktestInput {
+            if let reader = pending {
+                pending = nil
+                return reader
+            }
+            return try BacktestInput(files: files)
+        }
+    }
+
     private(set) var configuration: ExportConfiguration
-    let input: String
+    let input: OpenedInput
     let format: Format
     let destination: Destination
 
@@ -75,10 +97,16 @@ struct ExportPlan {
             }
             metrics.frequency = frequency
         }
-        // Read the header now: a missing column fails before anything is written.
-        let schema = try BacktestCSVReader(path: command.input).schema
-        if let history = command.history {
-            var reader = try TargetCSVReader(path: history, expectedDimensions: schema.dimensions)
+        // Open the input and read its (first file's) header now: a missing column fails before
+        // anything is written.
+        let input = try OpenedInput(files: InputPaths.resolve(command.input, option: "--input"))
+        let schema = input.pending!.schema
+        if !command.history.isEmpty {
+            let files = try InputPaths.resolve(command.history, option: "--history")
+            if input.files.contains(where: { $0.kind == .standardInput }) && files.contains(where: { $0.kind == .standardInput }) {
+                throw ExportError.validation("Standard input ('-') can feed --input or --history, not both")
+            }
+            var reader = TargetInput(files: files, expectedDimensions: schema.dimensions)
             var target = TargetHistory()
             while let batch = try reader.nextBatch() { target.add(batch) }
             metrics.history = target
@@ -93,7 +121,7 @@ struct ExportPlan {
             }
             destination = .local(command.destination)
         }
-        input = command.input
+        self.input = input
         configuration = ExportConfiguration(
             jobName: jobName,
             timestamp: timestamp,
@@ -143,6 +171,16 @@ struct ExportPlan {
         progress: (ExportProgress) -> Void
     ) async throws -> ExportResult {
         let exporter = BacktestExporter(sink: sink, format: format, configuration: configuration)
-        return try await exporter.export(from: { try BacktestCSVReader(path: input) }, progress: progress)
+        let input = self.input
+        guard input.files.allSatisfy(\.isReplayable) else {
+            // A pipe is read once: group it on the way in, rather than checking its order first
+            // and reading it again when it is not in the export's order.
+            let grouping = configuration.grouping
+            return try await exporter.export(
+                from: { SeriesGrouper(source: try input.take(), options: grouping) },
+                progress: progress
+            )
+        }
+        return try await exporter.export(from: { try input.take() }, progress: progress)
     }
 }

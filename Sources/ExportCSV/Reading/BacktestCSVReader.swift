@@ -26,6 +26,8 @@ public struct BacktestCSVReader {
     public let schema: ExportSchema
     /// Where each column is in the file.
     public let columns: BacktestColumnMap
+    /// The file's columns, for checking later files of the same input against.
+    public var inputColumns: InputColumns { InputColumns(file: path, names: columns.names, schema: schema) }
     /// The most rows a batch holds.
     public let batchSize: Int
 
@@ -49,9 +51,19 @@ public struct BacktestCSVReader {
     }
 
     /// Reads the CSV text of `source` from its current position (the header first), through that
-    /// one source only: a pipe or standard input works.
-    public init(source: any InputByteSource, batchSize: Int = 65_536) throws(ExportError) {
-        try self.init(source: source, batchSize: batchSize, blockSize: CSVRecordScanner.defaultBlockSize)
+    /// one source only: a pipe or standard input works. With `reference` (an earlier file of the
+    /// same input), the header must name the same columns, and batches follow its schema.
+    public init(
+        source: any InputByteSource,
+        matching reference: InputColumns? = nil,
+        batchSize: Int = 65_536
+    ) throws(ExportError) {
+        try self.init(
+            source: source,
+            matching: reference,
+            batchSize: batchSize,
+            blockSize: CSVRecordScanner.defaultBlockSize
+        )
     }
 
     /// As ``init(path:batchSize:)``, reading blocks of `blockSize` bytes (tests use small blocks).
@@ -59,12 +71,17 @@ public struct BacktestCSVReader {
         try self.init(source: FileByteSource.openText(path: path), batchSize: batchSize, blockSize: blockSize)
     }
 
-    init(source: any InputByteSource, batchSize: Int, blockSize: Int) throws(ExportError) {
+    init(
+        source: any InputByteSource,
+        matching reference: InputColumns? = nil,
+        batchSize: Int,
+        blockSize: Int
+    ) throws(ExportError) {
         guard batchSize > 0 else { throw .validation("The batch size must be positive, got \(batchSize)") }
         let path = source.name
         let scanner = try CSVRecordScanner(source: source, blockSize: blockSize)
         let header = try CSVHeader(scanner: scanner, expecting: BacktestColumnMap.requiredColumns)
-        (columns, schema) = try BacktestColumnMap.map(header)
+        (columns, schema) = try BacktestColumnMap.map(header, matching: reference)
         self.path = path
         self.batchSize = batchSize
         self.scanner = scanner

@@ -11,13 +11,13 @@ internal import ExportCore
 package enum CSVTimestampParser {
     /// The last date a column held, so that a run of rows on the same day (and every row of a
     /// window column) skips the date's validation and day arithmetic.
-    struct DateCache {
+    package struct DateCache {
         /// Bytes 0–7 and 8–9 of the last valid date, as loaded; zero matches no date.
         var head: UInt64 = 0
         var tail: UInt16 = 0
         var millis: Int64 = 0
 
-        init() {}
+        package init() {}
     }
 
     /// The instant in `field`, or nil when it is not a valid timestamp (see ``diagnose(_:)``).
@@ -28,7 +28,7 @@ package enum CSVTimestampParser {
 
     /// As ``parse(_:)``, reusing `cache` when the date part equals the previous one.
     @inline(__always)
-    static func parse(_ field: UnsafeBufferPointer<UInt8>, cache: inout DateCache) -> Int64? {
+    package static func parse(_ field: UnsafeBufferPointer<UInt8>, cache: inout DateCache) -> Int64? {
         guard let p = field.baseAddress else { return nil }
         let n = field.count
         guard n >= 10 else { return nil }

@@ -69,7 +69,7 @@ public final class ParquetColumnCursor {
             supported = true
         default: supported = false
         }
-        do {
+        do throws(ParquetFormatError) {
             guard supported else {
                 throw ParquetFormatError("a \(leaf.kind.description) column (\(ParquetLeaf.physicalName(leaf.physicalType))) cannot be read here")
             }
@@ -95,7 +95,7 @@ public final class ParquetColumnCursor {
         rowsBeforePage += count
         count = 0
         position = 0
-        do {
+        do throws(ParquetFormatError) {
             while offset < end {
                 let header = try readHeader()
                 let bodyStart = offset + Int64(header.headerSize)

@@ -42,7 +42,7 @@ public final class ParquetReader {
             throw .input("Cannot open input file '\(path)': \(reason)")
         }
         fileDescriptor = fd
-        do {
+        do throws(ParquetFormatError) {
             var info = stat()
             guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
                 throw ParquetFormatError(
@@ -69,9 +69,10 @@ public final class ParquetReader {
             dataEnd = size - 8 - footerLength
             var footerBytes = [UInt8](repeating: 0, count: Int(footerLength))
             try Self.readExactly(fd, into: &footerBytes, at: dataEnd)
-            footer = try footerBytes.withUnsafeBytes { (raw) throws(ParquetFormatError) in
-                try ParquetFooter(decoding: raw)
+            let decoded = footerBytes.withUnsafeBytes { raw in
+                Result { () throws(ParquetFormatError) in try ParquetFooter(decoding: raw) }
             }
+            footer = try decoded.get()
             leaves = try Self.flatLeaves(footer)
             try Self.checkRowGroups(footer, leaves: leaves, dataEnd: dataEnd)
         } catch {
