@@ -1,4 +1,4 @@
-public import ExportCSV
+import ExportCSV
 public import ExportCore
 import ExportParquet
 
