@@ -91,7 +91,7 @@ public struct BacktestInput {
         let source = try FileByteSource(path: file.path)
         let head = try source.peek(4)
         if head == ParquetReader.magic {
-            guard source.isRegularFile else {
+            guard source.isRegularFile && file.kind != .standardInput else {
                 throw .input(
                     "Cannot read '\(file.path)': Parquet data from a pipe or standard input is not supported"
                         + " (it is read at offsets); pass the file itself"

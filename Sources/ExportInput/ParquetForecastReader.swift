@@ -56,7 +56,9 @@ public struct ParquetForecastReader {
         keyColumns = [columns.itemId] + columns.dimensions
         timeColumns = [columns.timestamp, columns.windowStart, columns.windowEnd]
         valueColumns = [columns.targetValue] + columns.forecastTypes
-        for c in keyColumns { try Self.check(reader, c, accepts: [.string, .integer], "a key column: text or integers") }
+        for c in keyColumns {
+            try Self.check(reader, c, accepts: [.string, .integer], "a key column: text or integers")
+        }
         for c in timeColumns {
             try Self.check(reader, c, accepts: [.instant, .string], "a time column: timestamps, dates or text")
         }
@@ -102,13 +104,19 @@ public struct ParquetForecastReader {
             timeCursors = []
             valueCursors = []
             for c in keyColumns {
-                keyCursors.append(try r.cursor(rowGroup: g, column: c, as: Self.target(r.columnKinds[c], numeric: false)))
+                keyCursors.append(
+                    try r.cursor(rowGroup: g, column: c, as: Self.target(r.columnKinds[c], numeric: false))
+                )
             }
             for c in timeColumns {
-                timeCursors.append(try r.cursor(rowGroup: g, column: c, as: Self.target(r.columnKinds[c], numeric: false)))
+                timeCursors.append(
+                    try r.cursor(rowGroup: g, column: c, as: Self.target(r.columnKinds[c], numeric: false))
+                )
             }
             for c in valueColumns {
-                valueCursors.append(try r.cursor(rowGroup: g, column: c, as: Self.target(r.columnKinds[c], numeric: true)))
+                valueCursors.append(
+                    try r.cursor(rowGroup: g, column: c, as: Self.target(r.columnKinds[c], numeric: true))
+                )
             }
             return true
         }
@@ -210,7 +218,10 @@ public struct ParquetForecastReader {
         }
         var cache = CSVTimestampParser.DateCache()
         for r in p..<(p + n) {
-            let field = UnsafeBufferPointer(start: cursor.byteBase + cursor.byteStarts[r], count: Int(cursor.byteLengths[r]))
+            let field = UnsafeBufferPointer(
+                start: cursor.byteBase + cursor.byteStarts[r],
+                count: Int(cursor.byteLengths[r])
+            )
             guard let value = CSVTimestampParser.parse(field, cache: &cache) else {
                 throw .input(CSVTimestampParser.diagnose(field), at: cursor.location(ofRow: r))
             }
@@ -239,7 +250,10 @@ public struct ParquetForecastReader {
             return
         }
         for r in p..<(p + n) {
-            let field = UnsafeBufferPointer(start: cursor.byteBase + cursor.byteStarts[r], count: Int(cursor.byteLengths[r]))
+            let field = UnsafeBufferPointer(
+                start: cursor.byteBase + cursor.byteStarts[r],
+                count: Int(cursor.byteLengths[r])
+            )
             if (validity.map { $0[r] == 0 } ?? false) || field.isEmpty {
                 if presence == nil { presence = Array(repeating: true, count: out.count) }
                 out.append(0)

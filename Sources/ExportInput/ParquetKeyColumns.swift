@@ -87,7 +87,10 @@ final class ParquetKeyColumns {
         let r = cursor.position + row
         if let validity = cursor.validity, validity[r] == 0 {
             if k == 0 {
-                throw .input("Missing item_id: every row needs an item_id (the value is null)", at: cursor.location(ofRow: r))
+                throw .input(
+                    "Missing item_id: every row needs an item_id (the value is null)",
+                    at: cursor.location(ofRow: r)
+                )
             }
             return UnsafeBufferPointer(start: nil, count: 0)
         }
@@ -97,7 +100,6 @@ final class ParquetKeyColumns {
         return UnsafeBufferPointer(start: cursor.byteBase + cursor.byteStarts[r], count: Int(cursor.byteLengths[r]))
     }
 }
-
 
 /// `value` in decimal (as Swift and CSV write it) at `out`, which has room for 24 bytes.
 private func decimal(_ value: Int64, into out: UnsafeMutablePointer<UInt8>) -> UnsafeBufferPointer<UInt8> {

@@ -103,7 +103,9 @@ struct ExportPlan {
         let schema = input.pending!.schema
         if !command.history.isEmpty {
             let files = try InputPaths.resolve(command.history, option: "--history")
-            if input.files.contains(where: { $0.kind == .standardInput }) && files.contains(where: { $0.kind == .standardInput }) {
+            if input.files.contains(where: { $0.kind == .standardInput })
+                && files.contains(where: { $0.kind == .standardInput })
+            {
                 throw ExportError.validation("Standard input ('-') can feed --input or --history, not both")
             }
             var reader = TargetInput(files: files, expectedDimensions: schema.dimensions)

@@ -161,12 +161,16 @@ import Glibc
         let bytes: [UInt8] = [20, 5, 3, 0x88, 0xC6, 0xFA]
         var out = [UInt32](repeating: 99, count: 18)
         try bytes.withUnsafeBytes { raw in
-            try out.withUnsafeMutableBufferPointer { _ = try RLEHybridDecoder.decode(raw, bitWidth: 3, count: 18, into: $0.baseAddress!) }
+            try out.withUnsafeMutableBufferPointer {
+                _ = try RLEHybridDecoder.decode(raw, bitWidth: 3, count: 18, into: $0.baseAddress!)
+            }
         }
         #expect(out == Array(repeating: 5, count: 10) + [0, 1, 2, 3, 4, 5, 6, 7])
         #expect(throws: ParquetFormatError.self) {
             try bytes.withUnsafeBytes { raw in
-                try out.withUnsafeMutableBufferPointer { _ = try RLEHybridDecoder.decode(raw, bitWidth: 3, count: 30, into: $0.baseAddress!) }
+                try out.withUnsafeMutableBufferPointer {
+                    _ = try RLEHybridDecoder.decode(raw, bitWidth: 3, count: 30, into: $0.baseAddress!)
+                }
             }
         }
     }

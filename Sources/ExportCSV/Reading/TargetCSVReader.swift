@@ -63,7 +63,8 @@ public struct TargetCSVReader {
         )
     }
 
-    init(source: any InputByteSource, expectedDimensions: [String]?, batchSize: Int, blockSize: Int) throws(ExportError) {
+    init(source: any InputByteSource, expectedDimensions: [String]?, batchSize: Int, blockSize: Int) throws(ExportError)
+    {
         guard batchSize > 0 else { throw .validation("The batch size must be positive, got \(batchSize)") }
         let path = source.name
         let scanner = try CSVRecordScanner(source: source, blockSize: blockSize)

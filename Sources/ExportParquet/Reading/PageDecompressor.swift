@@ -44,7 +44,10 @@ final class PageDecompressor {
     }
 
     /// Expands `input` into all of `output`.
-    func decompress(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(ParquetFormatError) {
+    func decompress(
+        _ input: UnsafeRawBufferPointer,
+        into output: UnsafeMutableRawBufferPointer
+    ) throws(ParquetFormatError) {
         switch codec {
         case 0:
             guard input.count == output.count else {
@@ -62,7 +65,10 @@ final class PageDecompressor {
         }
     }
 
-    private func inflate(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(ParquetFormatError) {
+    private func inflate(
+        _ input: UnsafeRawBufferPointer,
+        into output: UnsafeMutableRawBufferPointer
+    ) throws(ParquetFormatError) {
         let stream: UnsafeMutablePointer<z_stream>
         if let zstream {
             stream = zstream
@@ -83,7 +89,8 @@ final class PageDecompressor {
             mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self)
         )
         stream.pointee.avail_in = uInt(input.count)
-        stream.pointee.next_out = output.baseAddress?.assumingMemoryBound(to: Bytef.self) ?? withUnsafeMutablePointer(to: &scratch) { $0 }
+        stream.pointee.next_out =
+            output.baseAddress?.assumingMemoryBound(to: Bytef.self) ?? withUnsafeMutablePointer(to: &scratch) { $0 }
         stream.pointee.avail_out = uInt(output.count)
         let status = CZlib.inflate(stream, Z_FINISH)
         guard status == Z_STREAM_END, stream.pointee.avail_out == 0 else {

@@ -71,7 +71,9 @@ public final class ParquetColumnCursor {
         }
         do throws(ParquetFormatError) {
             guard supported else {
-                throw ParquetFormatError("a \(leaf.kind.description) column (\(ParquetLeaf.physicalName(leaf.physicalType))) cannot be read here")
+                throw ParquetFormatError(
+                    "a \(leaf.kind.description) column (\(ParquetLeaf.physicalName(leaf.physicalType))) cannot be read here"
+                )
             }
             decompressor = try PageDecompressor(codec: chunk.codec)
         } catch {
@@ -112,7 +114,9 @@ public final class ParquetColumnCursor {
                     try loadDataPage(header, at: bodyStart)
                     valuesRead += count
                     guard valuesRead <= rowGroupRows else {
-                        throw ParquetFormatError("the column chunk holds more values than the row group's \(rowGroupRows) rows")
+                        throw ParquetFormatError(
+                            "the column chunk holds more values than the row group's \(rowGroupRows) rows"
+                        )
                     }
                     if count > 0 { return true }
                 case .other:
@@ -130,7 +134,13 @@ public final class ParquetColumnCursor {
         }
     }
 
-    private static func error(_ path: String, _ group: Int, _ row: Int, _ column: String, _ message: String) -> ExportError {
+    private static func error(
+        _ path: String,
+        _ group: Int,
+        _ row: Int,
+        _ column: String,
+        _ message: String
+    ) -> ExportError {
         .input(
             "Cannot read Parquet column '\(column)': \(message)",
             at: .init(file: path, line: row, columnName: column, rowGroup: group)
@@ -168,17 +178,28 @@ public final class ParquetColumnCursor {
     private func loadDictionary(_ header: ParquetPageHeader, at bodyStart: Int64) throws(ParquetFormatError) {
         guard dictionaryCount < 0 else { throw ParquetFormatError("the column chunk has a second dictionary page") }
         guard header.encoding == 0 || header.encoding == 2 else {
-            throw ParquetFormatError("a dictionary page in \(Self.encodingName(header.encoding)) encoding is not supported")
+            throw ParquetFormatError(
+                "a dictionary page in \(Self.encodingName(header.encoding)) encoding is not supported"
+            )
         }
         let body = try readBody(header.compressedSize, at: bodyStart)
         let data = dictionaryPage.reserve(header.uncompressedSize)
-        try decompressor.decompress(body, into: UnsafeMutableRawBufferPointer(start: data, count: header.uncompressedSize))
+        try decompressor.decompress(
+            body,
+            into: UnsafeMutableRawBufferPointer(start: data, count: header.uncompressedSize)
+        )
         let n = header.valueCount
         let bytes = UnsafeRawBufferPointer(start: data, count: header.uncompressedSize)
         switch target {
         case .double: try decodePlainDoubles(bytes, n, into: dictionaryDoubles.reserve(n))
         case .millis, .integer: try decodePlainIntegers(bytes, n, into: dictionaryIntegers.reserve(n))
-        case .bytes: try decodePlainByteArrays(bytes, n, starts: dictionaryStarts.reserve(n), lengths: dictionaryLengths.reserve(n))
+        case .bytes:
+            try decodePlainByteArrays(
+                bytes,
+                n,
+                starts: dictionaryStarts.reserve(n),
+                lengths: dictionaryLengths.reserve(n)
+            )
         }
         dictionaryCount = n
     }
@@ -190,7 +211,10 @@ public final class ParquetColumnCursor {
         var levelBytes: UnsafeRawBufferPointer
         var valueBytes: UnsafeRawBufferPointer
         if header.kind == .dataV1 {
-            try decompressor.decompress(body, into: UnsafeMutableRawBufferPointer(start: data, count: header.uncompressedSize))
+            try decompressor.decompress(
+                body,
+                into: UnsafeMutableRawBufferPointer(start: data, count: header.uncompressedSize)
+            )
             let all = UnsafeRawBufferPointer(start: data, count: header.uncompressedSize)
             if leaf.maxDefinitionLevel > 0 {
                 guard header.definitionLevelEncoding == 3 else {
@@ -200,7 +224,9 @@ public final class ParquetColumnCursor {
                 }
                 guard all.count >= 4 else { throw ParquetFormatError("a data page ends before its definition levels") }
                 let length = Int(all.loadUnaligned(as: UInt32.self).littleEndian)
-                guard length <= all.count - 4 else { throw ParquetFormatError("the definition levels run past the page") }
+                guard length <= all.count - 4 else {
+                    throw ParquetFormatError("the definition levels run past the page")
+                }
                 levelBytes = UnsafeRawBufferPointer(rebasing: all[4..<(4 + length)])
                 valueBytes = UnsafeRawBufferPointer(rebasing: all[(4 + length)...])
             } else {
@@ -209,13 +235,17 @@ public final class ParquetColumnCursor {
             }
         } else {
             guard header.repetitionLevelsByteLength == 0 else {
-                throw ParquetFormatError("a data page has repetition levels (a repeated column), which is not supported")
+                throw ParquetFormatError(
+                    "a data page has repetition levels (a repeated column), which is not supported"
+                )
             }
             let levelLength = header.definitionLevelsByteLength
             guard levelLength <= body.count, levelLength <= header.uncompressedSize else {
                 throw ParquetFormatError("the definition levels run past the page")
             }
-            if levelLength > 0 { data.update(from: body.baseAddress!.assumingMemoryBound(to: UInt8.self), count: levelLength) }
+            if levelLength > 0 {
+                data.update(from: body.baseAddress!.assumingMemoryBound(to: UInt8.self), count: levelLength)
+            }
             let valuesSize = header.uncompressedSize - levelLength
             let compressedValues = UnsafeRawBufferPointer(rebasing: body[levelLength...])
             let output = UnsafeMutableRawBufferPointer(start: data + levelLength, count: valuesSize)
@@ -225,7 +255,9 @@ public final class ParquetColumnCursor {
                 guard compressedValues.count == valuesSize else {
                     throw ParquetFormatError("an uncompressed v2 page has the wrong size")
                 }
-                if valuesSize > 0 { output.baseAddress!.copyMemory(from: compressedValues.baseAddress!, byteCount: valuesSize) }
+                if valuesSize > 0 {
+                    output.baseAddress!.copyMemory(from: compressedValues.baseAddress!, byteCount: valuesSize)
+                }
             }
             levelBytes = UnsafeRawBufferPointer(start: data, count: levelLength)
             valueBytes = UnsafeRawBufferPointer(start: data + levelLength, count: valuesSize)
@@ -257,10 +289,14 @@ public final class ParquetColumnCursor {
                 byteBase = UnsafePointer(data)
             }
         case 2, 8:
-            guard dictionaryCount >= 0 else { throw ParquetFormatError("a dictionary-encoded page comes before any dictionary page") }
+            guard dictionaryCount >= 0 else {
+                throw ParquetFormatError("a dictionary-encoded page comes before any dictionary page")
+            }
             let ids = indices.reserve(nonNull)
             if nonNull > 0 {
-                guard valueBytes.count >= 1 else { throw ParquetFormatError("a dictionary-encoded page has no bit width") }
+                guard valueBytes.count >= 1 else {
+                    throw ParquetFormatError("a dictionary-encoded page has no bit width")
+                }
                 let width = Int(valueBytes[0])
                 try RLEHybridDecoder.decode(
                     UnsafeRawBufferPointer(rebasing: valueBytes[1...]),
@@ -271,7 +307,9 @@ public final class ParquetColumnCursor {
             }
             let limit = UInt32(truncatingIfNeeded: dictionaryCount)
             for i in 0..<nonNull where ids[i] >= limit {
-                throw ParquetFormatError("dictionary index \(ids[i]) is out of range (the dictionary has \(dictionaryCount) entries)")
+                throw ParquetFormatError(
+                    "dictionary index \(ids[i]) is out of range (the dictionary has \(dictionaryCount) entries)"
+                )
             }
             switch target {
             case .double:
@@ -347,10 +385,16 @@ public final class ParquetColumnCursor {
     // MARK: PLAIN values
 
     private func need(_ bytes: UnsafeRawBufferPointer, _ n: Int, _ width: Int) throws(ParquetFormatError) {
-        guard bytes.count / width >= n else { throw ParquetFormatError("a page ends before its \(n) values (truncated or corrupt)") }
+        guard bytes.count / width >= n else {
+            throw ParquetFormatError("a page ends before its \(n) values (truncated or corrupt)")
+        }
     }
 
-    private func decodePlainDoubles(_ bytes: UnsafeRawBufferPointer, _ n: Int, into out: UnsafeMutablePointer<Double>) throws(ParquetFormatError) {
+    private func decodePlainDoubles(
+        _ bytes: UnsafeRawBufferPointer,
+        _ n: Int,
+        into out: UnsafeMutablePointer<Double>
+    ) throws(ParquetFormatError) {
         guard n > 0 else { return }
         let p = bytes.baseAddress!
         switch leaf.physicalType {
@@ -359,27 +403,43 @@ public final class ParquetColumnCursor {
             UnsafeMutableRawPointer(out).copyMemory(from: p, byteCount: n * 8)
         case 4:
             try need(bytes, n, 4)
-            for i in 0..<n { out[i] = Double(Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))) }
+            for i in 0..<n {
+                out[i] = Double(
+                    Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
+                )
+            }
         case 1:
             try need(bytes, n, 4)
             if leaf.isUnsigned {
-                for i in 0..<n { out[i] = Double(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))) }
+                for i in 0..<n {
+                    out[i] = Double(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
+                }
             } else {
-                for i in 0..<n { out[i] = Double(Int32(littleEndian: p.loadUnaligned(fromByteOffset: i * 4, as: Int32.self))) }
+                for i in 0..<n {
+                    out[i] = Double(Int32(littleEndian: p.loadUnaligned(fromByteOffset: i * 4, as: Int32.self)))
+                }
             }
         case 2:
             try need(bytes, n, 8)
             if leaf.isUnsigned {
-                for i in 0..<n { out[i] = Double(UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))) }
+                for i in 0..<n {
+                    out[i] = Double(UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)))
+                }
             } else {
-                for i in 0..<n { out[i] = Double(Int64(littleEndian: p.loadUnaligned(fromByteOffset: i * 8, as: Int64.self))) }
+                for i in 0..<n {
+                    out[i] = Double(Int64(littleEndian: p.loadUnaligned(fromByteOffset: i * 8, as: Int64.self)))
+                }
             }
         default:
             throw ParquetFormatError("\(ParquetLeaf.physicalName(leaf.physicalType)) values cannot be read as numbers")
         }
     }
 
-    private func decodePlainIntegers(_ bytes: UnsafeRawBufferPointer, _ n: Int, into out: UnsafeMutablePointer<Int64>) throws(ParquetFormatError) {
+    private func decodePlainIntegers(
+        _ bytes: UnsafeRawBufferPointer,
+        _ n: Int,
+        into out: UnsafeMutablePointer<Int64>
+    ) throws(ParquetFormatError) {
         guard n > 0 else { return }
         let p = bytes.baseAddress!
         switch (leaf.physicalType, target) {
@@ -393,31 +453,46 @@ public final class ParquetColumnCursor {
             }
         case (1, .millis):
             try need(bytes, n, 4)
-            for i in 0..<n { out[i] = Int64(Int32(littleEndian: p.loadUnaligned(fromByteOffset: i * 4, as: Int32.self))) * 86_400_000 }
+            for i in 0..<n {
+                out[i] = Int64(Int32(littleEndian: p.loadUnaligned(fromByteOffset: i * 4, as: Int32.self))) * 86_400_000
+            }
         case (2, .millis):
             try need(bytes, n, 8)
             let units = leaf.unitsPerMillisecond
             if units == 1 {
                 UnsafeMutableRawPointer(out).copyMemory(from: p, byteCount: n * 8)
             } else {
-                for i in 0..<n { out[i] = Self.floorDivide(Int64(littleEndian: p.loadUnaligned(fromByteOffset: i * 8, as: Int64.self)), units) }
+                for i in 0..<n {
+                    out[i] = Self.floorDivide(
+                        Int64(littleEndian: p.loadUnaligned(fromByteOffset: i * 8, as: Int64.self)),
+                        units
+                    )
+                }
             }
         case (1, .integer):
             try need(bytes, n, 4)
             if leaf.isUnsigned {
-                for i in 0..<n { out[i] = Int64(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))) }
+                for i in 0..<n {
+                    out[i] = Int64(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
+                }
             } else {
-                for i in 0..<n { out[i] = Int64(Int32(littleEndian: p.loadUnaligned(fromByteOffset: i * 4, as: Int32.self))) }
+                for i in 0..<n {
+                    out[i] = Int64(Int32(littleEndian: p.loadUnaligned(fromByteOffset: i * 4, as: Int32.self)))
+                }
             }
         case (2, .integer):
             try need(bytes, n, 8)
             for i in 0..<n {
                 let v = Int64(littleEndian: p.loadUnaligned(fromByteOffset: i * 8, as: Int64.self))
-                guard !leaf.isUnsigned || v >= 0 else { throw ParquetFormatError("an unsigned 64-bit value is too large") }
+                guard !leaf.isUnsigned || v >= 0 else {
+                    throw ParquetFormatError("an unsigned 64-bit value is too large")
+                }
                 out[i] = v
             }
         default:
-            throw ParquetFormatError("\(ParquetLeaf.physicalName(leaf.physicalType)) values cannot be read as \(target)")
+            throw ParquetFormatError(
+                "\(ParquetLeaf.physicalName(leaf.physicalType)) values cannot be read as \(target)"
+            )
         }
     }
 
@@ -428,16 +503,22 @@ public final class ParquetColumnCursor {
         lengths l: UnsafeMutablePointer<Int32>
     ) throws(ParquetFormatError) {
         guard n > 0 else { return }
-        guard let p = bytes.baseAddress else { throw ParquetFormatError("a page ends before its \(n) values (truncated or corrupt)") }
+        guard let p = bytes.baseAddress else {
+            throw ParquetFormatError("a page ends before its \(n) values (truncated or corrupt)")
+        }
         // Starts are offsets from the start of the buffer the bytes lie in (the page or the dictionary page).
         var q = p - UnsafeRawPointer(bufferBase(for: bytes))
         let end = q + bytes.count
         let buffer = UnsafeRawPointer(bufferBase(for: bytes))
         for i in 0..<n {
-            guard end - q >= 4 else { throw ParquetFormatError("a page ends before its \(n) values (truncated or corrupt)") }
+            guard end - q >= 4 else {
+                throw ParquetFormatError("a page ends before its \(n) values (truncated or corrupt)")
+            }
             let length = Int(UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: q, as: UInt32.self)))
             q += 4
-            guard length <= end - q else { throw ParquetFormatError("a string runs past the end of its page (truncated or corrupt)") }
+            guard length <= end - q else {
+                throw ParquetFormatError("a string runs past the end of its page (truncated or corrupt)")
+            }
             s[i] = q
             l[i] = Int32(length)
             q += length

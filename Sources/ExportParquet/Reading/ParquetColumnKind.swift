@@ -78,7 +78,9 @@ struct ParquetLeaf {
             default: kind = .unsupported(Self.annotated("BYTE_ARRAY", logical, converted))
             }
         case 4, 5:
-            kind = logical == nil && converted == nil ? .floatingPoint : .unsupported(Self.annotated(Self.physicalName(physical), logical, converted))
+            kind =
+                logical == nil && converted == nil
+                ? .floatingPoint : .unsupported(Self.annotated(Self.physicalName(physical), logical, converted))
         case 3:
             kind = .instant
         case 1, 2:

@@ -55,7 +55,9 @@ public final class ParquetReader {
             try Self.readExactly(fd, into: &tail, at: size - 8)
             var head = [UInt8](repeating: 0, count: 4)
             try Self.readExactly(fd, into: &head, at: 0)
-            guard head == Self.magic else { throw ParquetFormatError("the file does not start with PAR1: it is not Parquet") }
+            guard head == Self.magic else {
+                throw ParquetFormatError("the file does not start with PAR1: it is not Parquet")
+            }
             if Array(tail[4..<8]) == Array("PARE".utf8) {
                 throw ParquetFormatError("the file is encrypted (PARE), which is not supported")
             }
@@ -64,7 +66,9 @@ public final class ParquetReader {
             }
             let footerLength = Int64(tail[0]) | Int64(tail[1]) << 8 | Int64(tail[2]) << 16 | Int64(tail[3]) << 24
             guard footerLength > 0, footerLength <= size - 12 else {
-                throw ParquetFormatError("the footer length \(footerLength) does not fit the file (truncated or corrupt)")
+                throw ParquetFormatError(
+                    "the footer length \(footerLength) does not fit the file (truncated or corrupt)"
+                )
             }
             dataEnd = size - 8 - footerLength
             var footerBytes = [UInt8](repeating: 0, count: Int(footerLength))
@@ -107,7 +111,9 @@ public final class ParquetReader {
             preadFully(fd, raw.baseAddress!, count, offset)
         }
         guard n == count else {
-            throw ParquetFormatError(n < 0 ? "read failed: \(String(cString: strerror(errno)))" : "the file ends early (truncated)")
+            throw ParquetFormatError(
+                n < 0 ? "read failed: \(String(cString: strerror(errno)))" : "the file ends early (truncated)"
+            )
         }
     }
 
@@ -159,15 +165,21 @@ public final class ParquetReader {
         for (g, group) in footer.rowGroups.enumerated() {
             guard group.rowCount >= 0 else { throw ParquetFormatError("row group \(g) has a negative row count") }
             guard group.columns.count == leaves.count else {
-                throw ParquetFormatError("row group \(g) has \(group.columns.count) column chunks for \(leaves.count) columns")
+                throw ParquetFormatError(
+                    "row group \(g) has \(group.columns.count) column chunks for \(leaves.count) columns"
+                )
             }
             for (c, chunk) in group.columns.enumerated() {
                 let name = leaves[c].name
                 guard chunk.filePath == nil else {
-                    throw ParquetFormatError("row group \(g), column '\(name)': pages in another file are not supported")
+                    throw ParquetFormatError(
+                        "row group \(g), column '\(name)': pages in another file are not supported"
+                    )
                 }
                 guard chunk.hasMetadata, chunk.path == [name], chunk.physicalType == leaves[c].physicalType else {
-                    throw ParquetFormatError("row group \(g), column '\(name)': the chunk metadata does not match the schema")
+                    throw ParquetFormatError(
+                        "row group \(g), column '\(name)': the chunk metadata does not match the schema"
+                    )
                 }
                 let start = chunk.start
                 guard start >= 4, chunk.totalCompressedSize >= 0,

@@ -14,7 +14,9 @@ enum RLEHybridDecoder {
         count: Int,
         into out: UnsafeMutablePointer<UInt32>
     ) throws(ParquetFormatError) -> Int {
-        guard bitWidth >= 0 && bitWidth <= 32 else { throw ParquetFormatError("RLE bit width \(bitWidth) is out of range") }
+        guard bitWidth >= 0 && bitWidth <= 32 else {
+            throw ParquetFormatError("RLE bit width \(bitWidth) is out of range")
+        }
         let src = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
         let end = bytes.count
         let byteWidth = (bitWidth + 7) / 8
@@ -52,7 +54,9 @@ enum RLEHybridDecoder {
                 let runBytes = min(groups * bitWidth, end - p)
                 let available = bitWidth == 0 ? values.partialValue : runBytes * 8 / bitWidth
                 let take = min(values.partialValue, count - n, available)
-                guard take > 0 || count - n == 0 else { throw ParquetFormatError("RLE data ends inside a bit-packed run") }
+                guard take > 0 || count - n == 0 else {
+                    throw ParquetFormatError("RLE data ends inside a bit-packed run")
+                }
                 if bitWidth == 0 {
                     (out + n).initialize(repeating: 0, count: take)
                 } else {

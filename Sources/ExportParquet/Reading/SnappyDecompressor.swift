@@ -100,7 +100,8 @@ enum SnappyDecompressor {
         ParquetFormatError("the snappy data is corrupt (a length or offset points outside the page)")
     }
 
-    private static func varint(_ input: UnsafeRawBufferPointer, _ position: inout Int) throws(ParquetFormatError) -> Int {
+    private static func varint(_ input: UnsafeRawBufferPointer, _ position: inout Int) throws(ParquetFormatError) -> Int
+    {
         var result = 0
         var shift = 0
         while true {

@@ -127,7 +127,9 @@ struct ThriftCompactDecoder {
         var n = Int(header >> 4)
         if n == 15 {
             let v = try varint()
-            guard v <= UInt64(end - position) else { throw ParquetFormatError("a thrift list is longer than its bytes") }
+            guard v <= UInt64(end - position) else {
+                throw ParquetFormatError("a thrift list is longer than its bytes")
+            }
             n = Int(v)
         }
         return (type, n)
