@@ -11,7 +11,8 @@ import Glibc
 import Musl
 #endif
 
-/// `backtest-export export`: one backtest CSV in, both export folders out.
+/// `backtest-export export`: backtest forecasts in (files, folders, globs, standard input; CSV,
+/// gzip, Parquet), both export folders out.
 struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
@@ -21,8 +22,14 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "The export job's name: 1-63 characters, ^[a-zA-Z][a-zA-Z0-9_]*$.")
     var jobName: String
 
-    @Option(help: "Backtest forecasts, CSV in the forecasted-values layout (header required, any row order).")
-    var input: String
+    @Option(
+        help: """
+            Backtest forecasts in the forecasted-values layout (any row order): a CSV, .csv.gz or .parquet file, \
+            a folder of them (recursive; names starting with . or _ skipped), a quoted glob, or - for standard input. \
+            Repeat to read several.
+            """
+    )
+    var input: [String]
 
     @Option(
         help: """
@@ -32,8 +39,8 @@ struct ExportCommand: AsyncParsableCommand {
     )
     var dimensions: String?
 
-    @Option(help: "Target time series (item_id, dimensions, timestamp, target_value) for MASE.")
-    var history: String?
+    @Option(help: "Target time series (item_id, dimensions, timestamp, target_value) for MASE; same forms as --input.")
+    var history: [String] = []
 
     @Option(help: "A local folder, or s3://bucket/prefix.")
     var destination: String

@@ -1,6 +1,7 @@
 import BacktestExport
 import ExportCSV
 import ExportCore
+import ExportInput
 import ExportParquet
 import ExportS3
 import ExportSinks
@@ -26,15 +27,38 @@ struct ExportPlan {
         case s3(S3Location, S3Configuration)
     }
 
+    /// The input, opened once: its first file's header is read while planning, and the export's
+    /// first pass reads on from there (a pipe or standard input cannot be opened twice).
+    final class OpenedInput {
+        let files: [InputFile]
+        let dimensions: [String]?
+        let maxRecordBytes: Int
+        var pending: BacktestInput?
+
+        init(files: [InputFile], dimensions: [String]?, maxRecordBytes: Int) throws {
+            self.files = files
+            self.dimensions = dimensions
+            self.maxRecordBytes = maxRecordBytes
+            pending = try BacktestInput(files: files, dimensions: dimensions, maxRecordBytes: maxRecordBytes)
+        }
+
+        /// The reader opened while planning (then a fresh one, should a caller ask again).
+        func take() throws -> BacktestInput {
+            if let reader = pending {
+                pending = nil
+                return reader
+            }
+            return try BacktestInput(files: files, dimensions: dimensions, maxRecordBytes: maxRecordBytes)
+        }
+    }
+
     private(set) var configuration: ExportConfiguration
-    let input: String
+    let input: OpenedInput
     /// The input's schema, read from its header (forecast types in input order).
     let schema: ExportSchema
     /// The dimensions `--dimensions` declared; nil: detected from the header.
     let declaredDimensions: [String]?
     var dimensionsWereDeclared: Bool { declaredDimensions != nil }
-    /// The longest input record accepted (`--max-record-bytes`).
-    let maxRecordBytes: Int
     let format: Format
     let destination: Destination
 
@@ -106,10 +130,22 @@ struct ExportPlan {
             }
             metrics.frequency = frequency
         }
-        // Read the header now: a missing column fails before anything is written.
-        schema = try BacktestCSVReader(path: command.input, dimensions: declaredDimensions).schema
-        if let history = command.history {
-            var reader = try TargetCSVReader(path: history, expectedDimensions: schema.dimensions)
+        // Open the input and read its (first file's) header now: a missing column fails before
+        // anything is written.
+        let input = try OpenedInput(
+            files: InputPaths.resolve(command.input, option: "--input"),
+            dimensions: declaredDimensions,
+            maxRecordBytes: command.maxRecordBytes.bytes
+        )
+        schema = input.pending!.schema
+        if !command.history.isEmpty {
+            let files = try InputPaths.resolve(command.history, option: "--history")
+            if input.files.contains(where: { $0.kind == .standardInput })
+                && files.contains(where: { $0.kind == .standardInput })
+            {
+                throw ExportError.validation("Standard input ('-') can feed --input or --history, not both")
+            }
+            var reader = TargetInput(files: files, expectedDimensions: schema.dimensions)
             var target = TargetHistory()
             while let batch = try reader.nextBatch() { target.add(batch) }
             metrics.history = target
@@ -124,8 +160,7 @@ struct ExportPlan {
             }
             destination = .local(command.destination)
         }
-        input = command.input
-        maxRecordBytes = command.maxRecordBytes.bytes
+        self.input = input
         configuration = ExportConfiguration(
             jobName: jobName,
             timestamp: timestamp,
@@ -176,16 +211,9 @@ struct ExportPlan {
         progress: (ExportProgress) -> Void
     ) async throws -> ExportResult {
         let exporter = BacktestExporter(sink: sink, format: format, configuration: configuration)
-        let dimensions = declaredDimensions
-        let maxRecordBytes = self.maxRecordBytes
-        return try await exporter.export(
-            from: {
-                let reader = try BacktestCSVReader(path: input, dimensions: dimensions)
-                reader.maxRecordBytes = maxRecordBytes
-                return reader
-            },
-            progress: progress
-        )
+        let input = self.input
+        // Read once: the exporter orders any input in one pass, so a pipe works as a file does.
+        return try await exporter.export(from: { try input.take() }, progress: progress)
     }
 }
 
