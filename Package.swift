@@ -64,7 +64,10 @@ let package = Package(
         // Where parts go: the PartSink contract, local disk and memory.
         .target(
             name: "ExportSinks",
-            dependencies: ["ExportCore", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "ExportCore", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         // S3: SigV4 signing, single PUT and multipart upload, credentials from the AWS environment.
@@ -84,6 +87,7 @@ let package = Package(
             dependencies: [
                 "ExportCore", "ExportCSV", "ExportParquet", "ExportInput", "ExportSinks",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -124,7 +128,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ExportSinksTests",
-            dependencies: ["ExportSinks", "ExportCore", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "ExportSinks", "ExportCore", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

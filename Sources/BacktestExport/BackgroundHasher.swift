@@ -1,30 +1,46 @@
-import Dispatch
 import ExportCore
 import NIOCore
+import NIOPosix
+import Synchronization
 
-/// SHA-256 of a part's chunks, computed on a thread of its own so that hashing overlaps with
-/// encoding. At most `depth` chunks wait; ``update(_:)`` blocks the caller while they do.
-final class BackgroundHasher: @unchecked Sendable {
-    private let queue = DispatchQueue(label: "backtest-export.sha256")
-    private let slots = DispatchSemaphore(value: 0)
-    /// Touched only on `queue`.
-    private var hasher = SHA256()
-
-    init(depth: Int = 8) {
-        // Start at 0 and signal: libdispatch traps when a semaphore is freed below its initial value.
-        for _ in 0..<max(1, depth) { slots.signal() }
+/// SHA-256 of a part's chunks, computed on NIO's blocking-work thread pool so that hashing
+/// overlaps with encoding without occupying a thread of Swift's cooperative pool.
+///
+/// Chunks are hashed in order: each is a pool job chained after the one before. At most `depth`
+/// chunks wait or are being hashed; ``update(_:)`` suspends (it does not block a thread) while
+/// they do. Memory: `depth` chunks (shared with the writer, not copied).
+struct BackgroundHasher {
+    /// The running digest, touched by one pool job at a time (the chain orders them).
+    private final class State: Sendable {
+        let hasher = Mutex(SHA256())
     }
 
-    func update(_ chunk: ByteBuffer) {
-        slots.wait()
-        queue.async { [self] in
-            chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
-            slots.signal()
+    private let state = State()
+    private let pool: NIOThreadPool
+    private let eventLoop: any EventLoop
+    private let depth: Int
+    private var pending: [EventLoopFuture<Void>] = []
+
+    init(depth: Int = 8, pool: NIOThreadPool = .singleton) {
+        self.depth = max(1, depth)
+        self.pool = pool
+        self.eventLoop = MultiThreadedEventLoopGroup.singleton.any()
+    }
+
+    /// Queues `chunk` for hashing; first waits for the oldest while `depth` are pending.
+    mutating func update(_ chunk: ByteBuffer) async throws {
+        if pending.count >= depth { try await pending.removeFirst().get() }
+        let (state, pool, eventLoop) = (self.state, self.pool, self.eventLoop)
+        let job: @Sendable () -> Void = {
+            state.hasher.withLock { hasher in chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) } }
         }
+        let previous = pending.last ?? eventLoop.makeSucceededVoidFuture()
+        pending.append(previous.flatMap { pool.runIfActive(eventLoop: eventLoop, job) })
     }
 
     /// The digest in lower-case hex, once every queued chunk is hashed.
-    func finalize() -> String {
-        Hex.encode(queue.sync { hasher.finalize() })
+    func finalize() async throws -> String {
+        if let last = pending.last { try await last.get() }
+        return Hex.encode(state.hasher.withLock { $0.finalize() })
     }
 }

@@ -43,44 +43,56 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
 
     /// Runs the export. `progress` is called as series are written.
     public func export<Source: ForecastSource>(
-        from makeSource: () throws -> Source,
+        from makeSource: () throws -> sending Source,
         progress: (ExportProgress) -> Void = { _ in }
     ) async throws -> ExportResult {
         do {
             return try await sink.withExclusiveLock(holder: lockHolderDescription()) {
                 try await exportHoldingLock(from: makeSource, progress: progress)
             }
-        } catch let error as ExportError {
-            throw error
         } catch {
-            throw ExportError.sink("Export to '\(sink.destinationDescription)' failed: \(error)")
+            throw ExportError.wrapping(error, as: .sink, "Export to '\(sink.destinationDescription)' failed")
         }
     }
 
     private func exportHoldingLock<Source: ForecastSource>(
-        from makeSource: () throws -> Source,
+        from makeSource: () throws -> sending Source,
         progress: (ExportProgress) -> Void
     ) async throws -> ExportResult {
         var published: [PublishedPart] = []
         try configuration.validate()
         try format.validate()
         do {
+            try await removeLeftoversOfEarlierRuns()
             try await prepareDestination()
-            let source = PrefetchingSource(source: ValidatedSource(try makeSource()))
             if configuration.trustsInputOrder {
+                let source = PrefetchingSource(source: ValidatedSource(try makeSource()))
                 return try await run(SeriesFeeder(source: source, verifyingOrder: false), &published, progress)
             }
-            let grouper = SeriesGrouper(source: source, options: configuration.grouping)
-            // Gathering sorted batches (or merging runs) runs on a thread of its own, beside encoding.
+            // Reading, parsing and ordering (or merging runs) run on a thread of their own, beside
+            // encoding; the grouper comes back at the end for its statistics.
+            let grouper = SeriesGrouper(source: ValidatedSource(try makeSource()), options: configuration.grouping)
             let sorted = PrefetchingSource(source: grouper, depth: 2)
             var result = try await run(SeriesFeeder(source: sorted, verifyingOrder: false), &published, progress)
-            result.inputWasInExportOrder = grouper.inputWasInExportOrder
-            result.spilledRunCount = grouper.spilledRunCount
+            let finished = await sorted.finishedSource()
+            result.inputWasInExportOrder = finished?.inputWasInExportOrder ?? false
+            result.spilledRunCount = finished?.spilledRunCount ?? 0
             return result
         } catch {
             await removeQuietly(published)
-            throw ExportError.wrapping(error, as: .internal, "Export to '\(sink.destinationDescription)' failed")
+            // Cancellation stays cancellation (a foreign error seen while cancelled is one too): the
+            // caller tells a stopped run from a failed one.
+            let cause = Task.isCancelled && !(error is ExportError) ? CancellationError() : error
+            throw ExportError.wrapping(cause, as: .internal, "Export to '\(sink.destinationDescription)' failed")
         }
+    }
+
+    /// Removes what killed runs of this job left behind: temporary parts (and, on S3, open
+    /// multipart uploads) in the destination, and spill folders of dead processes in the
+    /// temporary directory.
+    private func removeLeftoversOfEarlierRuns() async throws {
+        try await sink.removeLeftovers(ofJob: configuration.jobName.rawValue)
+        try await TemporaryFiles.removeStaleFolders(in: configuration.grouping.temporaryDirectory)
     }
 
     /// Step 1: applies ``ExportConfiguration/ifExists`` to other exports' parts, removes the
@@ -181,7 +193,7 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
         try await forecastWriter.write(
             published: &published,
             nextSeries: { () -> [(batch: ForecastBatch, rows: Range<Int>)]? in
-                guard let series = try feeder.nextSeries() else { return nil }
+                guard let series = try await feeder.nextSeries() else { return nil }
                 for piece in series.pieces { try metrics.add(piece.batch, rows: piece.rows) }
                 if let done = metrics.takeCompletedSeries() { try metricRows.append(done) }
                 return series.pieces
@@ -250,7 +262,11 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
         )
     }
 
+    /// Removes `parts`, ignoring failures; runs to its end even when the task is cancelled (in a
+    /// task of its own, which does not inherit the cancellation).
     private func removeQuietly(_ parts: [PublishedPart]) async {
-        for part in parts { try? await sink.remove(named: part.key) }
+        guard !parts.isEmpty else { return }
+        let sink = self.sink
+        await Task { for part in parts { try? await sink.remove(named: part.key) } }.value
     }
 }

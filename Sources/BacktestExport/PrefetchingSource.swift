@@ -1,80 +1,72 @@
-import Dispatch
 public import ExportCore
 import Synchronization
 
-/// Reads batches from a source on a thread of its own, a few batches ahead of the consumer, so
+/// Reads batches from a source in a task of its own, a few batches ahead of the consumer, so
 /// that parsing (or grouping) the input runs on one core while encoding and writing run on the
 /// other.
 ///
-/// Memory: at most `depth` batches wait in the queue. The source is used only by the reading
-/// thread once the prefetcher exists. When the prefetcher is dropped early (an export fails),
-/// the reading thread stops after the batch it is reading.
-public final class PrefetchingSource<Source: ForecastSource>: ForecastSource {
+/// The source is handed over (`sending`): from then on only the reading task touches it, on a
+/// thread of its own (a serial dispatch queue as the task's executor), so its blocking reads
+/// never occupy Swift's cooperative pool. The reading task and the consumer meet in a bounded
+/// channel: at most `depth` batches wait; the reader suspends while the channel is full and the
+/// consumer suspends (never blocks a thread) while it is empty.
+///
+/// Cancellation: cancelling the consumer's task makes ``nextBatch()`` throw `CancellationError`
+/// and stops the reader; so does dropping the prefetcher. The reader stops after the batch it is
+/// reading (a source's `nextBatch()` cannot be interrupted). Once the source has returned its
+/// last batch, ``finishedSource()`` gives it back (for its statistics).
+public final class PrefetchingSource<Source: ForecastSource> {
     public let schema: ExportSchema
     private let channel: PrefetchChannel
+    private let box: SourceBox<Source>
+    private let reader: Task<Void, Never>
 
     /// Starts reading `source` at once. `depth` is how many batches may wait (at least 1).
-    public init(source: Source, depth: Int = 3) {
+    public init(source: sending Source, depth: Int = 3) {
         schema = source.schema
-        var source = source
-        channel = PrefetchChannel(depth: depth) { try source.nextBatch() }
+        let channel = PrefetchChannel(depth: max(1, depth))
+        self.channel = channel
+        let box = SourceBox(source)
+        self.box = box
+        reader = Task(executorPreference: DispatchTaskExecutor(label: "backtest-export.prefetch")) {
+            while true {
+                let batch: ForecastBatch?
+                do {
+                    batch = try box.nextBatch()
+                } catch {
+                    channel.finish(.failure(error))
+                    break
+                }
+                guard let batch else {
+                    channel.finish(.success(()))
+                    break
+                }
+                do { try await channel.send(batch) } catch { break }
+            }
+        }
     }
 
     deinit { channel.cancel() }
 
-    /// The next batch; waits for the reading thread when it is behind.
-    public func nextBatch() throws -> ForecastBatch? { try channel.take() }
+    /// The next batch, or nil at the end; suspends while the reader is behind. After the end or
+    /// an error, every later call gives the same answer.
+    public func nextBatch() async throws -> ForecastBatch? { try await channel.take() }
+
+    /// The source, once the reader has stopped (waits for it); nil if it was already taken.
+    public func finishedSource() async -> Source? {
+        await reader.value
+        return box.take()
+    }
 }
 
-/// The hand-over between the reading thread and the consumer (not generic, so that the reading
-/// thread's closure captures nothing but this channel).
-private final class PrefetchChannel: @unchecked Sendable {
-    private struct State {
-        var ready: [Result<ForecastBatch?, any Error>] = []
-        var cancelled = false
-    }
-    private let state = Mutex(State())
-    /// Signalled once per batch handed over.
-    private let filled = DispatchSemaphore(value: 0)
-    /// One permit per free queue slot.
-    private let free: DispatchSemaphore
-    /// Called only on the reading thread (hence `@unchecked Sendable`).
-    private let next: () throws -> ForecastBatch?
+/// Owns the source once it is handed over: the reading task reads through it (one batch at a
+/// time, under an uncontended lock), and gives it back once the reader has stopped.
+final class SourceBox<Source: ForecastSource>: Sendable {
+    private let source: Mutex<Source?>
 
-    init(depth: Int, next: @escaping () throws -> ForecastBatch?) {
-        // Start at 0 and signal: libdispatch traps when a semaphore is freed below its initial value.
-        free = DispatchSemaphore(value: 0)
-        for _ in 0..<max(1, depth) { free.signal() }
-        self.next = next
-        DispatchQueue(label: "backtest-export.prefetch").async { self.read() }
-    }
+    init(_ source: sending Source) { self.source = Mutex(source) }
 
-    private func read() {
-        while true {
-            free.wait()
-            if state.withLock({ $0.cancelled }) { return }
-            let result = Result { try next() }
-            state.withLock { $0.ready.append(result) }
-            filled.signal()
-            guard case .success(.some) = result else { return }
-        }
-    }
+    func nextBatch() throws -> ForecastBatch? { try source.withLock { try $0?.nextBatch() } }
 
-    func take() throws -> ForecastBatch? {
-        filled.wait()
-        let result = state.withLock { $0.ready.removeFirst() }
-        if case .success(.some) = result {
-            free.signal()
-        } else {
-            // End or error: the reader has stopped; keep giving the same answer.
-            state.withLock { $0.ready.insert(result, at: 0) }
-            filled.signal()
-        }
-        return try result.get()
-    }
-
-    func cancel() {
-        state.withLock { $0.cancelled = true }
-        free.signal()
-    }
+    func take() -> Source? { source.withLock { $0.take() } }
 }

@@ -16,7 +16,7 @@ struct InputNotInExportOrder: Error {}
 /// throws ``InputNotInExportOrder`` at the first row that does not. Cost: O(rows) comparisons of
 /// integers, and one key comparison per series.
 struct SeriesFeeder<Source: ForecastSource> {
-    private var source: Source
+    private let source: PrefetchingSource<Source>
     private let verifyingOrder: Bool
     private var current = SeriesSlices()
     private var currentKey: SeriesKey?
@@ -25,7 +25,7 @@ struct SeriesFeeder<Source: ForecastSource> {
     private var last: (windowStart: Int64, timestamp: Int64, windowEnd: Int64)?
     private var exhausted = false
 
-    init(source: Source, verifyingOrder: Bool) {
+    init(source: PrefetchingSource<Source>, verifyingOrder: Bool) {
         self.source = source
         self.verifyingOrder = verifyingOrder
     }
@@ -33,12 +33,12 @@ struct SeriesFeeder<Source: ForecastSource> {
     var schema: ExportSchema { source.schema }
 
     /// The next whole series, or nil at the end.
-    mutating func nextSeries() throws -> SeriesSlices? {
+    mutating func nextSeries() async throws -> SeriesSlices? {
         while readyIndex == ready.count {
             ready.removeAll(keepingCapacity: true)
             readyIndex = 0
             if exhausted { return nil }
-            guard let batch = try source.nextBatch() else {
+            guard let batch = try await source.nextBatch() else {
                 exhausted = true
                 if !current.pieces.isEmpty {
                     ready.append(current)

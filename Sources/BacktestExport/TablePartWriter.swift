@@ -27,7 +27,7 @@ struct TablePartWriter<Sink: PartSink, Format: TableFormat> {
     /// - Returns: the parts, in order. On error, parts already published stay (the caller removes them).
     func write<Batch: ColumnarBatch>(
         published: inout [PublishedPart],
-        nextSeries: () throws -> [(batch: Batch, rows: Range<Int>)]?,
+        nextSeries: () async throws -> [(batch: Batch, rows: Range<Int>)]?,
         progress: (_ rows: Int, _ bytes: Int) -> Void = { _, _ in }
     ) async throws {
         var roller = PartRoller(maxBytes: maxPartBytes, maxRows: maxPartRows)
@@ -47,14 +47,14 @@ struct TablePartWriter<Sink: PartSink, Format: TableFormat> {
             let key = name.key(in: context.table)
             let part = try await sink.withPart(named: key) { writer in
                 var encoder = format.makeEncoder(for: context)
-                let hasher = BackgroundHasher()
+                var hasher = BackgroundHasher()
                 var rows = 0
                 var bytes = 0
                 var held: [(batch: Batch, rows: Range<Int>)] = []
                 var heldBound = 0
                 var heldCount = 0
                 func send(_ chunk: ByteBuffer) async throws {
-                    hasher.update(chunk)
+                    try await hasher.update(chunk)
                     bytes += chunk.readableBytes
                     try await writer.write(chunk)
                 }
@@ -68,9 +68,10 @@ struct TablePartWriter<Sink: PartSink, Format: TableFormat> {
                 }
                 while true {
                     if head == queue.count {
+                        try Task.checkCancellation()  // once a series: a cancelled export stops within one
                         queue.removeAll(keepingCapacity: true)
                         head = 0
-                        guard !exhausted, let series = try nextSeries() else {
+                        guard !exhausted, let series = try await nextSeries() else {
                             exhausted = true
                             break
                         }
@@ -106,7 +107,7 @@ struct TablePartWriter<Sink: PartSink, Format: TableFormat> {
                 }
                 try await encodeHeld()
                 try await send(try encoder.finish())
-                let digest = hasher.finalize()
+                let digest = try await hasher.finalize()
                 return PublishedPart(table: context.table, key: key, rowCount: rows, byteCount: bytes, sha256: digest)
             }
             published.append(part)

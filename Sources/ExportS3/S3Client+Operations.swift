@@ -105,17 +105,28 @@ extension S3Client {
         return outcome
     }
 
-    /// The keys of the multipart uploads in progress under `prefix` (first 1000).
+    /// The multipart uploads in progress under `prefix`, every page of them.
     func listMultipartUploads(prefix: String) async throws -> [(key: String, uploadId: String)] {
-        let response = try await send(
-            "ListMultipartUploads",
-            method: .GET,
-            key: nil,
-            query: [("uploads", ""), ("prefix", prefix)]
-        )
-        let text = response.bodyText
-        return S3XML.allValues(of: "Upload", in: text).map {
-            (S3XML.firstValue(of: "Key", in: $0) ?? "", S3XML.firstValue(of: "UploadId", in: $0) ?? "")
+        var uploads: [(key: String, uploadId: String)] = []
+        var markers: [(name: String, value: String)] = []
+        while true {
+            let response = try await send(
+                "ListMultipartUploads",
+                method: .GET,
+                key: nil,
+                query: [("uploads", ""), ("prefix", prefix)] + markers
+            )
+            let text = response.bodyText
+            uploads += S3XML.allValues(of: "Upload", in: text).map {
+                (S3XML.firstValue(of: "Key", in: $0) ?? "", S3XML.firstValue(of: "UploadId", in: $0) ?? "")
+            }
+            guard S3XML.firstValue(of: "IsTruncated", in: text) == "true",
+                let keyMarker = S3XML.firstValue(of: "NextKeyMarker", in: text), !keyMarker.isEmpty
+            else { return uploads }
+            markers = [("key-marker", keyMarker)]
+            if let uploadMarker = S3XML.firstValue(of: "NextUploadIdMarker", in: text), !uploadMarker.isEmpty {
+                markers.append(("upload-id-marker", uploadMarker))
+            }
         }
     }
 

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import ExportCore
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// Signed S3 requests on one bucket, with retries: the transport under ``S3Sink``.
 ///
@@ -9,11 +10,22 @@ import NIOHTTP1
 /// request. Retries follow ``S3RetryPolicy``. Failures come out as ``S3RequestFailure``, whose
 /// message holds the operation, the key, the HTTP status and S3's error Code and Message, with
 /// any secret removed; never a signature.
+///
+/// Timeouts: connecting and stalls (no byte either way) are bounded by the `HTTPClient`'s
+/// configuration (``S3HTTPClients``), each attempt by ``S3Configuration/requestTimeout``. A
+/// timed-out attempt is retried only once the endpoint has answered some request of this
+/// client; each retry is reported to ``S3Configuration/retryLog``.
 struct S3Client: Sendable {
     let configuration: S3Configuration
     let bucket: String
     let httpClient: HTTPClient
     let signer: SigV4Signer
+    /// Whether the endpoint has answered any request (with any status) so far.
+    private let endpointAnswered = EndpointAnswered()
+
+    private final class EndpointAnswered: Sendable {
+        let value = Atomic<Bool>(false)
+    }
 
     init(configuration: S3Configuration, bucket: String, httpClient: HTTPClient) {
         self.configuration = configuration
@@ -70,10 +82,7 @@ struct S3Client: Sendable {
         let hash = payloadHash(body)
         let what = key.map { "s3://\(bucket)/\($0)" } ?? "s3://\(bucket)"
         let policy = configuration.retry
-        let timeout = TimeAmount.nanoseconds(
-            configuration.requestTimeout.components.seconds * 1_000_000_000
-                + configuration.requestTimeout.components.attoseconds / 1_000_000_000
-        )
+        let timeout = TimeAmount(configuration.requestTimeout)
         var attempt = 0
         while true {
             attempt += 1
@@ -96,9 +105,10 @@ struct S3Client: Sendable {
             } else if method == .PUT || method == .POST {
                 request.headers.add(name: "content-length", value: "0")
             }
-            let failure: S3RequestFailure
+            var failure: S3RequestFailure
             do {
                 let response = try await httpClient.execute(request, timeout: timeout)
+                endpointAnswered.value.store(true, ordering: .relaxed)
                 let status = Int(response.status.code)
                 let responseBody = try await response.body.collect(upTo: maxResponseBytes)
                 if accept.contains(status) {
@@ -130,18 +140,49 @@ struct S3Client: Sendable {
             } catch let error where Self.isCancellation(error) {
                 throw error
             } catch {
+                let timeout = Self.timeoutDescription(of: error, configuration)
                 failure = S3RequestFailure(
                     operation: operation,
                     target: what,
                     status: nil,
                     code: nil,
-                    message: "connection failed: \(String(describing: error))",
-                    attempts: attempt
+                    message: timeout ?? "connection failed: \(String(describing: error))",
+                    attempts: attempt,
+                    timedOut: timeout != nil
                 )
             }
-            guard failure.isRetryable, attempt < policy.maxAttempts else { throw failure }
-            try await Task.sleep(for: policy.delay(beforeRetry: attempt, throttled: failure.isThrottling))
+            let hungEndpoint = failure.timedOut && !endpointAnswered.value.load(ordering: .relaxed)
+            guard failure.isRetryable, !hungEndpoint, attempt < policy.maxAttempts else {
+                if hungEndpoint { failure.message! += "; the endpoint has not answered any request" }
+                throw failure
+            }
+            let delay = policy.delay(beforeRetry: attempt, throttled: failure.isThrottling)
+            configuration.retryLog?(
+                "S3 \(operation) \(what): \(failure.reason); attempt \(attempt) of \(policy.maxAttempts) failed, "
+                    + "retrying in \(Self.milliseconds(delay)) ms"
+            )
+            try await Task.sleep(for: delay)
         }
+    }
+
+    /// What timed out, for an error that is a timeout; `nil` for any other error.
+    static func timeoutDescription(of error: any Error, _ configuration: S3Configuration) -> String? {
+        switch error {
+        case let error as HTTPClientError where error == .readTimeout || error == .writeTimeout:
+            return "timed out: no byte sent or received for \(configuration.stallTimeout)"
+        case let error as HTTPClientError where error == .connectTimeout:
+            return "timed out: could not connect within \(configuration.connectTimeout)"
+        case ChannelError.connectTimeout(_):
+            return "timed out: could not connect within \(configuration.connectTimeout)"
+        case let error as HTTPClientError where error == .deadlineExceeded:
+            return "timed out: the request took longer than \(configuration.requestTimeout)"
+        default:
+            return nil
+        }
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
     }
 
     static func isCancellation(_ error: any Error) -> Bool {
@@ -161,6 +202,8 @@ struct S3RequestFailure: Error, Sendable, CustomStringConvertible {
     var code: String?
     var message: String?
     var attempts: Int
+    /// No answer came in time (connect, stall or request deadline).
+    var timedOut = false
 
     var isRetryable: Bool {
         guard let status else { return true }
@@ -168,11 +211,17 @@ struct S3RequestFailure: Error, Sendable, CustomStringConvertible {
     }
     var isThrottling: Bool { status.map { S3RetryPolicy.isThrottling(status: $0, code: code) } ?? false }
 
-    var description: String {
-        var text = "S3 \(operation) \(target) failed"
-        if let status { text += ": HTTP \(status)" }
+    /// What went wrong, without the operation, the target and the attempts.
+    var reason: String {
+        var text = ""
+        if let status { text += "HTTP \(status)" }
         if let code { text += " \(code)" }
-        if let message { text += (status == nil ? ": " : " (") + message + (status == nil ? "" : ")") }
+        if let message { text += status == nil ? message : " (" + message + ")" }
+        return text
+    }
+
+    var description: String {
+        var text = "S3 \(operation) \(target) failed: " + reason
         text += attempts == 1 ? " after 1 attempt" : " after \(attempts) attempts"
         if let hint { text += "; " + hint }
         return text

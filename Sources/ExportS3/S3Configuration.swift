@@ -39,8 +39,17 @@ public struct S3Configuration: Sendable, CustomStringConvertible {
     /// `x-amz-server-side-encryption-aws-kms-key-id` on PutObject and CreateMultipartUpload.
     public var kmsKeyId: String?
     public var payloadSigning: PayloadSigning
-    /// Deadline of one HTTP request (one attempt).
+    /// Deadline of one HTTP request (one attempt), however many bytes flow.
     public var requestTimeout: Duration
+    /// How long establishing a connection (TCP and TLS) may take.
+    public var connectTimeout: Duration
+    /// How long a request may stall with no byte sent or received before it fails. A stalled or
+    /// unconnectable attempt is retried only once the endpoint has answered some request: an
+    /// endpoint that never answers fails the export after one stall, not after every retry.
+    public var stallTimeout: Duration
+    /// Told about each retry, before its delay: one line naming the operation, the key, what
+    /// failed, the attempt and the delay; never a secret (the CLI prints it on stderr).
+    public var retryLog: (@Sendable (String) -> Void)?
 
     public init(
         region: String,
@@ -52,7 +61,10 @@ public struct S3Configuration: Sendable, CustomStringConvertible {
         retry: S3RetryPolicy = S3RetryPolicy(),
         kmsKeyId: String? = nil,
         payloadSigning: PayloadSigning = .sha256,
-        requestTimeout: Duration = .seconds(300)
+        requestTimeout: Duration = .seconds(300),
+        connectTimeout: Duration = .seconds(10),
+        stallTimeout: Duration = .seconds(30),
+        retryLog: (@Sendable (String) -> Void)? = nil
     ) {
         self.region = region
         self.endpoint = endpoint
@@ -64,6 +76,9 @@ public struct S3Configuration: Sendable, CustomStringConvertible {
         self.kmsKeyId = kmsKeyId
         self.payloadSigning = payloadSigning
         self.requestTimeout = requestTimeout
+        self.connectTimeout = connectTimeout
+        self.stallTimeout = stallTimeout
+        self.retryLog = retryLog
     }
 
     /// Checks the settings; the message names the setting and the allowed range.

@@ -19,9 +19,10 @@ import NIOHTTP1
 /// - errors are ``ExportError`` with code `.sink`, naming the operation, the `s3://` key, the HTTP
 ///   status and S3's error Code and Message; never a secret or a signature.
 ///
-/// Lifecycle: the sink uses the `HTTPClient` it is given and does not own it. The default,
-/// `HTTPClient.shared`, lives for the whole process and needs no shutdown; a client you pass in
-/// must outlive the sink's work, and you shut it down yourself afterwards.
+/// Lifecycle: the sink uses the `HTTPClient` it is given and does not own it. The default, a
+/// process-wide client with the configuration's connect and stall timeouts, lives for the whole
+/// process and needs no shutdown; a client you pass in must outlive the sink's work, and you
+/// shut it down yourself afterwards (its own timeouts then apply).
 public final class S3Sink: PartSink {
     public let location: S3Location
     public let configuration: S3Configuration
@@ -30,12 +31,16 @@ public final class S3Sink: PartSink {
     public init(
         location: S3Location,
         configuration: S3Configuration,
-        httpClient: HTTPClient = .shared
+        httpClient: HTTPClient? = nil
     ) throws(ExportError) {
         try configuration.validate()
         self.location = location
         self.configuration = configuration
-        self.client = S3Client(configuration: configuration, bucket: location.bucket, httpClient: httpClient)
+        self.client = S3Client(
+            configuration: configuration,
+            bucket: location.bucket,
+            httpClient: httpClient ?? S3HTTPClients.client(for: configuration)
+        )
     }
 
     public var destinationDescription: String { location.description }
@@ -55,6 +60,7 @@ public final class S3Sink: PartSink {
         /// hands it to the uploads (creating the multipart upload first), waiting while all
         /// upload slots are busy.
         public mutating func write(_ chunk: ByteBuffer) async throws {
+            try Task.checkCancellation()
             var chunk = chunk
             bytesWritten += chunk.readableBytes
             while chunk.readableBytes > 0 {
@@ -226,6 +232,42 @@ public final class S3Sink: PartSink {
         }
         try await remove(named: destinationLockKey)
         return result
+    }
+
+    /// Aborts the multipart uploads that runs of job `jobName` left open under this prefix when
+    /// they were killed: those found by ListMultipartUploads whose file name is
+    /// `<jobName>_<timestamp>…`, directly under the prefix or in one folder below it (the table
+    /// folders). Returns the keys aborted. Another live run of the same job into the same prefix
+    /// would lose its upload: runs of one job into one destination must not overlap.
+    @discardableResult
+    public func removeLeftovers(ofJob jobName: String) async throws -> [String] {
+        let root = location.prefix.isEmpty ? "" : location.prefix + "/"
+        let uploads: [(key: String, uploadId: String)]
+        do {
+            uploads = try await client.listMultipartUploads(prefix: root)
+        } catch let failure as S3RequestFailure where failure.status == 403 {
+            return []  // not allowed to list uploads (s3:ListBucketMultipartUploads): nothing to clean
+        } catch {
+            throw Self.exportError(error)
+        }
+        var aborted: [String] = []
+        for upload in uploads where Self.isPartOfJob(upload.key.dropFirst(root.count), jobName: jobName) {
+            if let failure = await client.abortMultipartUpload(key: upload.key, uploadId: upload.uploadId) {
+                throw ExportError.sink("Cannot abort an earlier run's multipart upload: \(failure)")
+            }
+            aborted.append("s3://\(location.bucket)/\(upload.key)")
+        }
+        return aborted
+    }
+
+    /// Whether `relativeKey` (`name` or `folder/name`) names a file of job `jobName`: the name
+    /// starts with `<jobName>_` and a digit (the timestamp), so job `A` never matches job `A_B`.
+    static func isPartOfJob(_ relativeKey: Substring, jobName: String) -> Bool {
+        let components = relativeKey.split(separator: "/", omittingEmptySubsequences: false)
+        guard components.count <= 2, let name = components.last else { return false }
+        let prefix = jobName + "_"
+        guard name.hasPrefix(prefix), let next = name.dropFirst(prefix.count).first else { return false }
+        return next.isASCII && next.isNumber
     }
 
     private var encryptionHeaders: [(name: String, value: String)] {

@@ -1,7 +1,6 @@
-import Dispatch
 import ExportCore
 import NIOCore
-import Synchronization
+import NIOPosix
 
 #if canImport(Glibc)
 import Glibc
@@ -9,47 +8,68 @@ import Glibc
 import Musl
 #endif
 
-/// Writes chunks to a file descriptor on a thread of its own, so that the `write` system calls
-/// (and the kernel's copying) overlap with encoding on the caller's core.
+/// Writes a part's chunks to an open file on NIO's blocking-I/O thread pool, so that the `pwrite`
+/// system calls (and the kernel's copying) overlap with encoding, and no thread of Swift's
+/// cooperative pool ever waits in a system call.
 ///
-/// At most `depth` chunks wait or are being written; ``enqueue(_:)`` blocks the caller while the
-/// queue is full (backpressure, memory bounded by `depth` chunks). The first write error is kept
-/// and thrown by the next ``enqueue(_:)`` or by ``drain()``. Chunks are written in order.
-final class BackgroundFileWriter: Sendable {
-    private let descriptor: Int32
-    private let displayPath: String
-    private let queue = DispatchQueue(label: "backtest-export.file-writer")
-    private let slots = DispatchSemaphore(value: 0)
-    private let failure = Mutex<ExportError?>(nil)
+/// Each chunk is written at its own offset (`pwrite`), so chunks may be written on different
+/// pool threads in any order and the file still comes out in order. At most `depth` chunks are
+/// in flight: ``enqueue(_:)`` suspends (it does not block a thread) until the oldest is written.
+/// Memory: `depth` chunks. The first write error is thrown by a later ``enqueue(_:)`` or by
+/// ``drain()``.
+struct BackgroundFileWriter {
+    let descriptor: Int32
+    let displayPath: String
+    private let pool: NIOThreadPool
+    private let eventLoop: any EventLoop
+    private let depth: Int
+    private var offset: Int64 = 0
+    private var inFlight: [EventLoopFuture<Void>] = []
 
-    init(descriptor: Int32, displayPath: String, depth: Int = 4) {
+    init(descriptor: Int32, displayPath: String, pool: NIOThreadPool, depth: Int = 4) {
         self.descriptor = descriptor
         self.displayPath = displayPath
-        // Start at 0 and signal: libdispatch traps when a semaphore is freed below its initial value.
-        for _ in 0..<max(1, depth) { slots.signal() }
+        self.pool = pool
+        self.eventLoop = MultiThreadedEventLoopGroup.singleton.any()
+        self.depth = max(1, depth)
+        inFlight.reserveCapacity(self.depth)
     }
 
-    /// Queues `chunk` for writing; waits while `depth` chunks are pending.
-    func enqueue(_ chunk: ByteBuffer) throws {
-        if let error = failure.withLock({ $0 }) { throw error }
-        slots.wait()
-        queue.async { [self] in
-            defer { slots.signal() }
-            guard failure.withLock({ $0 == nil }) else { return }
-            do {
-                try chunk.withUnsafeReadableBytes { bytes in
-                    try LocalDirectorySink.writeAll(descriptor, bytes, displayPath: displayPath)
-                }
-            } catch {
-                let exportError = ExportError.wrapping(error, as: .sink, "Cannot write '\(displayPath)'")
-                failure.withLock { $0 = $0 ?? exportError }
+    /// Starts writing `chunk` after the bytes enqueued so far; first waits for the oldest write
+    /// while `depth` are in flight, and throws its error if it failed.
+    mutating func enqueue(_ chunk: ByteBuffer) async throws {
+        if inFlight.count >= depth { try await inFlight.removeFirst().get() }
+        let (fd, at, path) = (descriptor, offset, displayPath)
+        offset += Int64(chunk.readableBytes)
+        inFlight.append(
+            pool.runIfActive(eventLoop: eventLoop) {
+                try chunk.withUnsafeReadableBytes { try Self.writeAll(fd, $0, at: at, displayPath: path) }
             }
-        }
+        )
     }
 
-    /// Waits until every queued chunk is written; throws the first write error.
-    func drain() throws {
-        queue.sync {}
-        if let error = failure.withLock({ $0 }) { throw error }
+    /// Waits until every enqueued chunk is written (even when the task is cancelled: the writes
+    /// are short); throws the first write error.
+    mutating func drain() async throws {
+        var firstError: (any Error)?
+        for write in inFlight {
+            do { try await write.get() } catch { firstError = firstError ?? error }
+        }
+        inFlight.removeAll()
+        if let firstError { throw firstError }
+    }
+
+    /// `pwrite` until every byte of `bytes` is at `offset`, retrying on `EINTR`.
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64, displayPath: String) throws {
+        guard let base = bytes.baseAddress else { return }
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(fd, base + done, bytes.count - done, off_t(offset) + off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw LocalDirectorySink.error("cannot write", displayPath)
+            }
+            done += n
+        }
     }
 }

@@ -1,5 +1,6 @@
 import ExportCore
 public import NIOCore
+public import NIOPosix
 
 #if canImport(Glibc)
 import Glibc
@@ -11,30 +12,52 @@ import Darwin
 
 /// A sink that writes files below a local folder.
 ///
-/// Each file is written to a hidden temporary name in its final folder, `fsync`ed, then renamed
-/// to its final name (and the folder `fsync`ed), so a reader never sees a half-written file under
-/// its final name. If writing fails, the temporary file is removed. Writes are blocking system
-/// calls on the calling thread; chunks should be large (the encoders hand out ~1 MiB).
+/// Each file is written to a hidden temporary name in its final folder,
+/// `.<name>.<job tag>.<pid>.<random>.tmp`, `fsync`ed, then renamed to its final name (and the
+/// folder `fsync`ed), so a reader never sees a half-written file under its final name. If
+/// writing fails or the task is cancelled, the temporary file is removed; if the process is
+/// killed, ``removeLeftovers(ofJob:)`` removes it on the next run of the same job.
+///
+/// Every blocking system call (`open`, `pwrite`, `fsync`, `close`, `rename`, `unlink`, `mkdir`)
+/// runs on an `NIOThreadPool` (by default NIO's shared one), never on a thread of Swift's
+/// cooperative pool. Writes of up to 4 chunks overlap with the caller's encoding.
 public struct LocalDirectorySink: PartSink {
     /// Writes one part's chunks to its temporary file.
     public struct Writer: PartWriter {
-        fileprivate let output: BackgroundFileWriter
+        fileprivate var output: BackgroundFileWriter
         public private(set) var bytesWritten = 0
 
+        /// Queues `chunk`; suspends while 4 chunks are being written. Throws `CancellationError`
+        /// when the task is cancelled, and the first write error.
         public mutating func write(_ chunk: ByteBuffer) async throws {
-            try output.enqueue(chunk)
+            try Task.checkCancellation()
+            try await output.enqueue(chunk)
             bytesWritten += chunk.readableBytes
         }
     }
 
     /// The root folder, without a trailing `/`.
     public let root: String
+    /// Put in every temporary name, so that a later run can tell its job's leftovers:
+    /// `<job name>_<yyyy-MM-ddTHH-mm-ssZ>` (``PartName``'s prefix). When not given, a part's tag
+    /// comes from its own name when that is a ``PartName``, else it is `tmp`.
+    public let jobTag: String?
+    let pool: NIOThreadPool
+    let calls: FileSystemCalls
 
     /// Creates a sink below `root`, which is created (with parents) when the first file is written.
-    public init(root: String) {
+    /// `jobTag` names the job in temporary names (see ``jobTag``); `threadPool` runs the system calls.
+    public init(root: String, jobTag: String? = nil, threadPool: NIOThreadPool = .singleton) {
+        self.init(root: root, jobTag: jobTag, threadPool: threadPool, calls: FileSystemCalls())
+    }
+
+    init(root: String, jobTag: String?, threadPool: NIOThreadPool, calls: FileSystemCalls) {
         var root = root
         while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
         self.root = root.isEmpty ? "." : root
+        self.jobTag = jobTag
+        self.pool = threadPool
+        self.calls = calls
     }
 
     public var destinationDescription: String { root }
@@ -42,38 +65,57 @@ public struct LocalDirectorySink: PartSink {
     public func withPart<R>(named key: String, _ body: (inout Writer) async throws -> R) async throws -> R {
         let finalPath = path(for: key)
         let folder = Self.parent(of: finalPath)
-        try Self.makeDirectories(folder)
         let name = finalPath.split(separator: "/").last.map(String.init) ?? key
-        let temporaryPath = "\(folder)/.\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
-        let fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw Self.error("cannot create", temporaryPath) }
+        let jobTag =
+            self.jobTag ?? (try? PartName(parsing: name)).map { "\($0.jobName.rawValue)_\($0.timestamp.fileNameForm)" }
+            ?? "tmp"
+        let temporaryPath =
+            folder + "/"
+            + TemporaryName.make(
+                finalName: name,
+                jobTag: jobTag,
+                pid: getpid(),
+                random: UInt32.random(in: 0...UInt32.max)
+            )
+        let calls = self.calls
+        // Cancellable until the file exists: a cancelled task creates nothing.
+        let fd = try await pool.runIfActive {
+            try Self.makeDirectories(folder)
+            let fd = calls.open(temporaryPath)
+            guard fd >= 0 else { throw Self.error("cannot create", temporaryPath) }
+            return fd
+        }
         let registration = TemporaryFiles.register(temporaryPath)
         defer { TemporaryFiles.unregister(registration) }
-        var writer = Writer(output: BackgroundFileWriter(descriptor: fd, displayPath: finalPath))
+        var writer = Writer(output: BackgroundFileWriter(descriptor: fd, displayPath: finalPath, pool: pool))
+        var descriptorOpen = true
         do {
-            let result: R
-            do {
-                result = try await body(&writer)
-            } catch {
-                try? writer.output.drain()
-                throw error
+            let result = try await body(&writer)
+            try await writer.output.drain()
+            try Task.checkCancellation()
+            // From here on the part is published or removed; cancellation no longer interrupts.
+            descriptorOpen = false
+            try await runToCompletion {
+                guard fsync(fd) == 0 else {
+                    let failure = Self.error("cannot flush", finalPath)
+                    _ = calls.close(fd)
+                    throw failure
+                }
+                // `close` releases the descriptor even when it reports an error: never again.
+                guard calls.close(fd) == 0 else { throw Self.error("cannot close", finalPath) }
+                guard calls.rename(temporaryPath, finalPath) == 0 else {
+                    throw Self.error("cannot rename the temporary file to", finalPath)
+                }
+                Self.syncDirectory(folder)
             }
-            try writer.output.drain()
-            guard fsync(fd) == 0 else { throw Self.error("cannot flush", finalPath) }
-            guard close(fd) == 0 else {
-                unlink(temporaryPath)
-                throw Self.error("cannot close", finalPath)
-            }
-            guard rename(temporaryPath, finalPath) == 0 else {
-                let failure = Self.error("cannot rename the temporary file to", finalPath)
-                unlink(temporaryPath)
-                throw failure
-            }
-            Self.syncDirectory(folder)
             return result
         } catch {
-            _ = close(fd)
-            unlink(temporaryPath)
+            try? await writer.output.drain()
+            let closeNeeded = descriptorOpen
+            try? await runToCompletion {
+                if closeNeeded { _ = calls.close(fd) }
+                _ = unlink(temporaryPath)
+            }
             throw error
         }
     }
@@ -84,11 +126,41 @@ public struct LocalDirectorySink: PartSink {
 
     public func remove(named key: String) async throws {
         let target = path(for: key)
-        if unlink(target) != 0 && errno != ENOENT { throw Self.error("cannot remove", target) }
+        try await runToCompletion {
+            if unlink(target) != 0 && errno != ENOENT { throw Self.error("cannot remove", target) }
+        }
     }
 
     public func exists(named key: String) async throws -> Bool {
-        access(path(for: key), F_OK) == 0
+        let target = path(for: key)
+        return try await pool.runIfActive { access(target, F_OK) == 0 }
+    }
+
+    /// Removes the temporary files that runs of job `jobName` left in the root folder and its
+    /// subfolders (one level: the table folders) when they died: names
+    /// `.<name>.<jobName>_<timestamp>.<pid>.<random>.tmp` whose process is no longer alive on this
+    /// machine. Returns the paths removed. Cost: one directory listing per folder.
+    @discardableResult
+    public func removeLeftovers(ofJob jobName: String) async throws -> [String] {
+        let root = self.root
+        return try await runToCompletion {
+            var removed: [String] = []
+            guard let top = DirectoryListing(root) else { return [] }
+            var folders = [root]
+            for entry in top.entries where entry.isDirectory && !entry.name.hasPrefix(".") {
+                folders.append("\(root)/\(entry.name)")
+            }
+            for folder in folders {
+                for entry in DirectoryListing(folder)?.entries ?? [] where !entry.isDirectory {
+                    guard let owner = TemporaryName.ownerProcess(of: entry.name, jobName: jobName),
+                        !TemporaryFiles.isProcessAlive(owner)
+                    else { continue }
+                    let path = "\(folder)/\(entry.name)"
+                    if unlink(path) == 0 { removed.append(path) }
+                }
+            }
+            return removed
+        }
     }
 
     /// Lists the regular files in the folder of `prefix` (the part up to its last `/`) whose
@@ -170,19 +242,13 @@ public struct LocalDirectorySink: PartSink {
     /// The absolute or relative path of `key`.
     public func path(for key: String) -> String { root == "/" ? "/\(key)" : "\(root)/\(key)" }
 
-    // MARK: - System calls
-
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, displayPath: String) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw error("cannot write", displayPath)
-            }
-            offset += n
-        }
+    /// Runs `body` on the pool and waits for it even if the task is cancelled meanwhile (cleanup
+    /// and publishing must not be cut in half).
+    private func runToCompletion<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await pool.runIfActive(eventLoop: MultiThreadedEventLoopGroup.singleton.any(), body).get()
     }
+
+    // MARK: - System calls (on the pool)
 
     static func parent(of path: String) -> String {
         guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return "." }
@@ -217,4 +283,12 @@ public struct LocalDirectorySink: PartSink {
             code == ENOSPC ? " (the disk is full)" : code == EACCES || code == EROFS ? " (permission denied)" : ""
         return .sink("Cannot write the export: \(what) '\(path)': \(reason)\(hint)")
     }
+}
+
+/// The system calls ``LocalDirectorySink`` makes on a part's descriptor, replaceable in tests to
+/// make `close` or `rename` fail.
+struct FileSystemCalls: Sendable {
+    var open: @Sendable (String) -> Int32 = { Glibc.open($0, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) }
+    var close: @Sendable (Int32) -> Int32 = { Glibc.close($0) }
+    var rename: @Sendable (String, String) -> Int32 = { Glibc.rename($0, $1) }
 }

@@ -39,6 +39,17 @@ public protocol PartSink: Sendable {
     /// (`holder` is this run's description, shown to the others). The lock is released when
     /// `body` returns or throws.
     func withExclusiveLock<R>(holder: String, _ body: () async throws -> R) async throws -> R
+
+    /// Removes what earlier runs of job `jobName` into this destination left when they were
+    /// killed (temporary parts, open multipart uploads); returns what was removed, for messages.
+    /// Leftovers of a run still alive are kept. The default removes nothing (nothing is left).
+    @discardableResult
+    func removeLeftovers(ofJob jobName: String) async throws -> [String]
+}
+
+extension PartSink {
+    @discardableResult
+    public func removeLeftovers(ofJob jobName: String) async throws -> [String] { [] }
 }
 
 /// The key of the lock object a sink keeps while an export holds its destination.

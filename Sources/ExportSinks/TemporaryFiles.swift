@@ -1,3 +1,4 @@
+import NIOPosix
 import Synchronization
 
 #if canImport(Glibc)
@@ -7,14 +8,20 @@ import Musl
 #endif
 
 /// A process-wide list of temporary files and folders that must not outlive the process: spill
-/// runs, their folder, and part files still being written.
+/// runs, their folder, and part files still being written; and the removal of those that a
+/// killed process left behind.
 ///
-/// ``installInterruptHandlers()`` makes SIGINT and SIGTERM remove every registered file, then
-/// end the process with the signal's usual status. Paths are kept as C strings so that the
-/// handler only calls `unlink`, which is async-signal-safe.
+/// A run that ends normally, fails or is cancelled removes its own files (and unregisters them).
+/// ``removeAll()`` is the last resort before the process exits on a signal. After a SIGKILL
+/// nothing runs: the next run removes the leftovers, since every spill folder is named
+/// `backtest-export-<pid>-<random>` (``removeStaleFolders(in:)``) and every part's temporary file
+/// carries its job and pid (``TemporaryName``).
 public enum TemporaryFiles {
     private static let paths = Mutex<[Int: UInt]>([:])  // token → address of a strdup'ed path
     private static let nextID = Atomic<Int>(0)
+
+    /// The name spill folders in the temporary directory start with; the owner's pid follows.
+    public static let folderPrefix = "backtest-export-"
 
     /// Registers `path`; returns a token for ``unregister(_:)``.
     public static func register(_ path: String) -> Int {
@@ -31,40 +38,63 @@ public enum TemporaryFiles {
         }
     }
 
-    /// Removes every registered file now.
+    /// Removes every registered file now (files first, then folders once empty). Blocking: for
+    /// the moment the process is about to exit.
     public static func removeAll() {
         let all = paths.withLock { current in
             defer { current.removeAll() }
             return Array(current.values)
         }
         for address in all {
+            if let pointer = UnsafeMutablePointer<CChar>(bitPattern: address) { unlink(pointer) }
+        }
+        for address in all {
             guard let pointer = UnsafeMutablePointer<CChar>(bitPattern: address) else { continue }
-            if unlink(pointer) != 0 { rmdir(pointer) }
+            rmdir(pointer)
             free(pointer)
         }
     }
 
-    /// Installs SIGINT and SIGTERM handlers that remove the registered files and re-raise.
-    public static func installInterruptHandlers() {
-        for signalNumber in [SIGINT, SIGTERM] {
-            signal(signalNumber) { received in
-                TemporaryFiles.removeAllFromSignalHandler()
-                signal(received, SIG_DFL)
-                raise(received)
-            }
-        }
+    /// A new name for a spill folder in `directory`, owned by this process:
+    /// `<directory>/backtest-export-<pid>-<random hex>`.
+    public static func newFolderPath(in directory: String) -> String {
+        "\(directory)/\(folderPrefix)\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
     }
 
-    private static func removeAllFromSignalHandler() {
-        // Best effort without taking the lock: the handler may interrupt a holder of it.
-        paths.withLockIfAvailable { current in
-            // Files first, then folders (a folder is removed once empty).
-            for address in current.values {
-                if let path = UnsafeMutablePointer<CChar>(bitPattern: address) { unlink(path) }
-            }
-            for address in current.values {
-                if let path = UnsafeMutablePointer<CChar>(bitPattern: address) { rmdir(path) }
-            }
+    /// Removes the spill folders in `directory` (and the runs in them) whose owner process is no
+    /// longer alive: what a killed run left. Folders of live processes are kept. Blocking (one
+    /// listing of `directory`, one per stale folder); returns the folders removed.
+    @discardableResult
+    public static func removeStaleFolders(in directory: String) -> [String] {
+        var removed: [String] = []
+        for entry in DirectoryListing(directory)?.entries ?? [] where entry.isDirectory {
+            guard let owner = ownerProcess(ofFolder: entry.name), !isProcessAlive(owner) else { continue }
+            let path = "\(directory)/\(entry.name)"
+            for file in DirectoryListing(path)?.entries ?? [] where !file.isDirectory { unlink("\(path)/\(file.name)") }
+            if rmdir(path) == 0 { removed.append(path) }
         }
+        return removed
+    }
+
+    /// ``removeStaleFolders(in:)`` on NIO's blocking-work thread pool.
+    @discardableResult
+    public static func removeStaleFolders(in directory: String) async throws -> [String] {
+        try await NIOThreadPool.singleton.runIfActive { removeStaleFolders(in: directory) }
+    }
+
+    /// The pid in a spill folder's name `backtest-export-<pid>-<hex>`, or `nil` for other names.
+    static func ownerProcess(ofFolder name: String) -> Int32? {
+        guard name.hasPrefix(folderPrefix) else { return nil }
+        let fields = name.dropFirst(folderPrefix.count).split(separator: "-", omittingEmptySubsequences: false)
+        guard fields.count == 2, !fields[1].isEmpty, fields[1].allSatisfy(\.isHexDigit),
+            let pid = Int32(fields[0]), pid > 0
+        else { return nil }
+        return pid
+    }
+
+    /// Whether a process with this pid exists on this machine (a zombie counts as alive).
+    public static func isProcessAlive(_ pid: Int32) -> Bool {
+        if pid == getpid() { return true }
+        return kill(pid, 0) == 0 || errno == EPERM
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BacktestExport
 import ExportCore
+import ExportSinks
 
 #if canImport(Glibc)
 import Glibc
@@ -50,7 +51,10 @@ struct BacktestExportCommand: AsyncParsableCommand {
         }
     }
 
+    /// Prints the failure and exits with `status`, first removing the temporary files a task
+    /// still running might hold (a grouper's spill runs while it reads its input).
     static func fail(code: String, message: String, status: Int32, json: Bool, usage: String? = nil) -> Never {
+        TemporaryFiles.removeAll()
         if json {
             print(JSONOutput.failure(code: code, message: message))
         } else {

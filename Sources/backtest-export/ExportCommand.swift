@@ -4,6 +4,7 @@ import ExportCSV
 import ExportCore
 import ExportParquet
 import ExportSinks
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -94,6 +95,12 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "Where spilled runs go (default: $TMPDIR or /tmp).")
     var tempDir: String?
 
+    @Option(
+        help:
+            "Seconds the whole export may take; past it the export is cancelled and fails (default: no limit). S3 requests also fail after 10 s without a connection or 30 s without a byte either way."
+    )
+    var timeout: Double?
+
     @Flag(help: .hidden)
     var trustInputOrder = false
 
@@ -104,10 +111,13 @@ struct ExportCommand: AsyncParsableCommand {
     var quiet = false
 
     func run() async throws {
-        TemporaryFiles.installInterruptHandlers()
+        if let timeout, !(timeout > 0 && timeout <= 1e9) {
+            throw ExportError.validation("Invalid --timeout \(timeout): must be a positive number of seconds")
+        }
         let plan = try ExportPlan(command: self)
         let start = Monotonic.now
         var lastReport = start
+        let quiet = self.quiet
         let progress: (ExportProgress) -> Void = { progress in
             guard !quiet else { return }
             let now = Monotonic.now
@@ -120,9 +130,58 @@ struct ExportCommand: AsyncParsableCommand {
                     + "\(formatted(Double(progress.bytesWritten) / 1e6 / seconds)) MB/s"
             )
         }
-        let result = try await plan.execute(progress: progress)
+        let result = try await Self.runCancellable(timeout: timeout, json: json) {
+            try await plan.execute(progress: progress)
+        }
         let seconds = Monotonic.now - start
         report(result, plan: plan, seconds: seconds)
+    }
+
+    /// Runs `export` in a task that SIGINT, SIGTERM and `--timeout` cancel. On a signal the
+    /// process exits with 128 + the signal's number once the export has cleaned up (at most
+    /// 0.7 s later, see ``InterruptWatcher``); past the timeout the export fails with a
+    /// `SINK_ERROR` saying so.
+    static func runCancellable<T: Sendable>(
+        timeout: Double?,
+        json: Bool,
+        _ export: sending @escaping () async throws -> T
+    ) async throws -> T {
+        let task = Task { try await export() }
+        let watcher = InterruptWatcher(cancel: { task.cancel() })
+        let timedOut = TimeoutFlag()
+        let deadline = timeout.map { seconds in
+            Task {
+                try await Task.sleep(for: .seconds(seconds))
+                timedOut.value.store(true, ordering: .relaxed)
+                task.cancel()
+            }
+        }
+        defer { deadline?.cancel() }
+        do {
+            return try await task.value
+        } catch {
+            if let signalNumber = watcher.signalReceived {
+                let name = InterruptWatcher.name(of: signalNumber)
+                BacktestExportCommand.fail(
+                    code: ExportError.Code.internal.rawValue,
+                    message: "Interrupted by \(name): the export was cancelled and nothing was published",
+                    status: 128 + signalNumber,
+                    json: json
+                )
+            }
+            if timedOut.value.load(ordering: .relaxed), let timeout {
+                throw ExportError.sink(
+                    "The export did not finish within --timeout \(formatted(timeout)) s: it was cancelled and "
+                        + "nothing was published"
+                )
+            }
+            throw error
+        }
+    }
+
+    /// Set when `--timeout` cancelled the export.
+    private final class TimeoutFlag: Sendable {
+        let value = Atomic<Bool>(false)
     }
 
     private func report(_ result: ExportResult, plan: ExportPlan, seconds: Double) {

@@ -153,6 +153,7 @@ struct ExportPlan {
         if command.destination.hasPrefix("s3://") {
             var s3 = try S3Configuration.fromEnvironment(S3Configuration.processEnvironment())
             if let key = command.kmsKeyArn { s3.kmsKeyId = key }
+            s3.retryLog = { line in printError("retrying: \(line)") }
             destination = .s3(try S3Location(parsing: command.destination), s3)
         } else {
             guard command.kmsKeyArn == nil else {
@@ -190,7 +191,8 @@ struct ExportPlan {
     func execute(progress: (ExportProgress) -> Void) async throws -> ExportResult {
         switch destination {
         case .local(let path):
-            return try await execute(sink: LocalDirectorySink(root: path), progress: progress)
+            let jobTag = "\(configuration.jobName.rawValue)_\(configuration.timestamp.fileNameForm)"
+            return try await execute(sink: LocalDirectorySink(root: path, jobTag: jobTag), progress: progress)
         case .s3(let location, let configuration):
             return try await execute(sink: S3Sink(location: location, configuration: configuration), progress: progress)
         }

@@ -11,6 +11,8 @@ final class FakeS3Server: Sendable {
     enum Fault: Sendable, Equatable {
         case status(Int, code: String)
         case dropConnection
+        /// Keeps the connection open and never answers.
+        case stall
     }
 
     struct Request: Sendable {
@@ -81,6 +83,7 @@ final class FakeS3Server: Sendable {
         }
         switch faults(request, earlier) {
         case .dropConnection?: return nil
+        case .stall?: return (Self.stalled, [], "")
         case .status(let status, let code)?:
             return (status, [], "<Error><Code>\(code)</Code><Message>injected \(code)</Message></Error>")
         case nil: break
@@ -124,6 +127,22 @@ final class FakeS3Server: Sendable {
                 state.aborted.append(id)
                 guard state.uploads.removeValue(forKey: id) != nil else { return Self.noSuchUpload }
                 return (204, [], "")
+            case ("GET", true, nil, nil):
+                let prefix = query["prefix"] ?? ""
+                let listed = state.uploadKeys.filter { state.uploads[$0.key] != nil }
+                    .map {
+                        (
+                            id: $0.key,
+                            key: String($0.value.drop(while: { $0 == "/" }).drop(while: { $0 != "/" }).dropFirst())
+                        )
+                    }
+                    .filter { $0.key.hasPrefix(prefix) }
+                    .sorted { $0.key < $1.key }
+                let uploads = listed.map { "<Upload><Key>\($0.key)</Key><UploadId>\($0.id)</UploadId></Upload>" }
+                return (
+                    200, [],
+                    "<ListMultipartUploadsResult>\(uploads.joined())<IsTruncated>false</IsTruncated></ListMultipartUploadsResult>"
+                )
             case ("PUT", false, nil, nil):
                 state.objects[path] = body
                 return (200, [("ETag", "\"e\"")], "")
@@ -140,6 +159,9 @@ final class FakeS3Server: Sendable {
             }
         }
     }
+
+    /// The status ``handle(method:uri:body:)`` gives for a request that gets no answer at all.
+    static let stalled = -1
 
     private static let noSuchUpload = (
         404, [(String, String)](), "<Error><Code>NoSuchUpload</Code><Message>no</Message></Error>"
@@ -193,6 +215,7 @@ final class FakeS3Server: Sendable {
                     context.close(promise: nil)
                     return
                 }
+                if status == FakeS3Server.stalled { return }
                 var responseHead = HTTPResponseHead(version: head.version, status: .init(statusCode: status))
                 for (name, value) in headers { responseHead.headers.add(name: name, value: value) }
                 let bytes = ByteBuffer(string: text)

@@ -26,7 +26,7 @@ def call(conn, operation, body):
 
 def test_200_concurrent_calls_while_3_exports_run(cli, tmp_path):
     big = tmp_path / "big.csv"
-    cli.run("sample", "--output", big, "--items", 30000, "--windows", 3, "--horizon", 14)
+    cli.run("sample", "--output", big, "--items", 20000, "--windows", 3, "--horizon", 14)
     server = Server(cli.path, tmp_path / "state", tmp_path / "buckets", [("Big", big)], "--allow-unsigned").start()
     try:
         client = boto_client(server.url)

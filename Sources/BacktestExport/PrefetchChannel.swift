@@ -1,0 +1,118 @@
+import ExportCore
+import Synchronization
+
+/// The hand-over between the reading task and the consumer.
+final class PrefetchChannel: Sendable {
+    private enum Next {
+        case handOver(CheckedContinuation<ForecastBatch?, any Error>)
+        case resume(Result<Void, any Error>)
+        case wait
+    }
+
+    private struct State {
+        var ready: [ForecastBatch] = []
+        var head = 0
+        var end: Result<Void, any Error>?
+        var cancelled = false
+        var consumer: CheckedContinuation<ForecastBatch?, any Error>?
+        var producer: CheckedContinuation<Void, any Error>?
+
+        var waiting: Int { ready.count - head }
+
+        mutating func pop() -> ForecastBatch {
+            let batch = ready[head]
+            head += 1
+            if head == ready.count {
+                ready.removeAll(keepingCapacity: true)
+                head = 0
+            }
+            return batch
+        }
+    }
+
+    private let state = Mutex(State())
+    private let depth: Int
+
+    init(depth: Int) { self.depth = depth }
+
+    /// Queues `batch`; suspends while `depth` batches wait. Throws once the consumer is gone.
+    func send(_ batch: ForecastBatch) async throws {
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let next: Next = state.withLock { state in
+                    if state.cancelled { return .resume(.failure(CancellationError())) }
+                    if let consumer = state.consumer {
+                        state.consumer = nil
+                        return .handOver(consumer)
+                    }
+                    state.ready.append(batch)
+                    if state.waiting < depth { return .resume(.success(())) }
+                    state.producer = continuation
+                    return .wait
+                }
+                switch next {
+                case .handOver(let consumer):
+                    consumer.resume(returning: batch)
+                    continuation.resume()
+                case .resume(let result):
+                    continuation.resume(with: result)
+                case .wait:
+                    break
+                }
+            }
+        } onCancel: {
+            cancel()
+        }
+    }
+
+    /// The source ran out (`.success`) or failed.
+    func finish(_ end: Result<Void, any Error>) {
+        let consumer: CheckedContinuation<ForecastBatch?, any Error>? = state.withLock { state in
+            state.end = end
+            defer { state.consumer = nil }
+            return state.consumer
+        }
+        consumer?.resume(with: end.map { nil })
+    }
+
+    func take() async throws -> ForecastBatch? {
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation {
+                (continuation: CheckedContinuation<ForecastBatch?, any Error>) in
+                let (result, producer): (Result<ForecastBatch?, any Error>?, CheckedContinuation<Void, any Error>?) =
+                    state.withLock { state in
+                        if state.cancelled { return (.failure(CancellationError()), nil) }
+                        if state.waiting > 0 {
+                            let batch = state.pop()
+                            let producer = state.producer
+                            state.producer = nil
+                            return (.success(batch), producer)
+                        }
+                        if let end = state.end { return (end.map { nil }, nil) }
+                        state.consumer = continuation
+                        return (nil, nil)
+                    }
+                producer?.resume()
+                if let result { continuation.resume(with: result) }
+            }
+        } onCancel: {
+            cancel()
+        }
+    }
+
+    /// Stops both sides: waiters throw `CancellationError`, later calls too.
+    func cancel() {
+        let (consumer, producer) = state.withLock { state in
+            state.cancelled = true
+            state.ready.removeAll()
+            state.head = 0
+            defer {
+                state.consumer = nil
+                state.producer = nil
+            }
+            return (state.consumer, state.producer)
+        }
+        consumer?.resume(throwing: CancellationError())
+        producer?.resume(throwing: CancellationError())
+    }
+}

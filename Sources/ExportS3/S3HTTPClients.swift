@@ -1,0 +1,40 @@
+import AsyncHTTPClient
+import NIOCore
+import Synchronization
+
+/// The process-wide `HTTPClient`s the S3 sink uses when it is given none: one per pair of
+/// timeouts, created on first use, living until the process ends (never shut down, like
+/// `HTTPClient.shared`).
+///
+/// Each has a connect timeout of ``S3Configuration/connectTimeout`` and read and write idle
+/// timeouts of ``S3Configuration/stallTimeout``: a request on which no byte moves either way
+/// for that long fails with a timeout.
+enum S3HTTPClients {
+    private struct Key: Hashable {
+        var connect: Int64
+        var stall: Int64
+    }
+
+    private static let clients = Mutex<[Key: HTTPClient]>([:])
+
+    static func client(for configuration: S3Configuration) -> HTTPClient {
+        let connect = TimeAmount(configuration.connectTimeout)
+        let stall = TimeAmount(configuration.stallTimeout)
+        let key = Key(connect: connect.nanoseconds, stall: stall.nanoseconds)
+        return clients.withLock { clients in
+            if let client = clients[key] { return client }
+            var settings = HTTPClient.Configuration()
+            settings.timeout = HTTPClient.Configuration.Timeout(connect: connect, read: stall, write: stall)
+            let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: settings)
+            clients[key] = client
+            return client
+        }
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
