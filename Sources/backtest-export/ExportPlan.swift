@@ -27,14 +27,20 @@ struct ExportPlan {
     }
 
     private(set) var configuration: ExportConfiguration
+    /// With `--plan`/`--shard`: the shard plan, this worker's shard and its staging folder.
+    let shard: (plan: ShardPlan, index: Int, prefix: String)?
     let input: String
     let format: Format
     let destination: Destination
 
     init(command: ExportCommand) throws {
-        let jobName = try JobName(command.jobName)
+        let shard = try Self.shard(command: command)
+        self.shard = shard
+        guard let jobName = try shard?.plan.jobName ?? command.jobName.map({ try JobName($0) }) else {
+            throw ExportError.validation("Missing --job-name (or --plan)")
+        }
         let timestamp =
-            try command.exportTimestamp.map { try ExportTimestamp(parsing: $0) }
+            try shard?.plan.timestamp ?? command.exportTimestamp.map { try ExportTimestamp(parsing: $0) }
             ?? ExportTimestamp(epochSeconds: Int64(Glibc.time(nil)))
         switch command.format.lowercased() {
         case "csv":
@@ -77,6 +83,12 @@ struct ExportPlan {
         }
         // Read the header now: a missing column fails before anything is written.
         let schema = try BacktestCSVReader(path: command.input).schema
+        if let shard, shard.plan.dimensions != schema.dimensions {
+            throw ExportError.validation(
+                "The input's dimensions [\(schema.dimensions.joined(separator: ", "))] differ from the plan's "
+                    + "[\(shard.plan.dimensions.joined(separator: ", "))]: was the plan made from this input?"
+            )
+        }
         if let history = command.history {
             var reader = try TargetCSVReader(path: history, expectedDimensions: schema.dimensions)
             var target = TargetHistory()
@@ -105,6 +117,33 @@ struct ExportPlan {
         configuration.trustsInputOrder = command.trustInputOrder
     }
 
+    /// Reads `--plan` and resolves `--shard`; checks that `--job-name`/`--export-timestamp`, when
+    /// given too, agree with the plan.
+    private static func shard(command: ExportCommand) throws -> (plan: ShardPlan, index: Int, prefix: String)? {
+        guard let path = command.plan else {
+            guard command.shard == nil else { throw ExportError.validation("--shard needs --plan") }
+            return nil
+        }
+        guard let argument = command.shard else {
+            throw ExportError.validation("--plan needs --shard K (0-based) or --shard auto")
+        }
+        let plan = try ShardPlan(parsing: try TextFile.read(path), what: path)
+        if let name = command.jobName, name != plan.jobName.rawValue {
+            throw ExportError.validation("--job-name \(name) differs from the plan's job \(plan.jobName)")
+        }
+        if let text = command.exportTimestamp, try ExportTimestamp(parsing: text) != plan.timestamp {
+            throw ExportError.validation(
+                "--export-timestamp \(text) differs from the plan's \(plan.timestamp.iso8601)"
+            )
+        }
+        let index = try ShardIndex.resolve(
+            argument,
+            environment: S3Configuration.processEnvironment(),
+            shardCount: plan.shardCount
+        )
+        return (plan, index, plan.stagingPrefix(ofShard: index))
+    }
+
     var formatName: String {
         switch format {
         case .csv: "CSV"
@@ -128,7 +167,7 @@ struct ExportPlan {
         }
     }
 
-    private func execute<Sink: PartSink>(sink: Sink, progress: (ExportProgress) -> Void) async throws -> ExportResult {
+    private func execute<Sink: StagingSink>(sink: Sink, progress: (ExportProgress) -> Void) async throws -> ExportResult {
         switch format {
         case .csv(let compression):
             return try await run(sink: sink, format: CSVFormat(compression: compression), progress: progress)
@@ -137,11 +176,21 @@ struct ExportPlan {
         }
     }
 
-    private func run<Sink: PartSink, Format: TableFormat>(
+    private func run<Sink: StagingSink, Format: TableFormat>(
         sink: Sink,
         format: Format,
         progress: (ExportProgress) -> Void
     ) async throws -> ExportResult {
+        if let shard {
+            let exporter = ShardExporter(
+                sink: sink,
+                format: format,
+                configuration: configuration,
+                plan: shard.plan,
+                shard: shard.index
+            )
+            return try await exporter.export(from: { try BacktestCSVReader(path: input) }, progress: progress).result
+        }
         let exporter = BacktestExporter(sink: sink, format: format, configuration: configuration)
         return try await exporter.export(from: { try BacktestCSVReader(path: input) }, progress: progress)
     }
