@@ -12,7 +12,8 @@ extension S3Client {
 
     /// CopyObject: `destination` becomes a copy of `source` (same bucket), atomically. A 200 whose
     /// body is an `<Error>` is that error.
-    func copyObject(from source: String, to destination: String, headers: [(name: String, value: String)]) async throws {
+    func copyObject(from source: String, to destination: String, headers: [(name: String, value: String)]) async throws
+    {
         _ = try await send(
             "CopyObject from s3://\(bucket)/\(source)",
             method: .PUT,
@@ -49,7 +50,16 @@ extension S3Client {
                 func start(_ index: Int) {
                     let range = ranges[index]
                     group.addTask {
-                        (index, try await uploadPartCopy(from: source, to: destination, uploadId: uploadId, number: index + 1, range: range))
+                        (
+                            index,
+                            try await uploadPartCopy(
+                                from: source,
+                                to: destination,
+                                uploadId: uploadId,
+                                number: index + 1,
+                                range: range
+                            )
+                        )
                     }
                 }
                 while next < min(maxInFlight, ranges.count) {
@@ -114,10 +124,17 @@ extension S3Client {
         repeat {
             var query: [(name: String, value: String)] = [("list-type", "2"), ("prefix", prefix)]
             if let token { query.append(("continuation-token", token)) }
-            let response = try await send("ListObjectsV2", method: .GET, key: nil, query: query, maxResponseBytes: 16 << 20)
+            let response = try await send(
+                "ListObjectsV2",
+                method: .GET,
+                key: nil,
+                query: query,
+                maxResponseBytes: 16 << 20
+            )
             let text = response.bodyText
             keys += S3XML.allValues(of: "Key", in: text)
-            token = S3XML.firstValue(of: "IsTruncated", in: text) == "true"
+            token =
+                S3XML.firstValue(of: "IsTruncated", in: text) == "true"
                 ? S3XML.firstValue(of: "NextContinuationToken", in: text) : nil
         } while token != nil
         return keys

@@ -38,7 +38,9 @@ struct CommitCommand: AsyncParsableCommand {
             let sink = try S3Sink(location: try S3Location(parsing: destination), configuration: s3)
             outcome = try await ShardCommitter(sink: sink, plan: plan, concurrentMoves: 8).commit()
         } else {
-            guard kmsKeyArn == nil else { throw ExportError.validation("--kms-key-arn applies to s3:// destinations only") }
+            guard kmsKeyArn == nil else {
+                throw ExportError.validation("--kms-key-arn applies to s3:// destinations only")
+            }
             outcome = try await ShardCommitter(sink: LocalDirectorySink(root: destination), plan: plan).commit()
         }
         let seconds = Monotonic.now - start
@@ -56,7 +58,9 @@ struct CommitCommand: AsyncParsableCommand {
                 ("forecast_rows", .int(outcome.forecastRowCount)), ("metrics_rows", .int(outcome.metricsRowCount)),
                 ("seconds", .double(seconds)), ("parts", .array(parts)),
             ]
-            if let metrics = outcome.predictorMetrics { data.append(("predictor_metrics", ExportCommand.json(metrics))) }
+            if let metrics = outcome.predictorMetrics {
+                data.append(("predictor_metrics", ExportCommand.json(metrics)))
+            }
             print(JSONOutput.success(data))
             return
         }
@@ -69,7 +73,8 @@ struct CommitCommand: AsyncParsableCommand {
         printError(
             "committed \(plan.shardCount) shards of \(plan.jobName): \(outcome.forecastRowCount) forecast rows and "
                 + "\(outcome.metricsRowCount) metric rows in \(outcome.parts.count) parts to \(destination) "
-                + "in \(formatted(seconds)) s" + (outcome.resumedMoves > 0 ? " (\(outcome.resumedMoves) parts were already moved)" : "")
+                + "in \(formatted(seconds)) s"
+                + (outcome.resumedMoves > 0 ? " (\(outcome.resumedMoves) parts were already moved)" : "")
         )
         for part in outcome.parts { printError("  \(part.key)  \(part.rowCount) rows  \(part.byteCount) bytes") }
         if let metrics = outcome.predictorMetrics { printError(ExportCommand.table(metrics)) }

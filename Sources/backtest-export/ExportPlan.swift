@@ -167,7 +167,8 @@ struct ExportPlan {
         }
     }
 
-    private func execute<Sink: StagingSink>(sink: Sink, progress: (ExportProgress) -> Void) async throws -> ExportResult {
+    private func execute<Sink: StagingSink>(sink: Sink, progress: (ExportProgress) -> Void) async throws -> ExportResult
+    {
         switch format {
         case .csv(let compression):
             return try await run(sink: sink, format: CSVFormat(compression: compression), progress: progress)

@@ -50,7 +50,9 @@ struct PlanCommand: AsyncParsableCommand {
         guard (1...10_000).contains(shards) else {
             throw ExportError.validation("Invalid --shards \(shards): use 1 to 10000")
         }
-        guard sampleSize >= 1 else { throw ExportError.validation("Invalid --sample-size \(sampleSize): must be positive") }
+        guard sampleSize >= 1 else {
+            throw ExportError.validation("Invalid --sample-size \(sampleSize): must be positive")
+        }
         var reader = try BacktestCSVReader(path: input)
         var sampler = SeriesKeySampler(capacity: sampleSize)
         while let batch = try reader.nextBatch() { sampler.add(batch) }
@@ -95,7 +97,9 @@ enum TextFile {
             let n = fread(&chunk, 1, chunk.count, file)
             if n == 0 { break }
             bytes += chunk[0..<n]
-            guard bytes.count <= maxBytes else { throw ExportError.validation("'\(path)' is larger than \(maxBytes) bytes") }
+            guard bytes.count <= maxBytes else {
+                throw ExportError.validation("'\(path)' is larger than \(maxBytes) bytes")
+            }
         }
         guard ferror(file) == 0 else { throw ExportError.validation("Cannot read '\(path)'") }
         return String(decoding: bytes, as: UTF8.self)

@@ -40,9 +40,12 @@ import Testing
     }
 
     @Test func planReadsBackFromItsJSON() throws {
-        let plan = try Self.plan([
-            SeriesKey(itemId: "q\"uote,\nline", dimensions: ["é"]), SeriesKey(itemId: "zz", dimensions: [""]),
-        ], shards: 4)
+        let plan = try Self.plan(
+            [
+                SeriesKey(itemId: "q\"uote,\nline", dimensions: ["é"]), SeriesKey(itemId: "zz", dimensions: [""]),
+            ],
+            shards: 4
+        )
         let copy = try ShardPlan(parsing: plan.json(), what: "plan.json")
         #expect(copy == plan)
         #expect(copy.membershipDigest == plan.membershipDigest)
@@ -164,10 +167,12 @@ import Testing
                 try Self.manifest(plan, shard: 1, forecastRows: [0], metricRows: [0]),
             ]
         )
-        #expect(commit.moves.map(\.to) == [
-            "forecasted-values/TestJob_2024-01-02T03-04-05Z_part0.csv",
-            "accuracy-metrics-values/TestJob_2024-01-02T03-04-05Z_part0.csv",
-        ])
+        #expect(
+            commit.moves.map(\.to) == [
+                "forecasted-values/TestJob_2024-01-02T03-04-05Z_part0.csv",
+                "accuracy-metrics-values/TestJob_2024-01-02T03-04-05Z_part0.csv",
+            ]
+        )
         #expect(commit.moves.allSatisfy { $0.shard == 0 })
     }
 
@@ -181,7 +186,9 @@ import Testing
             #expect(error.code == .notFound)
             #expect(error.message.contains("shard 1, shard 2") && error.message.contains("Nothing was published"))
         }
-        var other = try Self.plan([SeriesKey(itemId: "i", dimensions: ["s"]), SeriesKey(itemId: "p", dimensions: ["s"])])
+        var other = try Self.plan([
+            SeriesKey(itemId: "i", dimensions: ["s"]), SeriesKey(itemId: "p", dimensions: ["s"]),
+        ])
         let foreign = try Self.manifest(other, shard: 1, forecastRows: [1], metricRows: [1])
         let third = try Self.manifest(plan, shard: 2, forecastRows: [1], metricRows: [1])
         #expect(throws: ExportError.self) { try ShardCommitPlan(plan: plan, manifests: [good, foreign, third]) }
@@ -229,13 +236,25 @@ import Testing
         let plan = try Self.plan(points)
         let sink = InMemorySink()
         for shard in [3, 1, 0, 2] {  // any order
-            _ = try await ShardExporter(sink: sink, format: TextTableFormat(), configuration: configuration, plan: plan, shard: shard)
-                .export(from: { ForecastBatchList(schema: Fixture.schema, batches: batches) })
+            _ = try await ShardExporter(
+                sink: sink,
+                format: TextTableFormat(),
+                configuration: configuration,
+                plan: plan,
+                shard: shard
+            )
+            .export(from: { ForecastBatchList(schema: Fixture.schema, batches: batches) })
         }
         // A shard run again replaces its staging folder.
         try await sink.put(ByteBuffer(string: "stale"), named: plan.stagingPrefix(ofShard: 1) + "stale.txt")
-        _ = try await ShardExporter(sink: sink, format: TextTableFormat(), configuration: configuration, plan: plan, shard: 1)
-            .export(from: { ForecastBatchList(schema: Fixture.schema, batches: batches) })
+        _ = try await ShardExporter(
+            sink: sink,
+            format: TextTableFormat(),
+            configuration: configuration,
+            plan: plan,
+            shard: 1
+        )
+        .export(from: { ForecastBatchList(schema: Fixture.schema, batches: batches) })
         #expect(sink.files[plan.stagingPrefix(ofShard: 1) + "stale.txt"] == nil)
         #expect(sink.files["_SUCCESS"] == nil)
 
@@ -245,11 +264,15 @@ import Testing
         for table in ExportTable.allCases {
             func body(_ files: [String: ByteBuffer]) -> (String, Int) {
                 let keys = files.keys.filter { $0.hasPrefix(table.folderName + "/") }
-                let parts = keys.map { (try! PartName(parsing: String($0.split(separator: "/").last!)).index, $0) }.sorted {
-                    $0.0 < $1.0
-                }
+                let parts = keys.map { (try! PartName(parsing: String($0.split(separator: "/").last!)).index, $0) }
+                    .sorted {
+                        $0.0 < $1.0
+                    }
                 #expect(parts.map(\.0) == Array(0..<parts.count))
-                return (parts.map { String(String(buffer: files[$0.1]!).split(separator: "\n", maxSplits: 1)[1]) }.joined(), parts.count)
+                return (
+                    parts.map { String(String(buffer: files[$0.1]!).split(separator: "\n", maxSplits: 1)[1]) }.joined(),
+                    parts.count
+                )
             }
             let (sharded, shardedParts) = body(sink.files)
             let (one, _) = body(single.files)
@@ -259,7 +282,10 @@ import Testing
         let metrics = outcome.predictorMetrics!
         let expected = singleResult.predictorMetrics
         #expect(metrics.seriesCount == expected.seriesCount && metrics.windows.count == expected.windows.count)
-        for (a, b) in zip([metrics.summary] + metrics.windows.map(\.values), [expected.summary] + expected.windows.map(\.values)) {
+        for (a, b) in zip(
+            [metrics.summary] + metrics.windows.map(\.values),
+            [expected.summary] + expected.windows.map(\.values)
+        ) {
             for (x, y) in zip(a, b) {
                 #expect((x == nil) == (y == nil))
                 if let x, let y { #expect(abs(x - y) <= 1e-12 * max(abs(x), abs(y))) }

@@ -48,7 +48,9 @@ private typealias Row = MetricsFixture.Row
         var keys: [SeriesKey] = []
         for row in rows where keys.last != row.key { keys.append(row.key) }
         for key in keys {
-            for day in 0..<200 { batch.append(series: key, timestamp: F.d(Int64(day)), target: Double(rng.next() % 500)) }
+            for day in 0..<200 {
+                batch.append(series: key, timestamp: F.d(Int64(day)), target: Double(rng.next() % 500))
+            }
         }
         var history = TargetHistory()
         history.add(batch)
@@ -80,7 +82,9 @@ private typealias Row = MetricsFixture.Row
         for (x, y) in zip(a.summary, b.summary) { #expect(close(x, y), "\(x as Any) vs \(y as Any)") }
     }
 
-    @Test(arguments: [[SeriesKey(itemId: "item4")], [SeriesKey(itemId: "item1", dimensions: ["r2"]), SeriesKey(itemId: "item7")], []])
+    @Test(arguments: [
+        [SeriesKey(itemId: "item4")], [SeriesKey(itemId: "item1", dimensions: ["r2"]), SeriesKey(itemId: "item7")], [],
+    ])
     func shardsMergeIntoTheSingleMachineFigures(splitPoints: [SeriesKey]) throws {
         let rows = dataset()
         let options = MetricsOptions(history: history(for: rows))

@@ -80,7 +80,9 @@ public struct ShardCommitPlan: Sendable {
                 throw disagree("was written under another plan (other shard count or split points)")
             }
             guard manifest.formatName == first.formatName, manifest.codecName == first.codecName else {
-                throw disagree("has format \(manifest.formatName)/\(manifest.codecName), shard 0 has \(first.formatName)/\(first.codecName)")
+                throw disagree(
+                    "has format \(manifest.formatName)/\(manifest.codecName), shard 0 has \(first.formatName)/\(first.codecName)"
+                )
             }
             guard manifest.schema == first.schema else { throw disagree("has other columns than shard 0") }
             guard manifest.metricSums.quantileCount == first.metricSums.quantileCount else {

@@ -61,6 +61,9 @@ public struct ShardFilterSource<Base: ForecastSource>: ForecastSource {
     }
 
     private static func gather(_ column: DoubleColumn, _ rows: [Int]) -> DoubleColumn {
-        DoubleColumn(values: rows.map { column.values[$0] }, isPresent: column.isPresent.map { p in rows.map { p[$0] } })
+        DoubleColumn(
+            values: rows.map { column.values[$0] },
+            isPresent: column.isPresent.map { p in rows.map { p[$0] } }
+        )
     }
 }

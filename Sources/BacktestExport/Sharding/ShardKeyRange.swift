@@ -32,6 +32,7 @@ public struct ShardKeyRange: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         if holdsNothing { return "no series" }
-        return "[\(lower.map { "'\($0)'" } ?? "first series"), \(upper.map { "'\($0)'" } ?? "last series")\(upper == nil ? "]" : ")")"
+        return
+            "[\(lower.map { "'\($0)'" } ?? "first series"), \(upper.map { "'\($0)'" } ?? "last series")\(upper == nil ? "]" : ")")"
     }
 }

@@ -34,7 +34,9 @@ public struct ShardPlan: Sendable, Equatable {
             throw .validation("Invalid shard count \(shardCount): use 1 to 10000")
         }
         guard splitPoints.count <= shardCount - 1 else {
-            throw .validation("A plan of \(shardCount) shards has at most \(shardCount - 1) split points, not \(splitPoints.count)")
+            throw .validation(
+                "A plan of \(shardCount) shards has at most \(shardCount - 1) split points, not \(splitPoints.count)"
+            )
         }
         for (a, b) in zip(splitPoints, splitPoints.dropFirst()) where b < a {
             throw .validation("Split points out of order: '\(b)' after '\(a)'")

@@ -84,8 +84,14 @@ public struct PredictorMetricsState: Sendable, Equatable {
         self.seriesCount = seriesCount
         for window in windows {
             let key = WindowKey(start: window.start, end: window.end)
-            guard let sums = WindowSums(start: window.start, end: window.end, quantileCount: quantileCount,
-                counts: window.counts.dropLast(), sums: window.sums.dropLast(2)),
+            guard
+                let sums = WindowSums(
+                    start: window.start,
+                    end: window.end,
+                    quantileCount: quantileCount,
+                    counts: window.counts.dropLast(),
+                    sums: window.sums.dropLast(2)
+                ),
                 let maseCount = window.counts.last, window.sums.count >= 2
             else {
                 throw .validation(
