@@ -112,22 +112,19 @@ struct ExportCommand: AsyncParsableCommand {
                 ])
             }
             print(
-                JSONOutput.success(
-                    [
-                        ("id", .string(plan.configuration.jobName.rawValue)),
-                        ("created_at", .string(plan.configuration.timestamp.iso8601)),
-                        ("destination", .string(destination)),
-                        ("format", .string(plan.formatName)), ("compression", .string(plan.codecName)),
-                        ("forecast_rows", .int(result.forecastRowCount)),
-                        ("metrics_rows", .int(result.metricsRowCount)),
-                        ("bytes", .int(result.byteCount)), ("seconds", .double(seconds)),
-                        ("input_was_in_export_order", .bool(result.inputWasInExportOrder)),
-                        ("spilled_runs", .int(result.spilledRunCount)),
-                        ("parts", .array(parts)),
-                        ("predictor_metrics", Self.json(result.predictorMetrics)),
-                    ]
-                        + (plan.shard.map { [("shard", .int($0.index)), ("staging", .string($0.prefix))] } ?? [])
-                )
+                JSONOutput.success([
+                    ("id", .string(plan.configuration.jobName.rawValue)),
+                    ("created_at", .string(plan.configuration.timestamp.iso8601)),
+                    ("destination", .string(destination)),
+                    ("format", .string(plan.formatName)), ("compression", .string(plan.codecName)),
+                    ("forecast_rows", .int(result.forecastRowCount)), ("metrics_rows", .int(result.metricsRowCount)),
+                    ("bytes", .int(result.byteCount)), ("seconds", .double(seconds)),
+                    ("input_was_in_export_order", .bool(result.inputWasInExportOrder)),
+                    ("spilled_runs", .int(result.spilledRunCount)),
+                    ("parts", .array(parts)),
+                    ("predictor_metrics", Self.json(result.predictorMetrics)),
+                    ("staging", plan.shard.map { .string($0.prefix) } ?? .null),
+                ])
             )
             return
         }
