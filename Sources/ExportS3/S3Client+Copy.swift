@@ -46,33 +46,20 @@ extension S3Client {
         do {
             let etags = try await withThrowingTaskGroup(of: (Int, String).self, returning: [String].self) { group in
                 var etags = [String](repeating: "", count: ranges.count)
-                var next = 0
-                func start(_ index: Int) {
-                    let range = ranges[index]
+                for (index, range) in ranges.enumerated() {
+                    if index >= maxInFlight, let (done, etag) = try await group.next() { etags[done] = etag }
                     group.addTask {
-                        (
-                            index,
-                            try await uploadPartCopy(
-                                from: source,
-                                to: destination,
-                                uploadId: uploadId,
-                                number: index + 1,
-                                range: range
-                            )
+                        let etag = try await uploadPartCopy(
+                            from: source,
+                            to: destination,
+                            uploadId: uploadId,
+                            number: index + 1,
+                            range: range
                         )
+                        return (index, etag)
                     }
                 }
-                while next < min(maxInFlight, ranges.count) {
-                    start(next)
-                    next += 1
-                }
-                while let (index, etag) = try await group.next() {
-                    etags[index] = etag
-                    if next < ranges.count {
-                        start(next)
-                        next += 1
-                    }
-                }
+                while let (done, etag) = try await group.next() { etags[done] = etag }
                 return etags
             }
             try await completeMultipartUpload(

@@ -4,6 +4,8 @@ public import NIOCore
 /// export into its staging folder (`_staging/<job>_<ts>/shard-<K>/`) through one of these.
 /// Costs one string concatenation per file.
 public struct PrefixedSink<Base: PartSink>: PartSink {
+    public typealias Writer = Base.Writer
+
     public let base: Base
     /// Ends in `/`.
     public let prefix: String

@@ -31,7 +31,7 @@ struct CommitCommand: AsyncParsableCommand {
     func run() async throws {
         let plan = try ShardPlan(parsing: try TextFile.read(self.plan), what: self.plan)
         let start = Monotonic.now
-        let outcome: ShardCommitter.Outcome
+        let outcome: ShardCommitOutcome
         if destination.hasPrefix("s3://") {
             var s3 = try S3Configuration.fromEnvironment(S3Configuration.processEnvironment())
             if let key = kmsKeyArn { s3.kmsKeyId = key }

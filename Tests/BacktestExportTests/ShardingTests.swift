@@ -106,7 +106,7 @@ import Testing
         shard: Int,
         forecastRows: [Int],
         metricRows: [Int]
-    ) throws -> ShardManifest {
+    ) -> ShardManifest {
         func parts(_ table: ExportTable, _ rows: [Int]) -> [PublishedPart] {
             rows.enumerated().map { i, n in
                 PublishedPart(
@@ -134,9 +134,9 @@ import Testing
     @Test func partsAreRenumberedInShardOrderAndEmptyShardsDrop() throws {
         let plan = try Self.plan([SeriesKey(itemId: "h", dimensions: ["s"]), SeriesKey(itemId: "p", dimensions: ["s"])])
         let manifests = [
-            try Self.manifest(plan, shard: 0, forecastRows: [5, 3], metricRows: [4]),
-            try Self.manifest(plan, shard: 1, forecastRows: [0], metricRows: [0]),
-            try Self.manifest(plan, shard: 2, forecastRows: [7], metricRows: [2]),
+            Self.manifest(plan, shard: 0, forecastRows: [5, 3], metricRows: [4]),
+            Self.manifest(plan, shard: 1, forecastRows: [0], metricRows: [0]),
+            Self.manifest(plan, shard: 2, forecastRows: [7], metricRows: [2]),
         ]
         let commit = try ShardCommitPlan(plan: plan, manifests: manifests)
         let staging = "_staging/TestJob_2024-01-02T03-04-05Z/"
@@ -163,8 +163,8 @@ import Testing
         let commit = try ShardCommitPlan(
             plan: plan,
             manifests: [
-                try Self.manifest(plan, shard: 0, forecastRows: [0], metricRows: [0]),
-                try Self.manifest(plan, shard: 1, forecastRows: [0], metricRows: [0]),
+                Self.manifest(plan, shard: 0, forecastRows: [0], metricRows: [0]),
+                Self.manifest(plan, shard: 1, forecastRows: [0], metricRows: [0]),
             ]
         )
         #expect(
@@ -178,7 +178,7 @@ import Testing
 
     @Test func missingOrForeignShardsAreRefusedByName() throws {
         let plan = try Self.plan([SeriesKey(itemId: "h", dimensions: ["s"]), SeriesKey(itemId: "p", dimensions: ["s"])])
-        let good = try Self.manifest(plan, shard: 0, forecastRows: [1], metricRows: [1])
+        let good = Self.manifest(plan, shard: 0, forecastRows: [1], metricRows: [1])
         do {
             _ = try ShardCommitPlan(plan: plan, manifests: [good, nil, nil])
             Issue.record("a commit with missing shards was planned")
@@ -189,11 +189,11 @@ import Testing
         var other = try Self.plan([
             SeriesKey(itemId: "i", dimensions: ["s"]), SeriesKey(itemId: "p", dimensions: ["s"]),
         ])
-        let foreign = try Self.manifest(other, shard: 1, forecastRows: [1], metricRows: [1])
-        let third = try Self.manifest(plan, shard: 2, forecastRows: [1], metricRows: [1])
+        let foreign = Self.manifest(other, shard: 1, forecastRows: [1], metricRows: [1])
+        let third = Self.manifest(plan, shard: 2, forecastRows: [1], metricRows: [1])
         #expect(throws: ExportError.self) { try ShardCommitPlan(plan: plan, manifests: [good, foreign, third]) }
         other = plan
-        var parquet = try Self.manifest(other, shard: 1, forecastRows: [1], metricRows: [1])
+        var parquet = Self.manifest(other, shard: 1, forecastRows: [1], metricRows: [1])
         parquet.formatName = "PARQUET"
         do {
             _ = try ShardCommitPlan(plan: plan, manifests: [good, parquet, third])
@@ -201,7 +201,7 @@ import Testing
         } catch let error as ExportError {
             #expect(error.message.contains("shard 1"))
         }
-        let swapped = try Self.manifest(plan, shard: 0, forecastRows: [1], metricRows: [1])
+        let swapped = Self.manifest(plan, shard: 0, forecastRows: [1], metricRows: [1])
         #expect(throws: ExportError.self) { try ShardCommitPlan(plan: plan, manifests: [good, swapped, third]) }
     }
 

@@ -25,20 +25,7 @@ public struct ShardCommitter<Sink: StagingSink>: Sendable {
         self.concurrentMoves = max(1, concurrentMoves)
     }
 
-    /// What a commit did.
-    public struct Outcome: Sendable {
-        /// False when the destination already held this job's committed export (nothing done).
-        public var published: Bool
-        /// The published parts, final keys (empty when not published).
-        public var parts: [PublishedPart]
-        public var forecastRowCount: Int
-        public var metricsRowCount: Int
-        public var predictorMetrics: PredictorMetrics?
-        /// Parts found already moved by an interrupted earlier commit.
-        public var resumedMoves: Int
-    }
-
-    public func commit() async throws -> Outcome {
+    public func commit() async throws -> ShardCommitOutcome {
         do {
             return try await run()
         } catch let error as ExportError {
@@ -48,13 +35,13 @@ public struct ShardCommitter<Sink: StagingSink>: Sendable {
         }
     }
 
-    private func run() async throws -> Outcome {
+    private func run() async throws -> ShardCommitOutcome {
         let successExists = try await sink.exists(named: "_SUCCESS")
         if successExists {
             let text = try await sink.read(named: "_manifest.json", maxBytes: 256 << 20).map { String(buffer: $0) }
             if ShardCommitPlan.isAlreadyCommitted(plan: plan, successExists: true, manifestText: text) {
                 try await sink.removeAll(under: plan.stagingPrefix)
-                return Outcome(
+                return ShardCommitOutcome(
                     published: false,
                     parts: [],
                     forecastRowCount: 0,
@@ -113,7 +100,7 @@ public struct ShardCommitter<Sink: StagingSink>: Sendable {
             case .removeStaging(let prefix): try await sink.removeAll(under: prefix)
             }
         }
-        return Outcome(
+        return ShardCommitOutcome(
             published: true,
             parts: commitPlan.parts,
             forecastRowCount: commitPlan.forecastRowCount,
@@ -129,7 +116,7 @@ public struct ShardCommitter<Sink: StagingSink>: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             var next = 0
             while next < moves.count {
-                if next >= concurrentMoves { try await group.next() }
+                if next >= concurrentMoves { _ = try await group.next() }
                 let move = moves[next]
                 group.addTask { try await sink.move(from: move.from, to: move.to, byteCount: move.byteCount) }
                 next += 1
@@ -137,4 +124,17 @@ public struct ShardCommitter<Sink: StagingSink>: Sendable {
             try await group.waitForAll()
         }
     }
+}
+
+/// What a commit did.
+public struct ShardCommitOutcome: Sendable {
+    /// False when the destination already held this job's committed export (nothing done).
+    public var published: Bool
+    /// The published parts, final keys (empty when not published).
+    public var parts: [PublishedPart]
+    public var forecastRowCount: Int
+    public var metricsRowCount: Int
+    public var predictorMetrics: PredictorMetrics?
+    /// Parts found already moved by an interrupted earlier commit.
+    public var resumedMoves: Int
 }
