@@ -67,7 +67,8 @@ public struct ShardCommitter<Sink: StagingSink>: Sendable {
 
         // Every staged part must be there (or already moved) before anything changes.
         var alreadyMoved = Set<String>()
-        for move in commitPlan.moves where !(try await sink.exists(named: move.from)) {
+        for move in commitPlan.moves {
+            if try await sink.exists(named: move.from) { continue }
             guard try await sink.exists(named: move.to) else {
                 throw ExportError(
                     .notFound,
