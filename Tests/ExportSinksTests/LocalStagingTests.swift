@@ -19,7 +19,10 @@ import Testing
         try await shard.put(ByteBuffer(string: "rows\n"), named: "forecasted-values/J_ts_part0.csv")
         try await shard.put(ByteBuffer(string: "{}"), named: "_shard.json")
         #expect(try await shard.exists(named: "_shard.json"))
-        #expect(try await sink.read(named: "_staging/J_ts/shard-0/_shard.json", maxBytes: 10).map(String.init) == "{}")
+        #expect(
+            try await sink.read(named: "_staging/J_ts/shard-0/_shard.json", maxBytes: 10).map { String(buffer: $0) }
+                == "{}"
+        )
         #expect(try await sink.read(named: "_staging/J_ts/shard-1/_shard.json", maxBytes: 10) == nil)
         await #expect(throws: ExportError.self) {
             _ = try await sink.read(named: "_staging/J_ts/shard-0/_shard.json", maxBytes: 1)
