@@ -21,15 +21,16 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
-        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
-        // Pure core: names, schema, columnar batches, metrics, part rolling. No I/O.
+        // Pure core: names, schema, columnar batches, metrics, part rolling, SHA-256/HMAC. No I/O.
         .target(
             name: "ExportCore",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["CSHA256", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
+        // SHA-256 in C: the x86 SHA extensions where present, portable code otherwise.
+        .target(name: "CSHA256"),
         // CSV: the encoder for both tables and the reader for backtest input.
         .target(
             name: "ExportCSV",
@@ -42,12 +43,8 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
-        // zstd, from Debian's libzstd-dev (the Parquet ZSTD codec).
-        .systemLibrary(
-            name: "CZstd",
-            pkgConfig: "libzstd",
-            providers: [.apt(["libzstd-dev"])]
-        ),
+        // zstd (the Parquet ZSTD codec), loaded at run time from libzstd.so.1: no header package.
+        .target(name: "CZstd", linkerSettings: [.linkedLibrary("dl")]),
         // Parquet: our own encoder (thrift compact footer, dictionary/RLE, snappy, gzip, zstd).
         .target(
             name: "ExportParquet",
@@ -68,7 +65,6 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -78,7 +74,6 @@ let package = Package(
             dependencies: [
                 "ExportCore", "ExportCSV", "ExportParquet", "ExportSinks",
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -118,7 +113,6 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

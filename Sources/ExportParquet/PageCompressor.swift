@@ -14,7 +14,7 @@ final class PageCompressor {
     let codec: ParquetFormat.Codec
     private let snappy = SnappyCompressor()
     private var zstream: UnsafeMutablePointer<z_stream>?
-    private var zstdContext: OpaquePointer?
+    private var zstdContext: UnsafeMutableRawPointer?
     private let gzipLevel: Int32
     private let zstdLevel: Int32
 
@@ -29,7 +29,7 @@ final class PageCompressor {
             deflateEnd(zstream)
             zstream.deallocate()
         }
-        if let zstdContext { ZSTD_freeCCtx(zstdContext) }
+        if let zstdContext { czstd_free_cctx(zstdContext) }
     }
 
     /// The `CompressionCodec` written in the column metadata.
@@ -103,21 +103,27 @@ final class PageCompressor {
     }
 
     private func zstd(_ body: UnsafeRawBufferPointer, into out: inout RawBuffer) throws(ExportError) -> Int {
-        let context: OpaquePointer
+        let context: UnsafeMutableRawPointer
         if let zstdContext {
             context = zstdContext
         } else {
-            guard let created = ZSTD_createCCtx() else { throw .internal("ZSTD_createCCtx failed") }
+            try Self.requireZstd()
+            guard let created = czstd_create_cctx() else { throw .internal("ZSTD_createCCtx failed") }
             context = created
             zstdContext = created
         }
-        let bound = ZSTD_compressBound(body.count)
+        let bound = czstd_compress_bound(body.count)
         let p = out.reserve(bound)
-        let n = ZSTD_compressCCtx(context, p, bound, body.baseAddress, body.count, zstdLevel)
-        if ZSTD_isError(n) != 0 {
-            throw .internal("zstd compression failed: \(String(cString: ZSTD_getErrorName(n)))")
+        let n = czstd_compress_cctx(context, p, bound, body.baseAddress, body.count, zstdLevel)
+        if czstd_is_error(n) != 0 {
+            throw .internal("zstd compression failed: \(String(cString: czstd_get_error_name(n)))")
         }
         out.commit(n)
         return n
+    }
+
+    /// Throws, naming the missing library, when zstd cannot be loaded at run time (`libzstd.so.1`).
+    static func requireZstd() throws(ExportError) {
+        if let message = czstd_load_error() { throw .validation(String(cString: message)) }
     }
 }

@@ -1,5 +1,4 @@
 import AsyncHTTPClient
-import Crypto
 import ExportCore
 import NIOCore
 import NIOHTTP1

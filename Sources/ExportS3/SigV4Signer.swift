@@ -1,4 +1,3 @@
-import Crypto
 import ExportCore
 
 /// AWS Signature Version 4, S3 flavour: header-based auth and presigned URLs.
@@ -137,22 +136,22 @@ public struct SigV4Signer: Sendable {
     }
 
     /// The signing key for a date: HMAC chain over date, region, service, `aws4_request`.
-    func signingKey(dateStamp: String) -> SymmetricKey {
-        func hmac(_ key: SymmetricKey, _ text: String) -> SymmetricKey {
-            SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: key))
+    func signingKey(dateStamp: String) -> [UInt8] {
+        func hmac(_ key: [UInt8], _ text: String) -> [UInt8] {
+            HMACSHA256.authenticationCode(for: text.utf8, key: key)
         }
-        let kSecret = SymmetricKey(data: Array(("AWS4" + credentials.secretAccessKey).utf8))
+        let kSecret = Array(("AWS4" + credentials.secretAccessKey).utf8)
         return hmac(hmac(hmac(hmac(kSecret, dateStamp), region), service), "aws4_request")
     }
 
     private func hexSignature(_ stringToSign: String, dateStamp: String) -> String {
         Hex.encode(
-            HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: signingKey(dateStamp: dateStamp))
+            HMACSHA256.authenticationCode(for: stringToSign.utf8, key: signingKey(dateStamp: dateStamp))
         )
     }
 
     static func stringToSign(canonicalRequest: String, amzDate: String, scope: String) -> String {
-        "AWS4-HMAC-SHA256\n\(amzDate)\n\(scope)\n" + Hex.encode(SHA256.hash(data: Array(canonicalRequest.utf8)))
+        "AWS4-HMAC-SHA256\n\(amzDate)\n\(scope)\n" + Hex.encode(SHA256.hash(data: canonicalRequest.utf8))
     }
 
     /// `name=value` pairs, each encoded with S3's `UriEncode`, sorted by name then value, joined by `&`.
