@@ -1,3 +1,5 @@
+public import ExportCore
+
 /// A parsed JSON document: enough to read back the files this project writes (a shard plan, a
 /// shard manifest, `_manifest.json`), without Foundation.
 ///
