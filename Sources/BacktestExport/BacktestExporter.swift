@@ -21,7 +21,7 @@ import NIOCore
 public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
     public let sink: Sink
     public let format: Format
-    public let configuration: ExportConfiguration
+    public var configuration: ExportConfiguration
 
     public init(sink: Sink, format: Format, configuration: ExportConfiguration) {
         self.sink = sink

@@ -17,7 +17,12 @@ private typealias F = MetricsFixture
 @Suite struct MetricsOracleExportTests {
     static let outputDirectory = ProcessInfo.processInfo.environment["METRICS_ORACLE_OUT"]
 
-    @Test(.enabled(if: outputDirectory != nil))
+    @Test(
+        .enabled(
+            if: outputDirectory != nil,
+            "writes the Python oracle's input: run by scripts/test, which sets METRICS_ORACLE_OUT and runs the oracle"
+        )
+    )
     func writeInputHistoryAndExportForTheOracle() throws {
         let root = URL(fileURLWithPath: Self.outputDirectory!)
         let folder = root.appendingPathComponent("export/accuracy-metrics-values")

@@ -7,8 +7,18 @@ import Testing
 
 /// Writes Parquet files (every codec × sample-like and adversarial data) with their exact expected
 /// values next to them, and has `tests/python/parquet_oracle.py` check them with pyarrow, DuckDB,
-/// polars and fastparquet. Fails (never skips) when python or a reader module is missing.
-@Suite(.serialized) struct ParquetOracleTests {
+/// polars and fastparquet. An integration test: `scripts/test` runs it (BACKTEST_EXPORT_INTEGRATION=1,
+/// its virtual environment first on PATH); there it fails, never skips, when python or a reader
+/// module is missing.
+@Suite(
+    .serialized,
+    .tags(.integration),
+    .enabled(
+        if: ProcessInfo.processInfo.environment["BACKTEST_EXPORT_INTEGRATION"] == "1",
+        "integration test with the Python readers: run by scripts/test (BACKTEST_EXPORT_INTEGRATION=1)"
+    )
+)
+struct ParquetOracleTests {
     /// One file's content: the batch, its table and the limits to write it with.
     struct DataSet {
         var name: String
@@ -265,15 +275,17 @@ import Testing
         do {
             try process.run()
         } catch {
-            Issue.record("could not start python3 (\(error)); run: pip install -r tests/python/requirements.txt")
+            Issue.record(
+                "could not start python3 (\(error)); run scripts/test, which installs the readers into .build/venv"
+            )
             return
         }
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         let hint =
             process.terminationStatus == 127
-            ? "python3 was not found; install Python 3 and run: pip install -r tests/python/requirements.txt"
-            : "if a module is missing, run: pip install -r tests/python/requirements.txt"
+            ? "python3 was not found; install Python 3 and run scripts/test, which installs the readers into .build/venv"
+            : "if a module is missing, run scripts/test, which installs the readers into .build/venv"
         #expect(
             process.terminationStatus == 0,
             "parquet_oracle.py exited with \(process.terminationStatus) (\(hint)):\n\(output)"
