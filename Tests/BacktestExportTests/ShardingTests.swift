@@ -182,7 +182,7 @@ import Testing
         do {
             _ = try ShardCommitPlan(plan: plan, manifests: [good, nil, nil])
             Issue.record("a commit with missing shards was planned")
-        } catch let error as ExportError {
+        } catch {
             #expect(error.code == .notFound)
             #expect(error.message.contains("shard 1, shard 2") && error.message.contains("Nothing was published"))
         }
@@ -198,7 +198,7 @@ import Testing
         do {
             _ = try ShardCommitPlan(plan: plan, manifests: [good, parquet, third])
             Issue.record("shards of two formats were committed")
-        } catch let error as ExportError {
+        } catch {
             #expect(error.message.contains("shard 1"))
         }
         let swapped = Self.manifest(plan, shard: 0, forecastRows: [1], metricRows: [1])

@@ -8,9 +8,10 @@ import Testing
 /// The staging operations a sharded export's commit uses, against the real S3 server: read back,
 /// server-side move (CopyObject, and UploadPartCopy above the single-copy limit), folder removal.
 @Suite(
+    .tags(.integration),
     .enabled(
-        if: !S3TestServer.skipped,
-        "BACKTEST_EXPORT_SKIP_S3_TESTS=1: S3 integration tests against SeaweedFS skipped on request"
+        if: S3TestServer.integrationRequested,
+        "integration test against a local S3 server: run by scripts/test (BACKTEST_EXPORT_INTEGRATION=1)"
     )
 )
 struct S3StagingIntegrationTests {
