@@ -1,3 +1,4 @@
+import ExportCore
 public import ExportSinks
 public import NIOCore
 
@@ -6,11 +7,18 @@ public import NIOCore
 /// a folder lists its keys (ListObjectsV2) and deletes them one by one.
 extension S3Sink: StagingSink {
     public func read(named relativeKey: String, maxBytes: Int) async throws -> ByteBuffer? {
+        let key = location.key(for: relativeKey)
+        let bytes: ByteBuffer?
         do {
-            return try await client.getObject(key: location.key(for: relativeKey), maxBytes: maxBytes)
+            // Room for an error document too (a 404's body), whatever `maxBytes` is.
+            bytes = try await client.getObject(key: key, maxBytes: max(maxBytes, 1 << 16))
         } catch {
             throw Self.exportError(error)
         }
+        if let bytes, bytes.readableBytes > maxBytes {
+            throw ExportError.sink("s3://\(location.bucket)/\(key) is larger than \(maxBytes) bytes")
+        }
+        return bytes
     }
 
     public func move(from source: String, to destination: String, byteCount: Int) async throws {
