@@ -48,6 +48,11 @@ extension LocalDirectorySink: StagingSink {
         var folder = path(for: prefix)
         while folder.count > 1 && folder.hasSuffix("/") { folder.removeLast() }
         try Self.removeTree(folder)
+        // Folders left empty above it go too (`_staging/` once its last job is gone).
+        var parent = Self.parent(of: folder)
+        while parent.count > root.count && parent.hasPrefix(root + "/") && rmdir(parent) == 0 {
+            parent = Self.parent(of: parent)
+        }
     }
 
     /// `rm -r`: every file and folder below `path`, then `path`. Not an error when absent.

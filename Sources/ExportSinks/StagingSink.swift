@@ -19,6 +19,7 @@ public protocol StagingSink: PartSink {
     /// single or a multipart copy from it).
     func move(from source: String, to destination: String, byteCount: Int) async throws
 
-    /// Removes every file below `prefix` (a key prefix ending in `/`), and, on disk, the folders.
+    /// Removes every file below `prefix` (a key prefix ending in `/`), and, on disk, the folders
+    /// (and those above it that are left empty, up to the root).
     func removeAll(under prefix: String) async throws
 }
