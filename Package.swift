@@ -15,12 +15,15 @@ let package = Package(
         .library(name: "ExportParquet", targets: ["ExportParquet"]),
         .library(name: "ExportSinks", targets: ["ExportSinks"]),
         .library(name: "ExportS3", targets: ["ExportS3"]),
+        .library(name: "ExportServer", targets: ["ExportServer"]),
         .executable(name: "backtest-export", targets: ["backtest-export"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // Pure core: names, schema, columnar batches, metrics, part rolling, SHA-256/HMAC. No I/O.
@@ -77,11 +80,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The job API: an Amazon Forecast JSON 1.1 endpoint (Hummingbird), jobs kept in SQLite (GRDB).
+        .target(
+            name: "ExportServer",
+            dependencies: [
+                "BacktestExport", "ExportCore", "ExportCSV", "ExportParquet", "ExportSinks", "ExportS3",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The CLI: argument parsing and composition only.
         .executableTarget(
             name: "backtest-export",
             dependencies: [
-                "BacktestExport", "ExportCore", "ExportSinks", "ExportCSV", "ExportParquet", "ExportS3",
+                "BacktestExport", "ExportCore", "ExportSinks", "ExportCSV", "ExportParquet", "ExportS3", "ExportServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -117,6 +131,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ExportServerTests",
+            dependencies: ["ExportServer", "ExportS3", "ExportCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "BacktestExportTests",
             dependencies: [
                 "BacktestExport", "ExportCore", "ExportSinks", "ExportCSV",
@@ -126,3 +145,11 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer targets (Tests/Fuzz, built and run by scripts/fuzz): only when BACKTEST_EXPORT_FUZZ is
+// set, because the executable links only with -sanitize=fuzzer (libFuzzer provides `main`).
+if Context.environment["BACKTEST_EXPORT_FUZZ"] != nil {
+    package.targets.append(
+        .executableTarget(name: "ExportFuzz", dependencies: ["ExportCSV", "ExportCore"], path: "Tests/Fuzz/Sources")
+    )
+}

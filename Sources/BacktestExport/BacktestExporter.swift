@@ -35,16 +35,18 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
         progress: (ExportProgress) -> Void = { _ in }
     ) async throws -> ExportResult {
         var published: [PublishedPart] = []
+        try configuration.validate()
+        try format.validate()
         do {
             try await prepareDestination()
             do {
-                let source = PrefetchingSource(source: try makeSource())
+                let source = PrefetchingSource(source: ValidatedSource(try makeSource()))
                 let verifying = !configuration.trustsInputOrder
                 return try await run(SeriesFeeder(source: source, verifyingOrder: verifying), &published, progress)
             } catch is InputNotInExportOrder {
                 await removeQuietly(published)
                 published.removeAll()
-                let grouper = SeriesGrouper(source: try makeSource(), options: configuration.grouping)
+                let grouper = SeriesGrouper(source: ValidatedSource(try makeSource()), options: configuration.grouping)
                 var result = try await run(
                     SeriesFeeder(source: PrefetchingSource(source: grouper), verifyingOrder: false),
                     &published,
@@ -54,12 +56,9 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
                 result.spilledRunCount = grouper.spilledRunCount
                 return result
             }
-        } catch let error as ExportError {
-            await removeQuietly(published)
-            throw error
         } catch {
             await removeQuietly(published)
-            throw ExportError.sink("Export to '\(sink.destinationDescription)' failed: \(error)")
+            throw ExportError.wrapping(error, as: .internal, "Export to '\(sink.destinationDescription)' failed")
         }
     }
 
@@ -68,10 +67,8 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
             try await sink.remove(named: "_SUCCESS")
             try await sink.remove(named: "_manifest.json")
             try await sink.put(ByteBuffer(), named: "_CHECK")
-        } catch let error as ExportError {
-            throw error
         } catch {
-            throw ExportError.sink("Cannot write to '\(sink.destinationDescription)': \(error)")
+            throw ExportError.wrapping(error, as: .sink, "Cannot write to '\(sink.destinationDescription)'")
         }
     }
 

@@ -31,4 +31,26 @@ public struct ExportConfiguration: Sendable {
         self.metrics = metrics
         self.grouping = grouping
     }
+
+    /// Checks what the types cannot: part limits and the grouping budget are positive, the
+    /// temporary folder is named. ``BacktestExporter`` calls this before it writes anything.
+    ///
+    /// - Throws: ``ExportError/Code/validation`` naming the setting and the value.
+    public func validate() throws(ExportError) {
+        if let maxPartBytes, maxPartBytes <= 0 {
+            throw .validation("The part size limit must be positive, not \(maxPartBytes) bytes")
+        }
+        if let maxPartRows, maxPartRows <= 0 {
+            throw .validation("The part row limit must be positive, not \(maxPartRows) rows")
+        }
+        if grouping.memoryLimit <= 0 {
+            throw .validation("The grouping memory limit must be positive, not \(grouping.memoryLimit) bytes")
+        }
+        if grouping.batchSize <= 0 {
+            throw .validation("The grouping batch size must be positive, not \(grouping.batchSize) rows")
+        }
+        if grouping.temporaryDirectory.isEmpty {
+            throw .validation("The temporary folder for grouping must not be empty")
+        }
+    }
 }

@@ -23,7 +23,9 @@ public struct ForecastBatch: ColumnarBatch, Sendable {
     }
 
     /// Appends one row. For tests and small producers; bulk producers fill the arrays directly.
-    /// A series equal to the last row's reuses its entry in ``series``.
+    /// A series equal to the last row's reuses its entry in ``series``. `values` must have one
+    /// entry per forecast column (a programming error otherwise, like an index out of range);
+    /// batches handed to the library are checked with ``validate(schema:)``.
     public mutating func append(
         series key: SeriesKey,
         timestamp: Int64,
@@ -59,5 +61,50 @@ public struct ForecastBatch: ColumnarBatch, Sendable {
         windowStart.removeAll(keepingCapacity: true)
         windowEnd.removeAll(keepingCapacity: true)
         for i in forecasts.indices { forecasts[i].removeAll() }
+    }
+
+    /// Checks that the batch is consistent with itself and with `schema`, so that no consumer
+    /// traps on it: one forecast column per forecast type, every column (and presence array) as
+    /// long as ``seriesIndex``, every series index inside ``series``, every series key with the
+    /// schema's number of dimensions. O(rows) for the series indexes, O(columns + series) otherwise.
+    ///
+    /// - Throws: ``ExportError/Code/validation`` saying what does not fit.
+    public func validate(schema: ExportSchema) throws(ExportError) {
+        let rows = seriesIndex.count
+        guard forecasts.count == schema.forecastTypes.count else {
+            throw .validation(
+                "A forecast batch has \(forecasts.count) forecast columns, the schema \(schema.forecastTypes.count) forecast types"
+            )
+        }
+        func check(_ name: String, _ count: Int) throws(ExportError) {
+            guard count == rows else {
+                throw .validation("A forecast batch's column '\(name)' has \(count) values for \(rows) rows")
+            }
+        }
+        func check(_ name: String, _ column: DoubleColumn) throws(ExportError) {
+            try check(name, column.values.count)
+            if let isPresent = column.isPresent { try check(name + "' presence flags '", isPresent.count) }
+        }
+        try check("timestamp", timestamp.count)
+        try check("target_value", target)
+        try check("backtestwindow_start_time", windowStart.count)
+        try check("backtestwindow_end_time", windowEnd.count)
+        for (i, column) in forecasts.enumerated() { try check(schema.forecastTypes[i].columnName, column) }
+        var lowest = Int32.max
+        var highest = Int32.min
+        for s in seriesIndex {
+            lowest = Swift.min(lowest, s)
+            highest = Swift.max(highest, s)
+        }
+        if rows > 0, lowest < 0 || Int(highest) >= series.count {
+            throw .validation(
+                "A forecast batch refers to series \(lowest < 0 ? lowest : highest), it has \(series.count) series"
+            )
+        }
+        for key in series where key.dimensions.count != schema.dimensions.count {
+            throw .validation(
+                "A forecast batch's series '\(key)' has \(key.dimensions.count) dimensions, the schema \(schema.dimensions.count)"
+            )
+        }
     }
 }

@@ -50,4 +50,11 @@ public protocol TableFormat: Sendable {
     /// `none`, `gzip`, `snappy`, `zstd`.
     var codecName: String { get }
     func makeEncoder(for context: PartContext) -> Encoder
+    /// Checks the format's settings; the exporter calls it before it writes anything.
+    /// Default: nothing to check.
+    func validate() throws(ExportError)
+}
+
+extension TableFormat {
+    public func validate() throws(ExportError) {}
 }

@@ -51,7 +51,7 @@ struct ColumnChunkBuffer: ~Copyable {
     /// at the bit width of a `dictionaryCount`-entry dictionary; `body` is the scratch the page is
     /// encoded into. What the string and the timestamp column writers share.
     mutating func appendDictionaryDataPage(
-        lastIDsOf ids: borrowing RawBuffer,
+        lastIDsOf ids: borrowing IDBuffer,
         rows: Int,
         dictionaryCount: Int,
         scratch body: inout RawBuffer,
@@ -60,11 +60,7 @@ struct ColumnChunkBuffer: ~Copyable {
         let width = RLEHybridEncoder.bitWidth(forEntryCount: dictionaryCount)
         body.removeAll()
         body.append(byte: UInt8(width))
-        let pageIDs = UnsafeBufferPointer(
-            start: (ids.base + ids.count - rows * 4).assumingMemoryBound(to: UInt32.self),
-            count: rows
-        )
-        RLEHybridEncoder.encode(pageIDs, bitWidth: width, into: &body)
+        RLEHybridEncoder.encode(ids.suffix(rows), bitWidth: width, into: &body)
         try appendDataPage(body: body.bytes, rows: rows, encoding: .rleDictionary, compressor: compressor)
     }
 

@@ -133,7 +133,9 @@ final class DoubleColumnWriter {
             levels.commit(pageRows)
             levelsActive = true
         }
-        let out = page.reserve(range.count * 8).assumingMemoryBound(to: Double.self)
+        // The values start at `headroom`, which need not be a multiple of 8: raw stores, no
+        // assumption of alignment (or of a binding to Double).
+        let out = page.reserve(range.count * 8)
         let levelOut = levels.reserve(range.count).assumingMemoryBound(to: UInt8.self)
         var written = 0
         var nulls = 0
@@ -143,7 +145,7 @@ final class DoubleColumnWriter {
         for (k, i) in range.enumerated() {
             if present[i] {
                 let v = values[i]
-                out[written] = v
+                out.storeBytes(of: v, toByteOffset: written &* 8, as: Double.self)
                 written += 1
                 lo = v < lo ? v : lo
                 hi = v > hi ? v : hi
@@ -170,9 +172,11 @@ final class DoubleColumnWriter {
         if pageNulls == 0 {
             RLEHybridEncoder.appendRun(value: 1, count: pageRows, bitWidth: 1, into: &levelScratch)
         } else {
-            levels.bytes.withMemoryRebound(to: UInt8.self) { levelBytes in
-                RLEHybridEncoder.encode(levelBytes, bitWidth: 1, into: &levelScratch)
-            }
+            let levelBytes = UnsafeBufferPointer(
+                start: levels.base.assumingMemoryBound(to: UInt8.self),
+                count: levels.count
+            )
+            RLEHybridEncoder.encode(levelBytes, bitWidth: 1, into: &levelScratch)
         }
         let levelLength = levelScratch.count
         let prefixed = 4 + levelLength

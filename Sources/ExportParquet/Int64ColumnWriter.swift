@@ -31,7 +31,7 @@ final class Int64ColumnWriter {
     /// Dictionary mode: the UInt32 id of every row of the chunk (the open page is the tail).
     /// Reserved for a whole row group up front (address space; pages are touched as they fill), so
     /// it never grows by copying.
-    private var ids: RawBuffer
+    private var ids: IDBuffer
     private var body = RawBuffer(capacity: 1 << 12)
     /// The last value looked up in this chunk's dictionary and its id (valid when `hasLast`).
     private var lastValue: Int64 = 0
@@ -43,7 +43,7 @@ final class Int64ColumnWriter {
         self.limits = limits
         chunk = ColumnChunkBuffer(expectedBytes: Self.expectedChunkBytes(limits))
         page = RawBuffer(capacity: min(limits.pageBytes, limits.pageRows * 8) + 64)
-        ids = RawBuffer(capacity: 4 * min(limits.rowGroupRows, 1 << 22) + 64)
+        ids = IDBuffer(capacity: min(limits.rowGroupRows, 1 << 22) + 16)
     }
 
     /// A bound on one chunk's stored size: 8 bytes per row, at most the row group's byte limit, plus
@@ -97,7 +97,7 @@ final class Int64ColumnWriter {
     /// Stores the ids of up to `n` values; returns how many were stored (fewer when the dictionary
     /// is full: the caller then falls back to PLAIN).
     private func appendIDs(_ src: UnsafePointer<Int64>, _ n: Int) -> Int {
-        let out = ids.reserve(n * 4).assumingMemoryBound(to: UInt32.self)
+        let out = ids.reserve(n)
         var probe = dictionary.probe
         var last = lastValue
         var lastID = self.lastID
@@ -119,7 +119,7 @@ final class Int64ColumnWriter {
             out[done] = lastID
             done += 1
         }
-        ids.commit(done * 4)
+        ids.commit(done)
         lastValue = last
         self.lastID = lastID
         hasLast = valid
@@ -158,14 +158,20 @@ final class Int64ColumnWriter {
         hasLast = false
         pageRows = 0
         page.removeAll()
-        let total = ids.count / 4
-        let idBase = ids.base.assumingMemoryBound(to: UInt32.self)
+        let total = ids.count
+        let idBase = ids.base
         var row = 0
         while row < total {
             let byteRoom = max(1, (limits.pageBytes - page.count) / 8)
             let n = min(total - row, limits.pageRows - pageRows, byteRoom)
-            let out = page.reserve(n * 8).assumingMemoryBound(to: Int64.self)
-            for i in 0..<n { out[i] = dictionary.entry(Int(idBase[row + i])).littleEndian }
+            let out = page.reserve(n * 8)
+            for i in 0..<n {
+                out.storeBytes(
+                    of: dictionary.entry(Int(idBase[row + i])).littleEndian,
+                    toByteOffset: i * 8,
+                    as: Int64.self
+                )
+            }
             page.commit(n * 8)
             pageRows += n
             row += n

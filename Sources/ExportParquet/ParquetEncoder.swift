@@ -29,6 +29,8 @@ public struct ParquetEncoder: TableEncoder {
     private let context: PartContext
     private let tableSchema: TableSchema
     private let limits: ParquetFormat.Limits
+    /// Why the limits given to `init` are not usable (the encoder then throws it at first use).
+    private let limitsError: ExportError?
     private let compressor: PageCompressor
     private let columns: [Column]
     private var rowGroupRows = 0
@@ -47,6 +49,17 @@ public struct ParquetEncoder: TableEncoder {
     public init(context: PartContext, codec: ParquetFormat.Codec = .snappy, limits: ParquetFormat.Limits = .init()) {
         self.context = context
         self.tableSchema = context.tableSchema
+        // Limits out of range (ParquetFormat.Limits.validate) are reported by append and finish;
+        // the writers are sized with the defaults meanwhile.
+        let limitsError: ExportError?
+        do throws(ExportError) {
+            try limits.validate()
+            limitsError = nil
+        } catch {
+            limitsError = error
+        }
+        let limits = limitsError == nil ? limits : ParquetFormat.Limits()
+        self.limitsError = limitsError
         self.limits = limits
         self.compressor = PageCompressor(codec: codec)
         var columns: [Column] = []
@@ -82,6 +95,7 @@ public struct ParquetEncoder: TableEncoder {
     }
 
     public mutating func append<Batch: ColumnarBatch>(_ batch: Batch, rows: Range<Int>) throws(ExportError) {
+        if let limitsError { throw limitsError }
         guard !finished else { throw .internal("Parquet encoder used after finish()") }
         guard rows.lowerBound >= 0, rows.upperBound <= batch.rowCount else {
             throw .internal("Parquet append: rows \(rows) outside the batch's \(batch.rowCount) rows")
@@ -195,6 +209,7 @@ public struct ParquetEncoder: TableEncoder {
     }
 
     public mutating func finish() throws(ExportError) -> ByteBuffer {
+        if let limitsError { throw limitsError }
         guard !finished else { throw .internal("Parquet encoder finished twice") }
         finished = true
         if rowGroupRows > 0 {

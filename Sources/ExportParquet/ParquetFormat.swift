@@ -32,6 +32,7 @@ public struct ParquetFormat: TableFormat {
         public var dictionaryPageBytes: Int
 
         /// 1 Mi rows or 128 MiB per row group; 20,000 rows or 1 MiB per page; 1 MiB dictionaries.
+        /// Limits out of range are reported by ``validate()`` (the exporter and the encoder call it).
         public init(
             rowGroupRows: Int = 1 << 20,
             rowGroupBytes: Int = 128 << 20,
@@ -39,10 +40,6 @@ public struct ParquetFormat: TableFormat {
             pageBytes: Int = 1 << 20,
             dictionaryPageBytes: Int = 1 << 20
         ) {
-            precondition(
-                rowGroupRows > 0 && rowGroupBytes > 0 && pageRows > 0 && pageBytes > 0 && dictionaryPageBytes > 0,
-                "Parquet limits must be positive"
-            )
             self.rowGroupRows = rowGroupRows
             self.rowGroupBytes = rowGroupBytes
             self.pageRows = pageRows
@@ -52,6 +49,26 @@ public struct ParquetFormat: TableFormat {
 
         /// Rows appended between two row-group byte checks.
         var appendSliceRows: Int { 1 << 16 }
+
+        /// The largest page or dictionary page, in bytes: page sizes are 32-bit in the format, and
+        /// compression may expand a page.
+        public static let maxPageBytes = 1 << 29
+
+        /// Checks that every limit is positive and that pages fit the format's 32-bit sizes and counts.
+        ///
+        /// - Throws: ``ExportError/Code/validation`` naming the limit.
+        public func validate() throws(ExportError) {
+            func check(_ name: String, _ value: Int, atMost limit: Int) throws(ExportError) {
+                guard value > 0, value <= limit else {
+                    throw .validation("The Parquet \(name) limit must be between 1 and \(limit), not \(value)")
+                }
+            }
+            try check("row group rows", rowGroupRows, atMost: Int(Int32.max))
+            try check("row group bytes", rowGroupBytes, atMost: Int.max / 2)
+            try check("page rows", pageRows, atMost: Int(Int32.max) / 8)
+            try check("page bytes", pageBytes, atMost: Self.maxPageBytes)
+            try check("dictionary page bytes", dictionaryPageBytes, atMost: Self.maxPageBytes)
+        }
     }
 
     public var codec: Codec
@@ -65,6 +82,8 @@ public struct ParquetFormat: TableFormat {
     public var fileExtension: String { "parquet" }
     public var formatName: String { "PARQUET" }
     public var codecName: String { codec.rawValue }
+
+    public func validate() throws(ExportError) { try limits.validate() }
 
     public func makeEncoder(for context: PartContext) -> ParquetEncoder {
         ParquetEncoder(context: context, codec: codec, limits: limits)

@@ -4,6 +4,12 @@
 /// Noncopyable, so it can never be copied by accident (no copy-on-write checks on the hot path), and
 /// freed when its owner goes. Growth doubles the capacity (amortised O(1) per byte); nothing is
 /// zero-filled; large buffers ask for huge pages (``HugePageAdvice``). Writers reserve space, fill it through a pointer and commit what they wrote.
+///
+/// Memory model: the storage is bound to `UInt8` once, when it is allocated, so byte access through
+/// `assumingMemoryBound(to: UInt8.self)` (and C calls taking `UInt8` pointers) is valid. Values of
+/// other types are written and read with the raw pointer API (`storeBytes(of:toByteOffset:as:)`,
+/// `loadUnaligned`), which needs neither a binding nor alignment: nothing here assumes that an
+/// offset is aligned for the type stored there. Typed arrays of ids live in ``IDBuffer`` instead.
 struct RawBuffer: ~Copyable {
     private(set) var base: UnsafeMutableRawPointer
     /// Bytes in use, from `base`.
@@ -13,6 +19,7 @@ struct RawBuffer: ~Copyable {
     init(capacity: Int = 4096) {
         self.capacity = max(capacity, 64)
         self.base = .allocate(byteCount: self.capacity, alignment: 16)
+        self.base.bindMemory(to: UInt8.self, capacity: self.capacity)
         self.count = 0
         HugePageAdvice.advise(base, byteCount: self.capacity)
     }
@@ -37,6 +44,7 @@ struct RawBuffer: ~Copyable {
         var newCapacity = capacity * 2
         while newCapacity < needed { newCapacity *= 2 }
         let newBase = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
+        newBase.bindMemory(to: UInt8.self, capacity: newCapacity)
         HugePageAdvice.advise(newBase, byteCount: newCapacity)
         newBase.copyMemory(from: base, byteCount: count)
         base.deallocate()

@@ -27,7 +27,7 @@ final class StringColumnWriter {
     /// Dictionary mode: the UInt32 id of every row of the chunk (the open page is the tail).
     /// Reserved for a whole row group up front (address space; pages are touched as they fill), so
     /// it never grows by copying.
-    private var ids: RawBuffer
+    private var ids: IDBuffer
     /// PLAIN mode: the open page's length-prefixed values.
     private var plainPage = RawBuffer(capacity: 1 << 14)
     private var body = RawBuffer(capacity: 1 << 12)
@@ -47,7 +47,7 @@ final class StringColumnWriter {
     init(name: String, limits: ParquetFormat.Limits) {
         self.name = name
         self.limits = limits
-        ids = RawBuffer(capacity: 4 * min(limits.rowGroupRows, 1 << 22) + 64)
+        ids = IDBuffer(capacity: min(limits.rowGroupRows, 1 << 22) + 16)
     }
 
     /// Stored pages, plus the open page (ids counted at the dictionary's bit width, PLAIN values as
@@ -121,9 +121,9 @@ final class StringColumnWriter {
         var remaining = count
         while remaining > 0 {
             let n = min(remaining, limits.pageRows - pageRows)
-            let p = ids.reserve(n * 4).assumingMemoryBound(to: UInt32.self)
-            for i in 0..<n { p[i] = UInt32(bitPattern: id) }
-            ids.commit(n * 4)
+            let p = ids.reserve(n)
+            p.initialize(repeating: UInt32(bitPattern: id), count: n)
+            ids.commit(n)
             pageRows += n
             remaining -= n
             if pageRows >= limits.pageRows { try flushPage(compressor: compressor) }
@@ -173,8 +173,8 @@ final class StringColumnWriter {
         chunk.removeAll()
         usingDictionary = false
         pageRows = 0
-        let rowCount = ids.count / 4
-        let idBase = ids.base.assumingMemoryBound(to: UInt32.self)
+        let rowCount = ids.count
+        let idBase = ids.base
         var row = 0
         while row < rowCount {
             let id = idBase[row]

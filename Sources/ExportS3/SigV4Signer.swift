@@ -144,7 +144,7 @@ public struct SigV4Signer: Sendable {
         return hmac(hmac(hmac(hmac(kSecret, dateStamp), region), service), "aws4_request")
     }
 
-    private func hexSignature(_ stringToSign: String, dateStamp: String) -> String {
+    func hexSignature(_ stringToSign: String, dateStamp: String) -> String {
         Hex.encode(
             HMACSHA256.authenticationCode(for: stringToSign.utf8, key: signingKey(dateStamp: dateStamp))
         )

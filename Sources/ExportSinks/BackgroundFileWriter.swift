@@ -41,7 +41,7 @@ final class BackgroundFileWriter: Sendable {
                     try LocalDirectorySink.writeAll(descriptor, bytes, displayPath: displayPath)
                 }
             } catch {
-                let exportError = error as? ExportError ?? .sink("Cannot write '\(displayPath)': \(error)")
+                let exportError = ExportError.wrapping(error, as: .sink, "Cannot write '\(displayPath)'")
                 failure.withLock { $0 = $0 ?? exportError }
             }
         }

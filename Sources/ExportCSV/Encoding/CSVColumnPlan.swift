@@ -2,9 +2,9 @@ import ExportCore
 
 /// One value column of a batch, resolved for the row loop: how to print it and where its data is.
 ///
-/// Built once per `append`; the pointers are valid while the batch's column arrays are kept alive
-/// (the encoder holds them for the duration of the call). Trivial value, no reference counting in
-/// the loop.
+/// Built once per `append`; the pointers are set inside the `withUnsafeBufferPointer` closures
+/// of the batch's column arrays and used only there (`CSVEncoder.withColumnPointers`). Trivial
+/// value, no reference counting in the loop.
 struct CSVColumnPlan {
     enum Kind: UInt8 {
         case instant

@@ -160,24 +160,25 @@ public struct CSVEncoder: TableEncoder {
         keyOffsets.append(keyBytes.count)
         keyBytes.append(contentsOf: repeatElement(0, count: 8))  // word-copy overshoot
 
-        // Resolve the columns (pointers stay valid: `columns` keeps the arrays alive, unmodified).
         var plan = self.plan
         var rowBound = longestKey + 8 + 1
         for (i, column) in columns.enumerated() {
-            try resolve(&plan[i], column, index: i, needed: rows.upperBound)
+            try check(plan[i], column, index: i, needed: rows.upperBound)
             rowBound += plan[i].cellBound + 1
         }
         let timestamps = storage.timestamps.writer
-        try withExtendedLifetime(columns) { () throws(ExportError) in
-            try seriesIndex.withUnsafeBufferPointer { (indexes) throws(ExportError) in
-                try keyBytes.withUnsafeBufferPointer { (keys) throws(ExportError) in
-                    try keyOffsets.withUnsafeBufferPointer { (offsets) throws(ExportError) in
-                        try plan.withUnsafeBufferPointer { (plan) throws(ExportError) in
+        // Every pointer the row loop uses is taken inside the closure of the array it points into.
+        try seriesIndex.withUnsafeBufferPointer { (indexes) throws(ExportError) in
+            try keyBytes.withUnsafeBufferPointer { (keys) throws(ExportError) in
+                try keyOffsets.withUnsafeBufferPointer { (offsets) throws(ExportError) in
+                    try plan.withUnsafeMutableBufferPointer { (plan) throws(ExportError) in
+                        try Self.withColumnPointers(columns, from: 0, in: plan) { () throws(ExportError) in
                             let writer = CSVRowWriter(
-                                plan: plan,
+                                plan: UnsafeBufferPointer(plan),
                                 seriesIndex: indexes.baseAddress!,
                                 keyBytes: keys.baseAddress!,
-                                keyOffsets: offsets.baseAddress! - Int(lowest),
+                                keyOffsets: offsets.baseAddress!,
+                                firstSeries: Int(lowest),
                                 timestamps: timestamps
                             )
                             try writeRows(writer, rows: rows, rowBound: rowBound)
@@ -190,8 +191,9 @@ public struct CSVEncoder: TableEncoder {
 
     // MARK: - Internals
 
-    private func resolve(
-        _ plan: inout CSVColumnPlan,
+    /// Checks that `column` is of the plan's kind and holds rows up to `needed`.
+    private func check(
+        _ plan: CSVColumnPlan,
         _ column: BatchColumn,
         index: Int,
         needed: Int
@@ -203,16 +205,49 @@ public struct CSVEncoder: TableEncoder {
         switch (plan.kind, column) {
         case (.instant, .times(let values)), (.windowTime, .times(let values)):
             guard values.count >= needed else { throw tooShort(values.count) }
-            plan.times = values.withUnsafeBufferPointer { $0.baseAddress }
         case (.backtestWindow, .backtestWindows(let values)):
             guard values.count >= needed else { throw tooShort(values.count) }
-            plan.windows = values.withUnsafeBufferPointer { $0.baseAddress }
         case (.double, .doubles(let values)):
-            guard values.count >= needed else { throw tooShort(values.count) }
-            plan.doubles = values.values.withUnsafeBufferPointer { $0.baseAddress }
-            plan.present = values.isPresent?.withUnsafeBufferPointer { $0.baseAddress }
+            guard values.values.count >= needed else { throw tooShort(values.values.count) }
+            guard (values.isPresent?.count ?? needed) >= needed else { throw tooShort(values.isPresent!.count) }
         default:
             throw .internal("CSV encoder: column '\(name)' (\(plan.kind)) got a batch column of another kind")
+        }
+    }
+
+    /// Points `plan[index...]` at the storage of `columns[index...]` and runs `body`, inside one
+    /// `withUnsafeBufferPointer` per array (nested by recursion, once per column and `append`), so
+    /// that no pointer outlives the access it came from. Kinds and counts are checked before.
+    private static func withColumnPointers(
+        _ columns: [BatchColumn],
+        from index: Int,
+        in plan: UnsafeMutableBufferPointer<CSVColumnPlan>,
+        _ body: () throws(ExportError) -> Void
+    ) throws(ExportError) {
+        guard index < columns.count else { return try body() }
+        switch columns[index] {
+        case .times(let values):
+            try values.withUnsafeBufferPointer { (values) throws(ExportError) in
+                plan[index].times = values.baseAddress
+                try withColumnPointers(columns, from: index + 1, in: plan, body)
+            }
+        case .backtestWindows(let values):
+            try values.withUnsafeBufferPointer { (values) throws(ExportError) in
+                plan[index].windows = values.baseAddress
+                try withColumnPointers(columns, from: index + 1, in: plan, body)
+            }
+        case .doubles(let column):
+            try column.values.withUnsafeBufferPointer { (values) throws(ExportError) in
+                plan[index].doubles = values.baseAddress
+                guard let isPresent = column.isPresent else {
+                    plan[index].present = nil
+                    return try withColumnPointers(columns, from: index + 1, in: plan, body)
+                }
+                try isPresent.withUnsafeBufferPointer { (present) throws(ExportError) in
+                    plan[index].present = present.baseAddress
+                    try withColumnPointers(columns, from: index + 1, in: plan, body)
+                }
+            }
         }
     }
 

@@ -10,8 +10,11 @@ struct CSVRowWriter {
     let seriesIndex: UnsafePointer<Int32>
     /// The quoted keys, back to back, followed by 8 readable bytes.
     let keyBytes: UnsafePointer<UInt8>
-    /// Indexed by series index: where that key starts in ``keyBytes``; the next entry is its end.
+    /// Indexed by series index minus ``firstSeries``: where that key starts in ``keyBytes``; the
+    /// next entry is its end.
     let keyOffsets: UnsafePointer<Int>
+    /// The series index of ``keyOffsets``' first entry (the lowest the rows refer to).
+    let firstSeries: Int
     let timestamps: CSVTimestampWriter
 
     /// Writes rows from `rows.lowerBound` while at least `rowBound` bytes remain in `capacity`;
@@ -29,7 +32,7 @@ struct CSVRowWriter {
         var row = rows.lowerBound
         let end = rows.upperBound
         while row < end && p <= limit {
-            let s = Int(seriesIndex[row])
+            let s = Int(seriesIndex[row]) &- firstSeries
             let keyStart = keyOffsets[s]
             let keyLength = keyOffsets[s + 1] &- keyStart
             Self.copyWords(from: keyBytes + keyStart, to: p, count: keyLength)

@@ -12,10 +12,12 @@ enum CSVTimestampParser {
     /// The last date a column held, so that a run of rows on the same day (and every row of a
     /// window column) skips the date's validation and day arithmetic.
     struct DateCache {
-        /// Bytes 0–7 and 8–9 of the last valid date, as loaded; zero matches no date.
+        /// Bytes 0–7 and 8–9 of the last valid date, as loaded (meaningful when `holdsDate`).
         var head: UInt64 = 0
         var tail: UInt16 = 0
         var millis: Int64 = 0
+        /// False until a date is stored: an empty cache must match no field, not ten zero bytes.
+        var holdsDate = false
 
         init() {}
     }
@@ -35,7 +37,7 @@ enum CSVTimestampParser {
         let head = UnsafeRawPointer(p).loadUnaligned(as: UInt64.self)
         let tail = UnsafeRawPointer(p + 8).loadUnaligned(as: UInt16.self)
         var millis: Int64
-        if head == cache.head && tail == cache.tail {
+        if head == cache.head && tail == cache.tail && cache.holdsDate {
             millis = cache.millis
         } else {
             guard p[4] == UInt8(ascii: "-"), p[7] == UInt8(ascii: "-") else { return nil }
@@ -49,6 +51,7 @@ enum CSVTimestampParser {
             cache.head = head
             cache.tail = tail
             cache.millis = millis
+            cache.holdsDate = true
         }
         var i = 10
         if n > 10 && (p[10] == UInt8(ascii: "T") || p[10] == UInt8(ascii: " ")) {

@@ -86,8 +86,18 @@ public struct MetricsAccumulator: Sendable {
     /// - Throws: ``ExportError/Code/internal`` when, after ``takeCompletedSeries()`` handed out
     ///   series, a row belongs to a series that does not sort after all of them (input that is not
     ///   grouped by series in ``SeriesKey`` order while streaming). Rows before it are kept.
+    ///   ``ExportError/Code/validation`` when the batch has not one forecast column per forecast
+    ///   type or `rows` is not inside it (the batch's own consistency is
+    ///   ``ForecastBatch/validate(schema:)``'s job).
     public mutating func add(_ batch: ForecastBatch, rows: Range<Int>) throws(ExportError) {
-        precondition(batch.forecasts.count == schema.forecastTypes.count, "one forecast column per forecast type")
+        guard batch.forecasts.count == schema.forecastTypes.count else {
+            throw .validation(
+                "A forecast batch has \(batch.forecasts.count) forecast columns, the schema \(schema.forecastTypes.count) forecast types"
+            )
+        }
+        guard rows.lowerBound >= 0, rows.upperBound <= batch.rowCount else {
+            throw .validation("Rows \(rows) are not inside a forecast batch of \(batch.rowCount) rows")
+        }
         guard !rows.isEmpty else { return }
         let seriesIndex = batch.seriesIndex
         let starts = batch.windowStart

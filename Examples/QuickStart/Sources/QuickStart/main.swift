@@ -11,10 +11,10 @@ var input = "item_id,timestamp,target_value,backtestwindow_start_time,backtestwi
 var targets = "item_id,timestamp,target_value\n"
 for item in ["store_10", "store_3"] {
     for day in 1...14 {
-        targets += "\(item),2024-01-\(day < 10 ? "0" : "")\(day),\(Double(day % 7 + 3))\n"
+        targets += "\(item),2024-01-\(day < 10 ? "0" : "")\(day),\(Double(day * day % 11 + 3))\n"
     }
     for day in 15...21 {
-        let y = Double(day % 7 + 3)
+        let y = Double(day * day % 11 + 3)
         input += "\(item),2024-01-\(day),\(y),2024-01-15,2024-01-22,\(y + 2),\(y),\(y - 2)\n"
     }
 }
