@@ -20,8 +20,8 @@ struct ExportCommand: AsyncParsableCommand {
         abstract: "Export backtest forecasts and their accuracy metrics, laid out like Amazon Forecast's export."
     )
 
-    @Option(help: "The export job's name: 1-63 characters, ^[a-zA-Z][a-zA-Z0-9_]*$.")
-    var jobName: String
+    @Option(help: "The export job's name: 1-63 characters, ^[a-zA-Z][a-zA-Z0-9_]*$ (with --plan: the plan's).")
+    var jobName: String?
 
     @Option(
         help: """
@@ -103,6 +103,15 @@ struct ExportCommand: AsyncParsableCommand {
 
     @Flag(help: .hidden)
     var trustInputOrder = false
+
+    @Option(help: "Sharded export: the plan written by `plan` (job name, timestamp, split points).")
+    var plan: String?
+
+    @Option(
+        help:
+            "With --plan: this worker's shard, 0-based, or auto (from JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX or SLURM_ARRAY_TASK_ID). It writes to the destination's _staging/ folder; `commit` publishes."
+    )
+    var shard: String?
 
     @Flag(help: "Print the result as one JSON object on stdout.")
     var json = false
@@ -206,11 +215,15 @@ struct ExportCommand: AsyncParsableCommand {
                     ("spilled_runs", .int(result.spilledRunCount)),
                     ("parts", .array(parts)),
                     ("predictor_metrics", Self.json(result.predictorMetrics)),
+                    ("staging", plan.shard.map { .string($0.prefix) } ?? .null),
                 ])
             )
             return
         }
         let rate = seconds > 0 ? Double(result.forecastRowCount) / seconds : 0
+        if let shard = plan.shard {
+            printError("shard \(shard.index): staged below \(destination)/\(shard.prefix); commit publishes it")
+        }
         printError(
             "exported \(result.forecastRowCount) forecast rows and \(result.metricsRowCount) metric rows "
                 + "in \(result.parts.count) parts (\(formatted(Double(result.byteCount) / 1e6)) MB) to \(destination) "

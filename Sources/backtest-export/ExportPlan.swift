@@ -59,13 +59,19 @@ struct ExportPlan {
     /// The dimensions `--dimensions` declared; nil: detected from the header.
     let declaredDimensions: [String]?
     var dimensionsWereDeclared: Bool { declaredDimensions != nil }
+    /// With `--plan`/`--shard`: the shard plan, this worker's shard and its staging folder.
+    let shard: (plan: ShardPlan, index: Int, prefix: String)?
     let format: Format
     let destination: Destination
 
     init(command: ExportCommand) throws {
-        let jobName = try JobName(command.jobName)
+        let shard = try Self.shard(command: command)
+        self.shard = shard
+        guard let jobName = try shard?.plan.jobName ?? command.jobName.map({ try JobName($0) }) else {
+            throw ExportError.validation("Missing --job-name (or --plan)")
+        }
         let timestamp =
-            try command.exportTimestamp.map { try ExportTimestamp(parsing: $0) }
+            try shard?.plan.timestamp ?? command.exportTimestamp.map { try ExportTimestamp(parsing: $0) }
             ?? ExportTimestamp(epochSeconds: Int64(Glibc.time(nil)))
         switch command.format.lowercased() {
         case "csv":
@@ -138,6 +144,12 @@ struct ExportPlan {
             maxRecordBytes: command.maxRecordBytes.bytes
         )
         schema = input.pending!.schema
+        if let shard, shard.plan.dimensions != schema.dimensions {
+            throw ExportError.validation(
+                "The input's dimensions [\(schema.dimensions.joined(separator: ", "))] differ from the plan's "
+                    + "[\(shard.plan.dimensions.joined(separator: ", "))]: was the plan made from this input?"
+            )
+        }
         if !command.history.isEmpty {
             let files = try InputPaths.resolve(command.history, option: "--history")
             if input.files.contains(where: { $0.kind == .standardInput })
@@ -174,6 +186,33 @@ struct ExportPlan {
         configuration.ifExists = ifExists
     }
 
+    /// Reads `--plan` and resolves `--shard`; checks that `--job-name`/`--export-timestamp`, when
+    /// given too, agree with the plan.
+    private static func shard(command: ExportCommand) throws -> (plan: ShardPlan, index: Int, prefix: String)? {
+        guard let path = command.plan else {
+            guard command.shard == nil else { throw ExportError.validation("--shard needs --plan") }
+            return nil
+        }
+        guard let argument = command.shard else {
+            throw ExportError.validation("--plan needs --shard K (0-based) or --shard auto")
+        }
+        let plan = try ShardPlan(parsing: try TextFile.read(path), what: path)
+        if let name = command.jobName, name != plan.jobName.rawValue {
+            throw ExportError.validation("--job-name \(name) differs from the plan's job \(plan.jobName)")
+        }
+        if let text = command.exportTimestamp, try ExportTimestamp(parsing: text) != plan.timestamp {
+            throw ExportError.validation(
+                "--export-timestamp \(text) differs from the plan's \(plan.timestamp.iso8601)"
+            )
+        }
+        let index = try ShardIndex.resolve(
+            argument,
+            environment: S3Configuration.processEnvironment(),
+            shardCount: plan.shardCount
+        )
+        return (plan, index, plan.stagingPrefix(ofShard: index))
+    }
+
     var formatName: String {
         switch format {
         case .csv: "CSV"
@@ -198,7 +237,8 @@ struct ExportPlan {
         }
     }
 
-    private func execute<Sink: PartSink>(sink: Sink, progress: (ExportProgress) -> Void) async throws -> ExportResult {
+    private func execute<Sink: StagingSink>(sink: Sink, progress: (ExportProgress) -> Void) async throws -> ExportResult
+    {
         switch format {
         case .csv(let compression):
             return try await run(sink: sink, format: CSVFormat(compression: compression), progress: progress)
@@ -207,11 +247,22 @@ struct ExportPlan {
         }
     }
 
-    private func run<Sink: PartSink, Format: TableFormat>(
+    private func run<Sink: StagingSink, Format: TableFormat>(
         sink: Sink,
         format: Format,
         progress: (ExportProgress) -> Void
     ) async throws -> ExportResult {
+        if let shard {
+            let exporter = ShardExporter(
+                sink: sink,
+                format: format,
+                configuration: configuration,
+                plan: shard.plan,
+                shard: shard.index
+            )
+            let input = self.input
+            return try await exporter.export(from: { try input.take() }, progress: progress).result
+        }
         let exporter = BacktestExporter(sink: sink, format: format, configuration: configuration)
         let input = self.input
         // Read once: the exporter orders any input in one pass, so a pipe works as a file does.
