@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "ExportCore", targets: ["ExportCore"]),
         .library(name: "ExportCSV", targets: ["ExportCSV"]),
         .library(name: "ExportParquet", targets: ["ExportParquet"]),
+        .library(name: "ExportInput", targets: ["ExportInput"]),
         .library(name: "ExportSinks", targets: ["ExportSinks"]),
         .library(name: "ExportS3", targets: ["ExportS3"]),
         .library(name: "ExportServer", targets: ["ExportServer"]),
@@ -54,6 +55,12 @@ let package = Package(
             dependencies: ["ExportCore", "CZlib", "CZstd", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
+        // Inputs as pipelines write them: files, folders, globs, standard input; CSV, gzip, Parquet.
+        .target(
+            name: "ExportInput",
+            dependencies: ["ExportCore", "ExportCSV", "ExportParquet"],
+            swiftSettings: swiftSettings
+        ),
         // Where parts go: the PartSink contract, local disk and memory.
         .target(
             name: "ExportSinks",
@@ -78,7 +85,7 @@ let package = Package(
         .target(
             name: "BacktestExport",
             dependencies: [
-                "ExportCore", "ExportCSV", "ExportParquet", "ExportSinks",
+                "ExportCore", "ExportCSV", "ExportParquet", "ExportInput", "ExportSinks",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -99,7 +106,8 @@ let package = Package(
         .executableTarget(
             name: "backtest-export",
             dependencies: [
-                "BacktestExport", "ExportCore", "ExportSinks", "ExportCSV", "ExportParquet", "ExportS3", "ExportServer",
+                "BacktestExport", "ExportCore", "ExportSinks", "ExportCSV", "ExportParquet", "ExportInput", "ExportS3",
+                "ExportServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

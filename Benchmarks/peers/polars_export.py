@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The whole backtest export job written with polars, as a peer for `backtest-export export`.
 
-  polars_export.py INPUT.csv DESTINATION [csv|parquet]
+  polars_export.py INPUT.csv|INPUT.parquet DESTINATION [csv|parquet]
 
 Reads the forecasted-values CSV, sorts it into the export's order (series, window start,
 timestamp), computes per series and window wQL per quantile, Average wQL, RMSE, WAPE (normalized)
@@ -26,14 +26,18 @@ fmt = sys.argv[3] if len(sys.argv) > 3 else "csv"
 name = f"bench_2024-03-07T09-05-00Z_part0.{fmt}"
 TS = "%Y-%m-%dT%H:%M:%S"
 
-df = pl.read_csv(inp, schema_overrides={"item_id": pl.String})
+times = ["timestamp", "backtestwindow_start_time", "backtestwindow_end_time"]
+if inp.endswith(".parquet"):
+    # Parquet input (timestamps already typed): the times as naive milliseconds, as from CSV.
+    df = pl.read_parquet(inp)
+    df = df.with_columns([pl.col(c).dt.replace_time_zone(None).dt.cast_time_unit("ms") for c in times])
+else:
+    df = pl.read_csv(inp, schema_overrides={"item_id": pl.String})
+    df = df.with_columns([pl.col(c).str.strip_chars_end("Z").str.to_datetime(TS, time_unit="ms") for c in times])
 fcols = [c for c in df.columns if c == "mean" or (c[0] in "pP" and c[1:].isdigit())]
 quantiles = [c for c in fcols if c != "mean"]
 point = "mean" if "mean" in fcols else "p50"
-times = ["timestamp", "backtestwindow_start_time", "backtestwindow_end_time"]
-df = df.with_columns(
-    [pl.col(c).str.strip_chars_end("Z").str.to_datetime(TS, time_unit="ms") for c in times]
-).sort(["item_id", "backtestwindow_start_time", "timestamp"])
+df = df.sort(["item_id", "backtestwindow_start_time", "timestamp"])
 
 y = pl.col("target_value")
 yhat = pl.col(point)

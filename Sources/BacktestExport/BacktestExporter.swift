@@ -243,7 +243,8 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
             metricsRowCount: metricsRows,
             inputWasInExportOrder: true,
             spilledRunCount: 0,
-            predictorMetrics: predictorMetrics
+            predictorMetrics: predictorMetrics,
+            predictorState: metrics.predictorState
         )
     }
 

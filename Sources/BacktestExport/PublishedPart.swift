@@ -31,6 +31,8 @@ public struct ExportResult: Sendable {
     public var spilledRunCount: Int
     /// Accuracy with every series pooled, per window and over all windows.
     public var predictorMetrics: PredictorMetrics
+    /// The sums behind ``predictorMetrics``, mergeable with another export's (a shard's).
+    public var predictorState: PredictorMetricsState
 }
 
 /// Progress of a running export, reported after each part and every few batches.

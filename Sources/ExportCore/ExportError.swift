@@ -44,16 +44,20 @@ public struct ExportError: Error, Sendable, Equatable, CustomStringConvertible {
         public var column: Int?
         /// The column's name from the header, when known.
         public var columnName: String?
+        /// For a Parquet file: the 0-based row group, and ``line`` is then the 0-based row within
+        /// it (the location reads `file:rowgroup:row`).
+        public var rowGroup: Int?
 
-        public init(file: String, line: Int, column: Int? = nil, columnName: String? = nil) {
+        public init(file: String, line: Int, column: Int? = nil, columnName: String? = nil, rowGroup: Int? = nil) {
             self.file = file
             self.line = line
             self.column = column
             self.columnName = columnName
+            self.rowGroup = rowGroup
         }
 
         public var description: String {
-            var text = "\(file):\(line)"
+            var text = rowGroup.map { "\(file):\($0):\(line)" } ?? "\(file):\(line)"
             if let column { text += ":\(column)" }
             if let columnName { text += " (column '\(columnName)')" }
             return text

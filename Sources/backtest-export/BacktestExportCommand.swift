@@ -19,7 +19,7 @@ struct BacktestExportCommand: AsyncParsableCommand {
         commandName: "backtest-export",
         abstract: "Write Amazon Forecast-compatible predictor backtest exports (CSV or Parquet, local disk or S3).",
         version: "0.1.0",
-        subcommands: [ExportCommand.self, SampleCommand.self, ServeCommand.self],
+        subcommands: [ExportCommand.self, PlanCommand.self, CommitCommand.self, SampleCommand.self, ServeCommand.self],
         defaultSubcommand: nil
     )
 

@@ -12,18 +12,25 @@ import Glibc
 import Musl
 #endif
 
-/// `backtest-export export`: one backtest CSV in, both export folders out.
+/// `backtest-export export`: backtest forecasts in (files, folders, globs, standard input; CSV,
+/// gzip, Parquet), both export folders out.
 struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Export backtest forecasts and their accuracy metrics, laid out like Amazon Forecast's export."
     )
 
-    @Option(help: "The export job's name: 1-63 characters, ^[a-zA-Z][a-zA-Z0-9_]*$.")
-    var jobName: String
+    @Option(help: "The export job's name: 1-63 characters, ^[a-zA-Z][a-zA-Z0-9_]*$ (with --plan: the plan's).")
+    var jobName: String?
 
-    @Option(help: "Backtest forecasts, CSV in the forecasted-values layout (header required, any row order).")
-    var input: String
+    @Option(
+        help: """
+            Backtest forecasts in the forecasted-values layout (any row order): a CSV, .csv.gz or .parquet file, \
+            a folder of them (recursive; names starting with . or _ skipped), a quoted glob, or - for standard input. \
+            Repeat to read several.
+            """
+    )
+    var input: [String]
 
     @Option(
         help: """
@@ -33,8 +40,8 @@ struct ExportCommand: AsyncParsableCommand {
     )
     var dimensions: String?
 
-    @Option(help: "Target time series (item_id, dimensions, timestamp, target_value) for MASE.")
-    var history: String?
+    @Option(help: "Target time series (item_id, dimensions, timestamp, target_value) for MASE; same forms as --input.")
+    var history: [String] = []
 
     @Option(help: "A local folder, or s3://bucket/prefix.")
     var destination: String
@@ -96,6 +103,15 @@ struct ExportCommand: AsyncParsableCommand {
 
     @Flag(help: .hidden)
     var trustInputOrder = false
+
+    @Option(help: "Sharded export: the plan written by `plan` (job name, timestamp, split points).")
+    var plan: String?
+
+    @Option(
+        help:
+            "With --plan: this worker's shard, 0-based, or auto (from JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX or SLURM_ARRAY_TASK_ID). It writes to the destination's _staging/ folder; `commit` publishes."
+    )
+    var shard: String?
 
     @Flag(help: "Print the result as one JSON object on stdout.")
     var json = false
@@ -199,11 +215,15 @@ struct ExportCommand: AsyncParsableCommand {
                     ("spilled_runs", .int(result.spilledRunCount)),
                     ("parts", .array(parts)),
                     ("predictor_metrics", Self.json(result.predictorMetrics)),
+                    ("staging", plan.shard.map { .string($0.prefix) } ?? .null),
                 ])
             )
             return
         }
         let rate = seconds > 0 ? Double(result.forecastRowCount) / seconds : 0
+        if let shard = plan.shard {
+            printError("shard \(shard.index): staged below \(destination)/\(shard.prefix); commit publishes it")
+        }
         printError(
             "exported \(result.forecastRowCount) forecast rows and \(result.metricsRowCount) metric rows "
                 + "in \(result.parts.count) parts (\(formatted(Double(result.byteCount) / 1e6)) MB) to \(destination) "

@@ -1,6 +1,7 @@
 import BacktestExport
 import ExportCSV
 import ExportCore
+import ExportInput
 import ExportParquet
 import ExportS3
 import ExportSinks
@@ -26,22 +27,51 @@ struct ExportPlan {
         case s3(S3Location, S3Configuration)
     }
 
+    /// The input, opened once: its first file's header is read while planning, and the export's
+    /// first pass reads on from there (a pipe or standard input cannot be opened twice).
+    final class OpenedInput {
+        let files: [InputFile]
+        let dimensions: [String]?
+        let maxRecordBytes: Int
+        var pending: BacktestInput?
+
+        init(files: [InputFile], dimensions: [String]?, maxRecordBytes: Int) throws {
+            self.files = files
+            self.dimensions = dimensions
+            self.maxRecordBytes = maxRecordBytes
+            pending = try BacktestInput(files: files, dimensions: dimensions, maxRecordBytes: maxRecordBytes)
+        }
+
+        /// The reader opened while planning (then a fresh one, should a caller ask again).
+        func take() throws -> BacktestInput {
+            if let reader = pending {
+                pending = nil
+                return reader
+            }
+            return try BacktestInput(files: files, dimensions: dimensions, maxRecordBytes: maxRecordBytes)
+        }
+    }
+
     private(set) var configuration: ExportConfiguration
-    let input: String
+    let input: OpenedInput
     /// The input's schema, read from its header (forecast types in input order).
     let schema: ExportSchema
     /// The dimensions `--dimensions` declared; nil: detected from the header.
     let declaredDimensions: [String]?
     var dimensionsWereDeclared: Bool { declaredDimensions != nil }
-    /// The longest input record accepted (`--max-record-bytes`).
-    let maxRecordBytes: Int
+    /// With `--plan`/`--shard`: the shard plan, this worker's shard and its staging folder.
+    let shard: (plan: ShardPlan, index: Int, prefix: String)?
     let format: Format
     let destination: Destination
 
     init(command: ExportCommand) throws {
-        let jobName = try JobName(command.jobName)
+        let shard = try Self.shard(command: command)
+        self.shard = shard
+        guard let jobName = try shard?.plan.jobName ?? command.jobName.map({ try JobName($0) }) else {
+            throw ExportError.validation("Missing --job-name (or --plan)")
+        }
         let timestamp =
-            try command.exportTimestamp.map { try ExportTimestamp(parsing: $0) }
+            try shard?.plan.timestamp ?? command.exportTimestamp.map { try ExportTimestamp(parsing: $0) }
             ?? ExportTimestamp(epochSeconds: Int64(Glibc.time(nil)))
         switch command.format.lowercased() {
         case "csv":
@@ -106,10 +136,28 @@ struct ExportPlan {
             }
             metrics.frequency = frequency
         }
-        // Read the header now: a missing column fails before anything is written.
-        schema = try BacktestCSVReader(path: command.input, dimensions: declaredDimensions).schema
-        if let history = command.history {
-            var reader = try TargetCSVReader(path: history, expectedDimensions: schema.dimensions)
+        // Open the input and read its (first file's) header now: a missing column fails before
+        // anything is written.
+        let input = try OpenedInput(
+            files: InputPaths.resolve(command.input, option: "--input"),
+            dimensions: declaredDimensions,
+            maxRecordBytes: command.maxRecordBytes.bytes
+        )
+        schema = input.pending!.schema
+        if let shard, shard.plan.dimensions != schema.dimensions {
+            throw ExportError.validation(
+                "The input's dimensions [\(schema.dimensions.joined(separator: ", "))] differ from the plan's "
+                    + "[\(shard.plan.dimensions.joined(separator: ", "))]: was the plan made from this input?"
+            )
+        }
+        if !command.history.isEmpty {
+            let files = try InputPaths.resolve(command.history, option: "--history")
+            if input.files.contains(where: { $0.kind == .standardInput })
+                && files.contains(where: { $0.kind == .standardInput })
+            {
+                throw ExportError.validation("Standard input ('-') can feed --input or --history, not both")
+            }
+            var reader = TargetInput(files: files, expectedDimensions: schema.dimensions)
             var target = TargetHistory()
             while let batch = try reader.nextBatch() { target.add(batch) }
             metrics.history = target
@@ -125,8 +173,7 @@ struct ExportPlan {
             }
             destination = .local(command.destination)
         }
-        input = command.input
-        maxRecordBytes = command.maxRecordBytes.bytes
+        self.input = input
         configuration = ExportConfiguration(
             jobName: jobName,
             timestamp: timestamp,
@@ -137,6 +184,33 @@ struct ExportPlan {
         )
         configuration.trustsInputOrder = command.trustInputOrder
         configuration.ifExists = ifExists
+    }
+
+    /// Reads `--plan` and resolves `--shard`; checks that `--job-name`/`--export-timestamp`, when
+    /// given too, agree with the plan.
+    private static func shard(command: ExportCommand) throws -> (plan: ShardPlan, index: Int, prefix: String)? {
+        guard let path = command.plan else {
+            guard command.shard == nil else { throw ExportError.validation("--shard needs --plan") }
+            return nil
+        }
+        guard let argument = command.shard else {
+            throw ExportError.validation("--plan needs --shard K (0-based) or --shard auto")
+        }
+        let plan = try ShardPlan(parsing: try TextFile.read(path), what: path)
+        if let name = command.jobName, name != plan.jobName.rawValue {
+            throw ExportError.validation("--job-name \(name) differs from the plan's job \(plan.jobName)")
+        }
+        if let text = command.exportTimestamp, try ExportTimestamp(parsing: text) != plan.timestamp {
+            throw ExportError.validation(
+                "--export-timestamp \(text) differs from the plan's \(plan.timestamp.iso8601)"
+            )
+        }
+        let index = try ShardIndex.resolve(
+            argument,
+            environment: S3Configuration.processEnvironment(),
+            shardCount: plan.shardCount
+        )
+        return (plan, index, plan.stagingPrefix(ofShard: index))
     }
 
     var formatName: String {
@@ -163,7 +237,8 @@ struct ExportPlan {
         }
     }
 
-    private func execute<Sink: PartSink>(sink: Sink, progress: (ExportProgress) -> Void) async throws -> ExportResult {
+    private func execute<Sink: StagingSink>(sink: Sink, progress: (ExportProgress) -> Void) async throws -> ExportResult
+    {
         switch format {
         case .csv(let compression):
             return try await run(sink: sink, format: CSVFormat(compression: compression), progress: progress)
@@ -172,22 +247,26 @@ struct ExportPlan {
         }
     }
 
-    private func run<Sink: PartSink, Format: TableFormat>(
+    private func run<Sink: StagingSink, Format: TableFormat>(
         sink: Sink,
         format: Format,
         progress: (ExportProgress) -> Void
     ) async throws -> ExportResult {
+        if let shard {
+            let exporter = ShardExporter(
+                sink: sink,
+                format: format,
+                configuration: configuration,
+                plan: shard.plan,
+                shard: shard.index
+            )
+            let input = self.input
+            return try await exporter.export(from: { try input.take() }, progress: progress).result
+        }
         let exporter = BacktestExporter(sink: sink, format: format, configuration: configuration)
-        let dimensions = declaredDimensions
-        let maxRecordBytes = self.maxRecordBytes
-        return try await exporter.export(
-            from: {
-                let reader = try BacktestCSVReader(path: input, dimensions: dimensions)
-                reader.maxRecordBytes = maxRecordBytes
-                return reader
-            },
-            progress: progress
-        )
+        let input = self.input
+        // Read once: the exporter orders any input in one pass, so a pipe works as a file does.
+        return try await exporter.export(from: { try input.take() }, progress: progress)
     }
 }
 

@@ -29,6 +29,8 @@ public struct BacktestCSVReader {
     public let schema: ExportSchema
     /// Where each column is in the file.
     public let columns: BacktestColumnMap
+    /// The file's columns, for checking later files of the same input against.
+    public var inputColumns: InputColumns { InputColumns(file: path, names: columns.names, schema: schema) }
     /// The most rows a batch holds.
     public let batchSize: Int
 
@@ -46,12 +48,26 @@ public struct BacktestCSVReader {
     private let doubleFields: [Int]
     private var finished = false
 
-    /// Opens `path` and reads its header. Throws an input error when the file cannot be opened,
-    /// is empty, or its header breaks a ``BacktestColumnMap`` rule. `dimensions` declares the
-    /// dimension columns (the CLI's `--dimensions`); nil: every other column is one.
+    /// Opens `path` (`-`: standard input; gzip data is inflated as it is read) and reads its header.
+    /// Throws an input error when the file cannot be opened, is empty, or its header breaks a
+    /// ``BacktestColumnMap`` rule. `dimensions` declares the dimension columns (the CLI's
+    /// `--dimensions`); nil: every other column is one.
     public init(path: String, dimensions: [String]? = nil, batchSize: Int = 65_536) throws(ExportError) {
+        try self.init(source: FileByteSource.openText(path: path), dimensions: dimensions, batchSize: batchSize)
+    }
+
+    /// Reads the CSV text of `source` from its current position (the header first), through that
+    /// one source only: a pipe or standard input works. With `reference` (an earlier file of the
+    /// same input), the header must name the same columns, and batches follow its schema.
+    public init(
+        source: any InputByteSource,
+        matching reference: InputColumns? = nil,
+        dimensions: [String]? = nil,
+        batchSize: Int = 65_536
+    ) throws(ExportError) {
         try self.init(
-            path: path,
+            source: source,
+            matching: reference,
             dimensions: dimensions,
             batchSize: batchSize,
             blockSize: CSVRecordScanner.defaultBlockSize
@@ -60,16 +76,26 @@ public struct BacktestCSVReader {
 
     /// As ``init(path:dimensions:batchSize:)``, reading blocks of `blockSize` bytes (tests use small blocks).
     init(path: String, dimensions: [String]? = nil, batchSize: Int, blockSize: Int) throws(ExportError) {
-        guard batchSize > 0 else { throw .validation("The batch size must be positive, got \(batchSize)") }
-        let scanner = try CSVRecordScanner(path: path, blockSize: blockSize)
-        let header = try CSVHeader(scanner: scanner, expecting: BacktestColumnMap.requiredColumns)
-        columns = try BacktestColumnMap(
-            columnNames: header.names,
-            declaredDimensions: dimensions,
-            file: path,
-            line: header.line
+        try self.init(
+            source: FileByteSource.openText(path: path),
+            dimensions: dimensions,
+            batchSize: batchSize,
+            blockSize: blockSize
         )
-        schema = columns.schema
+    }
+
+    init(
+        source: any InputByteSource,
+        matching reference: InputColumns? = nil,
+        dimensions: [String]? = nil,
+        batchSize: Int,
+        blockSize: Int
+    ) throws(ExportError) {
+        guard batchSize > 0 else { throw .validation("The batch size must be positive, got \(batchSize)") }
+        let path = source.name
+        let scanner = try CSVRecordScanner(source: source, blockSize: blockSize)
+        let header = try CSVHeader(scanner: scanner, expecting: BacktestColumnMap.requiredColumns)
+        (columns, schema) = try BacktestColumnMap.map(header, matching: reference, declaredDimensions: dimensions)
         self.path = path
         self.batchSize = batchSize
         self.scanner = scanner

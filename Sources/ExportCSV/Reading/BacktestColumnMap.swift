@@ -156,3 +156,43 @@ public struct BacktestColumnMap: Sendable, Equatable {
         forecastTypes = typeColumns
     }
 }
+
+extension BacktestColumnMap {
+    /// A map with every position given (a later file of a multi-file input, aligned to the first).
+    package init(
+        names: [String],
+        itemId: Int,
+        dimensions: [Int],
+        timestamp: Int,
+        targetValue: Int,
+        windowStart: Int,
+        windowEnd: Int,
+        forecastTypes: [Int],
+        schema: ExportSchema
+    ) {
+        self.names = names
+        self.itemId = itemId
+        self.dimensions = dimensions
+        self.timestamp = timestamp
+        self.targetValue = targetValue
+        self.windowStart = windowStart
+        self.windowEnd = windowEnd
+        self.forecastTypes = forecastTypes
+        self.schema = schema
+    }
+
+    /// Maps a checked header (a CSV header line or a Parquet file's column names) and returns the
+    /// schema it implies, by the rules of ``init(columnNames:declaredDimensions:file:line:)``.
+    package static func map(
+        _ header: CSVHeader,
+        declaredDimensions: [String]? = nil
+    ) throws(ExportError) -> (BacktestColumnMap, ExportSchema) {
+        let map = try BacktestColumnMap(
+            columnNames: header.names,
+            declaredDimensions: declaredDimensions,
+            file: header.path,
+            line: header.line
+        )
+        return (map, map.schema)
+    }
+}

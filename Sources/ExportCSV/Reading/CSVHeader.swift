@@ -1,18 +1,18 @@
-internal import ExportCore
+package import ExportCore
 
-/// The header row of an input CSV: its column names, checked to be valid UTF-8 and to follow
-/// ``ColumnNameRules`` (non-empty, no surrounding spaces, distinct).
-struct CSVHeader {
+/// The header row of an input CSV (or the column names of a Parquet file, with the same rules):
+/// its column names, checked to be valid UTF-8 and to follow ``ColumnNameRules`` (non-empty, no
+/// surrounding spaces, distinct).
+package struct CSVHeader {
     /// Column names in file order.
-    let names: [String]
-    let path: String
+    package let names: [String]
+    package let path: String
     /// The physical line of the header (1 unless empty lines precede it).
-    let line: Int
+    package let line: Int
 
     /// Reads the first record of `scanner` as the header. Throws for an empty file, a name that
     /// is not UTF-8, a name that breaks ``ColumnNameRules``, or a missing required column.
     init(scanner: CSVRecordScanner, expecting required: [String]) throws(ExportError) {
-        path = scanner.path
         guard let record = try scanner.nextRecord() else {
             throw .input(
                 "The file is empty: expected a header row naming the columns "
@@ -30,7 +30,14 @@ struct CSVHeader {
             }
             names.append(name)
         }
-        try ColumnNameRules.check(names, file: scanner.path, line: record.line)
+        try self.init(names: names, path: scanner.path, line: record.line, expecting: required)
+    }
+
+    /// Column names found elsewhere than in a CSV header line (a Parquet file's schema), checked
+    /// by the same rules; errors point at `path:line`.
+    package init(names: [String], path: String, line: Int, expecting required: [String]) throws(ExportError) {
+        self.path = path
+        try ColumnNameRules.check(names, file: path, line: line)
         let positions = Set(names)
         let missing = required.filter { !positions.contains($0) }
         guard missing.isEmpty else {
@@ -38,11 +45,11 @@ struct CSVHeader {
                 "Missing required column\(missing.count == 1 ? "" : "s") "
                     + missing.map { "'\($0)'" }.joined(separator: ", ")
                     + "; the header has: " + names.joined(separator: ", "),
-                at: .init(file: scanner.path, line: record.line)
+                at: .init(file: path, line: line)
             )
         }
         self.names = names
-        self.line = record.line
+        self.line = line
     }
 
     /// The 0-based position of `name` (which must be present).

@@ -17,10 +17,10 @@ internal import Darwin
 /// fast path) or the Eisel–Lemire algorithm; no allocation. Longer or extreme inputs fall back to
 /// the C library's `strtod` on a stack copy (rewritten without a decimal point, so that the
 /// locale does not matter).
-enum CSVNumberParser {
+package enum CSVNumberParser {
     /// The value of `field`, or nil when it is not a number by the rules above.
     @inline(__always)
-    static func parseDouble(_ field: UnsafeBufferPointer<UInt8>) -> Double? {
+    package static func parseDouble(_ field: UnsafeBufferPointer<UInt8>) -> Double? {
         guard let p = field.baseAddress, field.count > 0 else { return nil }
         return parseDouble(p, field.count)
     }

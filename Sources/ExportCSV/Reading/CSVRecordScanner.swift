@@ -8,7 +8,8 @@ internal import Musl
 internal import Darwin
 #endif
 
-/// Splits a CSV file into records and fields, reading it with POSIX `read` in large blocks.
+/// Splits a CSV byte stream into records and fields, reading it from an ``InputByteSource`` in
+/// large blocks (a file, a pipe, standard input, gzip inflated on the fly).
 ///
 /// RFC 4180: fields separated by `,`, records by LF or CRLF, a field that starts with `"` runs to
 /// the matching `"` and may hold `,`, CR, LF and `""` (an escaped quote). A `"` inside an unquoted
@@ -22,7 +23,7 @@ internal import Darwin
 final class CSVRecordScanner {
     /// The path as the user gave it, for error locations.
     let path: String
-    private let fileDescriptor: Int32
+    private let source: any InputByteSource
     private var buffer: UnsafeMutablePointer<UInt8>
     private var capacity: Int
     /// First byte not yet consumed.
@@ -62,15 +63,10 @@ final class CSVRecordScanner {
     /// throws an input error naming the line where the record starts.
     var maxRecordBytes = defaultMaxRecordBytes
 
-    /// Opens `path` for reading. Throws an input error when it cannot be opened.
-    init(path: String, blockSize: Int = defaultBlockSize) throws(ExportError) {
-        self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            let reason = String(cString: strerror(errno))
-            throw .input("Cannot open input file '\(path)': \(reason)")
-        }
-        self.fileDescriptor = fd
+    /// Reads `source` from where it stands (its first byte, for a fresh source).
+    init(source: any InputByteSource, blockSize: Int = defaultBlockSize) throws(ExportError) {
+        self.path = source.name
+        self.source = source
         self.capacity = max(blockSize, 4)
         self.buffer = .allocate(capacity: capacity)
         self.fieldCapacity = 32
@@ -82,7 +78,6 @@ final class CSVRecordScanner {
     }
 
     deinit {
-        close(fileDescriptor)
         buffer.deallocate()
         fieldStarts.deallocate()
         fieldEnds.deallocate()
@@ -311,19 +306,11 @@ final class CSVRecordScanner {
             buffer = grown
             capacity = newCapacity
         }
-        while true {
-            let n = read(fileDescriptor, buffer + end, capacity - end)
-            if n > 0 {
-                end += n
-                return
-            }
-            if n == 0 {
-                atEndOfFile = true
-                return
-            }
-            if errno == EINTR { continue }
-            let reason = String(cString: strerror(errno))
-            throw .input("Cannot read input file '\(path)': \(reason)")
+        let n = try source.read(into: buffer + end, count: capacity - end)
+        if n > 0 {
+            end += n
+        } else {
+            atEndOfFile = true
         }
     }
 }

@@ -9,10 +9,10 @@ internal import ExportCore
 /// range-checked.
 ///
 /// Cost: fixed-position digit reads and ``CivilTime/days(fromYear:month:day:)``; no allocation.
-enum CSVTimestampParser {
+package enum CSVTimestampParser {
     /// The last date a column held, so that a run of rows on the same day (and every row of a
     /// window column) skips the date's validation and day arithmetic.
-    struct DateCache {
+    package struct DateCache {
         /// Bytes 0–7 and 8–9 of the last valid date, as loaded (meaningful when `holdsDate`).
         var head: UInt64 = 0
         var tail: UInt16 = 0
@@ -20,18 +20,18 @@ enum CSVTimestampParser {
         /// False until a date is stored: an empty cache must match no field, not ten zero bytes.
         var holdsDate = false
 
-        init() {}
+        package init() {}
     }
 
     /// The instant in `field`, or nil when it is not a valid timestamp (see ``diagnose(_:)``).
-    static func parse(_ field: UnsafeBufferPointer<UInt8>) -> Int64? {
+    package static func parse(_ field: UnsafeBufferPointer<UInt8>) -> Int64? {
         var cache = DateCache()
         return parse(field, cache: &cache)
     }
 
     /// As ``parse(_:)``, reusing `cache` when the date part equals the previous one.
     @inline(__always)
-    static func parse(_ field: UnsafeBufferPointer<UInt8>, cache: inout DateCache) -> Int64? {
+    package static func parse(_ field: UnsafeBufferPointer<UInt8>, cache: inout DateCache) -> Int64? {
         guard let p = field.baseAddress else { return nil }
         let n = field.count
         guard n >= 10 else { return nil }
@@ -85,7 +85,7 @@ enum CSVTimestampParser {
     }
 
     /// Why `field` is not a valid timestamp, for the error message.
-    static func diagnose(_ field: UnsafeBufferPointer<UInt8>) -> String {
+    package static func diagnose(_ field: UnsafeBufferPointer<UInt8>) -> String {
         let text = quotedForMessage(field)
         let rule =
             "expected yyyy-MM-dd, yyyy-MM-dd HH:mm:ss or yyyy-MM-ddTHH:mm:ss (optional .SSS fraction and trailing Z, UTC)"

@@ -28,11 +28,25 @@ public struct TargetCSVReader {
     private let presence: ScratchColumns<Bool>
     private var finished = false
 
-    /// Opens `path` and reads its header. With `expectedDimensions` (the forecast schema's), throws
+    /// Opens `path` (`-`: standard input; gzip data is inflated as it is read) and reads its header. With `expectedDimensions` (the forecast schema's), throws
     /// an input error unless the file's dimension columns are exactly those.
     public init(path: String, expectedDimensions: [String]? = nil, batchSize: Int = 65_536) throws(ExportError) {
         try self.init(
-            path: path,
+            source: FileByteSource.openText(path: path),
+            expectedDimensions: expectedDimensions,
+            batchSize: batchSize,
+            blockSize: CSVRecordScanner.defaultBlockSize
+        )
+    }
+
+    /// Reads the CSV text of `source` from its current position (the header first).
+    public init(
+        source: any InputByteSource,
+        expectedDimensions: [String]? = nil,
+        batchSize: Int = 65_536
+    ) throws(ExportError) {
+        try self.init(
+            source: source,
             expectedDimensions: expectedDimensions,
             batchSize: batchSize,
             blockSize: CSVRecordScanner.defaultBlockSize
@@ -41,8 +55,19 @@ public struct TargetCSVReader {
 
     /// As ``init(path:expectedDimensions:batchSize:)``, reading blocks of `blockSize` bytes.
     init(path: String, expectedDimensions: [String]?, batchSize: Int, blockSize: Int) throws(ExportError) {
+        try self.init(
+            source: FileByteSource.openText(path: path),
+            expectedDimensions: expectedDimensions,
+            batchSize: batchSize,
+            blockSize: blockSize
+        )
+    }
+
+    init(source: any InputByteSource, expectedDimensions: [String]?, batchSize: Int, blockSize: Int) throws(ExportError)
+    {
         guard batchSize > 0 else { throw .validation("The batch size must be positive, got \(batchSize)") }
-        let scanner = try CSVRecordScanner(path: path, blockSize: blockSize)
+        let path = source.name
+        let scanner = try CSVRecordScanner(source: source, blockSize: blockSize)
         let header = try CSVHeader(scanner: scanner, expecting: TargetColumnMap.requiredColumns)
         columns = try TargetColumnMap.map(header, expectedDimensions: expectedDimensions)
         dimensions = columns.dimensions.map { header.names[$0] }

@@ -1,4 +1,4 @@
-internal import ExportCore
+package import ExportCore
 
 /// Where each column of a target-time-series (`--history`) file is, found by name in its header.
 ///
@@ -19,7 +19,7 @@ public struct TargetColumnMap: Sendable, Equatable {
     /// Maps `header`: every column other than the required ones is a dimension. With
     /// `expectedDimensions`, the file's dimension names must be exactly those (in any order) and
     /// the map lists them in that order.
-    static func map(_ header: CSVHeader, expectedDimensions: [String]?) throws(ExportError) -> TargetColumnMap {
+    package static func map(_ header: CSVHeader, expectedDimensions: [String]?) throws(ExportError) -> TargetColumnMap {
         let required = Set(requiredColumns)
         var found: [String] = []
         var positions: [Int] = []

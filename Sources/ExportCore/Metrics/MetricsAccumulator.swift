@@ -49,32 +49,6 @@ public struct MetricsAccumulator: Sendable {
         init(key: SeriesKey) { self.key = key }
     }
 
-    private struct WindowKey: Hashable, Sendable {
-        let start: Int64
-        let end: Int64
-    }
-
-    private struct PooledWindow: Sendable {
-        var sums: WindowSums
-        var itemCount = 0
-        var maseSum = CompensatedSum()
-        var maseCount = 0
-
-        init(quantileCount: Int, key: WindowKey) {
-            sums = WindowSums(start: key.start, end: key.end, quantileCount: quantileCount)
-        }
-
-        /// Adds one series' window and its MASE.
-        mutating func absorb(_ window: WindowSums, mase: Double?) {
-            sums.merge(window)
-            if window.actualCount > 0 { itemCount += 1 }
-            if let mase {
-                maseSum.add(mase)
-                maseCount += 1
-            }
-        }
-    }
-
     public let schema: ExportSchema
     public let options: MetricsOptions
     /// The frequency MASE uses: ``MetricsOptions/frequency``, else the one inferred from the
@@ -90,8 +64,8 @@ public struct MetricsAccumulator: Sendable {
     private var current: Int?
     /// The greatest series handed out so far; later series must sort after it.
     private var lastEmitted: SeriesKey?
-    private var pooled: [WindowKey: PooledWindow] = [:]
-    private var pooledSeriesCount = 0
+    /// The pooled sums of every series handed out: mergeable across shards.
+    public private(set) var predictorState: PredictorMetricsState
 
     /// Windows held across all held series (each costs one ``WindowSums``).
     public private(set) var openWindowCount = 0
@@ -106,6 +80,7 @@ public struct MetricsAccumulator: Sendable {
         self.options = options
         frequency = options.frequency ?? options.history?.inferredFrequency()
         layout = MetricsLayout(schema: schema)
+        predictorState = PredictorMetricsState(quantileCount: layout.quantileCount)
     }
 
     /// Adds rows `rows` of `batch` (a batch of this schema: one forecast column per forecast type).
@@ -181,33 +156,7 @@ public struct MetricsAccumulator: Sendable {
 
     /// The predictor-level metrics of every series handed out so far (all of them after
     /// ``finish()``). O(windows × metrics).
-    public var predictorMetrics: PredictorMetrics {
-        let keys = pooled.keys.sorted { ($0.start, $0.end) < ($1.start, $1.end) }
-        var values = [Double?](repeating: nil, count: layout.metricCount)
-        var sums = [Double](repeating: 0, count: layout.metricCount)
-        var counts = [Int](repeating: 0, count: layout.metricCount)
-        var windows: [PredictorMetrics.Window] = []
-        windows.reserveCapacity(keys.count)
-        for key in keys {
-            let window = pooled[key]!
-            window.sums.metrics(into: &values, layout: layout, wapeMode: .normalized, scale: nil)
-            values[layout.maseIndex] = window.maseCount > 0 ? window.maseSum.value / Double(window.maseCount) : nil
-            for i in values.indices {
-                if let v = values[i] {
-                    sums[i] += v
-                    counts[i] += 1
-                }
-            }
-            windows.append(.init(start: key.start, end: key.end, itemCount: window.itemCount, values: values))
-        }
-        let summary = sums.indices.map { counts[$0] > 0 ? sums[$0] / Double(counts[$0]) : nil }
-        return PredictorMetrics(
-            metricNames: schema.metricNames,
-            windows: windows,
-            summary: summary,
-            seriesCount: pooledSeriesCount
-        )
-    }
+    public var predictorMetrics: PredictorMetrics { predictorState.metrics(schema: schema) }
 
     // MARK: - Internals
 
@@ -338,20 +287,13 @@ public struct MetricsAccumulator: Sendable {
             }
             earliest = min(earliest, window.start)
             latest = max(latest, window.end)
-            let key = WindowKey(start: window.start, end: window.end)
-            if let index = pooled.index(forKey: key) {
-                pooled.values[index].absorb(window, mase: scratch.values[layout.maseIndex])
-            } else {
-                var fresh = PooledWindow(quantileCount: layout.quantileCount, key: key)
-                fresh.absorb(window, mase: scratch.values[layout.maseIndex])
-                pooled[key] = fresh
-            }
+            predictorState.absorb(window, mase: scratch.values[layout.maseIndex])
         }
         for i in scratch.values.indices {
             scratch.values[i] = scratch.counts[i] > 0 ? scratch.sums[i] / Double(scratch.counts[i]) : nil
         }
         Self.appendRow(scratch.values, to: &batch, seriesIndex, .summary, earliest, latest)
-        pooledSeriesCount += 1
+        predictorState.seriesCount += 1
     }
 
     private static func appendRow(

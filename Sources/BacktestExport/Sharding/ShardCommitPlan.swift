@@ -1,0 +1,180 @@
+public import ExportCore
+
+/// What `backtest-export commit` does, decided before anything is touched: pure, no I/O.
+///
+/// From the plan and every shard's manifest it checks that each shard finished under this plan
+/// and that all agree (format, codec, schema), then lays out the publication:
+/// - parts renumbered per table in shard order, part numbers running on from one shard to the
+///   next (`part0…partM−1`), so the concatenated parts are the single-machine export's rows in
+///   the same order; zero-row parts (a shard without rows) are dropped, except that a table with
+///   no row at all keeps the first shard's `part0` (a header-only CSV or zero-row Parquet file);
+/// - the shards' metric sums merged into the predictor-level state.
+///
+/// ``steps`` is the order of operations: markers of an earlier run off, `_CHECK`, every move
+/// (forecasted-values, then accuracy-metrics-values), `_manifest.json`, `_SUCCESS`, and only
+/// then the staging folder removed. A reader therefore never sees `_SUCCESS` before every part
+/// is in place, and a commit interrupted part-way can be run again (a move whose source is gone
+/// and whose destination exists is done).
+public struct ShardCommitPlan: Sendable {
+    /// One staged part to publish under its final name.
+    public struct Move: Sendable, Equatable {
+        public var shard: Int
+        public var table: ExportTable
+        /// Key below the destination of the staged file.
+        public var from: String
+        /// Final key below the destination.
+        public var to: String
+        public var byteCount: Int
+    }
+
+    public enum Step: Sendable, Equatable {
+        case remove(String)
+        case put(String)
+        case move(Move)
+        case putManifest
+        case putSuccess
+        case removeStaging(prefix: String)
+    }
+
+    public let plan: ShardPlan
+    public let moves: [Move]
+    /// The published parts, final keys, both tables, in order.
+    public let parts: [PublishedPart]
+    public let forecastRowCount: Int
+    public let metricsRowCount: Int
+    public let schema: ExportSchema
+    public let formatName: String
+    public let codecName: String
+    public let metricSums: PredictorMetricsState
+
+    /// - Parameter manifests: one entry per shard, nil where the shard's manifest is missing.
+    /// - Throws: ``ExportError/Code/notFound`` naming every unfinished shard;
+    ///   ``ExportError/Code/validation`` when a manifest belongs to another plan or disagrees.
+    public init(plan: ShardPlan, manifests: [ShardManifest?]) throws(ExportError) {
+        precondition(manifests.count == plan.shardCount, "one manifest slot per shard")
+        let missing = manifests.indices.filter { manifests[$0] == nil }
+        if !missing.isEmpty {
+            let names = missing.map { "shard \($0)" }.joined(separator: ", ")
+            throw ExportError(
+                .notFound,
+                "Cannot commit \(plan.jobName) (\(plan.shardCount) shards): \(names) did not finish "
+                    + "(no \(ShardManifest.fileName) under \(plan.stagingPrefix)shard-K/); run "
+                    + (missing.count == 1 ? "it" : "them") + " again with --shard "
+                    + missing.map(String.init).joined(separator: ", ") + ", then commit. Nothing was published."
+            )
+        }
+        let shards = manifests.map { $0! }
+        let first = shards[0]
+        for (index, manifest) in shards.enumerated() {
+            func disagree(_ what: String) -> ExportError {
+                .validation(
+                    "Cannot commit \(plan.jobName): shard \(index)'s manifest \(what); run shard \(index) again. "
+                        + "Nothing was published."
+                )
+            }
+            guard manifest.shard == index else { throw disagree("says it is shard \(manifest.shard)") }
+            guard manifest.jobName == plan.jobName, manifest.timestamp == plan.timestamp else {
+                throw disagree("is for job \(manifest.jobName) at \(manifest.timestamp.iso8601)")
+            }
+            guard manifest.shardCount == plan.shardCount, manifest.planDigest == plan.membershipDigest else {
+                throw disagree("was written under another plan (other shard count or split points)")
+            }
+            guard manifest.formatName == first.formatName, manifest.codecName == first.codecName else {
+                throw disagree(
+                    "has format \(manifest.formatName)/\(manifest.codecName), shard 0 has \(first.formatName)/\(first.codecName)"
+                )
+            }
+            guard manifest.schema == first.schema else { throw disagree("has other columns than shard 0") }
+            guard manifest.metricSums.quantileCount == first.metricSums.quantileCount else {
+                throw disagree("has metric sums for another number of quantiles")
+            }
+        }
+
+        var moves: [Move] = []
+        var parts: [PublishedPart] = []
+        for table in ExportTable.allCases {
+            let tableRows = shards.reduce(0) { total, manifest in
+                total + manifest.parts.filter { $0.table == table }.reduce(0) { $0 + $1.rowCount }
+            }
+            var index = 0
+            for manifest in shards {
+                for part in manifest.parts where part.table == table {
+                    guard part.rowCount > 0 || (tableRows == 0 && index == 0) else { continue }
+                    let slash = part.key.utf8.lastIndex(of: UInt8(ascii: "/")).map { part.key.utf8.index(after: $0) }
+                    let fileName = String(part.key[(slash ?? part.key.startIndex)...])
+                    let staged = try PartName(parsing: fileName)
+                    guard staged.jobName == plan.jobName, staged.timestamp == plan.timestamp,
+                        part.key == staged.key(in: table)
+                    else {
+                        throw .validation(
+                            "Cannot commit \(plan.jobName): shard \(manifest.shard) lists part '\(part.key)', "
+                                + "which is not a part of this job. Nothing was published."
+                        )
+                    }
+                    let final = PartName(
+                        jobName: plan.jobName,
+                        timestamp: plan.timestamp,
+                        index: index,
+                        fileExtension: staged.fileExtension
+                    ).key(in: table)
+                    moves.append(
+                        Move(
+                            shard: manifest.shard,
+                            table: table,
+                            from: plan.stagingPrefix(ofShard: manifest.shard) + part.key,
+                            to: final,
+                            byteCount: part.byteCount
+                        )
+                    )
+                    parts.append(
+                        PublishedPart(
+                            table: table,
+                            key: final,
+                            rowCount: part.rowCount,
+                            byteCount: part.byteCount,
+                            sha256: part.sha256
+                        )
+                    )
+                    index += 1
+                }
+            }
+            guard index > 0 else {
+                throw .validation(
+                    "Cannot commit \(plan.jobName): no shard staged a part of \(table.folderName). Nothing was published."
+                )
+            }
+        }
+        var sums = PredictorMetricsState(quantileCount: first.metricSums.quantileCount)
+        for manifest in shards { sums.merge(manifest.metricSums) }
+
+        self.plan = plan
+        self.moves = moves
+        self.parts = parts
+        forecastRowCount = shards.reduce(0) { $0 + $1.forecastRowCount }
+        metricsRowCount = shards.reduce(0) { $0 + $1.metricsRowCount }
+        schema = first.schema
+        formatName = first.formatName
+        codecName = first.codecName
+        metricSums = sums
+    }
+
+    /// Every operation, in the order the commit performs them.
+    public var steps: [Step] {
+        [.remove("_SUCCESS"), .remove("_manifest.json"), .put("_CHECK")] + moves.map(Step.move)
+            + [.putManifest, .putSuccess, .removeStaging(prefix: plan.stagingPrefix)]
+    }
+
+    /// The predictor-level metrics of all shards pooled.
+    public var predictorMetrics: PredictorMetrics { metricSums.metrics(schema: schema) }
+
+    /// Whether the destination already holds this job's committed export: `_SUCCESS` is there
+    /// and `_manifest.json` names this job and timestamp. A second commit is then a no-op
+    /// (it only removes staging leftovers), never a second publication.
+    public static func isAlreadyCommitted(plan: ShardPlan, successExists: Bool, manifestText: String?) -> Bool {
+        guard successExists, let manifestText,
+            let manifest = try? JSONValue(parsing: manifestText, what: "_manifest.json")
+        else { return false }
+        return manifest["job_name"]?.string == plan.jobName.rawValue
+            && manifest["export_timestamp"]?.string == plan.timestamp.iso8601
+    }
+}

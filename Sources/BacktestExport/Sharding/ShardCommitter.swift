@@ -1,0 +1,141 @@
+public import ExportCore
+public import ExportSinks
+import NIOCore
+
+/// Publishes a sharded export: reads every shard's manifest, decides with a ``ShardCommitPlan``,
+/// and carries out its steps on the destination (moves of the staged parts to their final
+/// names, `_manifest.json` with the merged predictor metrics, `_SUCCESS`, removal of the
+/// staging folder).
+///
+/// Guarantees: nothing is published unless every shard finished under this plan (a missing or
+/// failed shard is an error naming it, before any change); every staged part is checked to be
+/// there before the first move; `_SUCCESS` comes after every part and the manifest. A
+/// destination that already holds this job's committed export is left alone (a second commit
+/// is a no-op that removes staging leftovers). A commit interrupted after some moves can be run
+/// again: a part already moved is recognised (source gone, destination there).
+public struct ShardCommitter<Sink: StagingSink>: Sendable {
+    public let sink: Sink
+    public let plan: ShardPlan
+    /// Moves in flight at once (S3 copies gain from a few; a local rename does not).
+    public let concurrentMoves: Int
+
+    public init(sink: Sink, plan: ShardPlan, concurrentMoves: Int = 1) {
+        self.sink = sink
+        self.plan = plan
+        self.concurrentMoves = max(1, concurrentMoves)
+    }
+
+    public func commit() async throws -> ShardCommitOutcome {
+        do {
+            return try await run()
+        } catch let error as ExportError {
+            throw error
+        } catch {
+            throw ExportError.sink("Commit to '\(sink.destinationDescription)' failed: \(error)")
+        }
+    }
+
+    private func run() async throws -> ShardCommitOutcome {
+        let successExists = try await sink.exists(named: "_SUCCESS")
+        if successExists {
+            let text = try await sink.read(named: "_manifest.json", maxBytes: 256 << 20).map { String(buffer: $0) }
+            if ShardCommitPlan.isAlreadyCommitted(plan: plan, successExists: true, manifestText: text) {
+                try await sink.removeAll(under: plan.stagingPrefix)
+                return ShardCommitOutcome(
+                    published: false,
+                    parts: [],
+                    forecastRowCount: 0,
+                    metricsRowCount: 0,
+                    predictorMetrics: nil,
+                    resumedMoves: 0
+                )
+            }
+        }
+
+        var manifests: [ShardManifest?] = []
+        for shard in 0..<plan.shardCount {
+            let key = plan.stagingPrefix(ofShard: shard) + ShardManifest.fileName
+            guard let bytes = try await sink.read(named: key, maxBytes: 256 << 20) else {
+                manifests.append(nil)
+                continue
+            }
+            manifests.append(
+                try ShardManifest(parsing: String(buffer: bytes), what: "\(sink.destinationDescription)/\(key)")
+            )
+        }
+        let commitPlan = try ShardCommitPlan(plan: plan, manifests: manifests)
+
+        // Every staged part must be there (or already moved) before anything changes.
+        var alreadyMoved = Set<String>()
+        for move in commitPlan.moves {
+            if try await sink.exists(named: move.from) { continue }
+            guard try await sink.exists(named: move.to) else {
+                throw ExportError(
+                    .notFound,
+                    "Cannot commit \(plan.jobName): shard \(move.shard)'s staged part '\(move.from)' is missing; "
+                        + "run shard \(move.shard) again, then commit. Nothing was published."
+                )
+            }
+            alreadyMoved.insert(move.from)
+        }
+
+        for step in commitPlan.steps {
+            switch step {
+            case .remove(let key): try await sink.remove(named: key)
+            case .put(let key): try await sink.put(ByteBuffer(), named: key)
+            case .move: break  // below, concurrently
+            case .putManifest:
+                try await moveAll(commitPlan.moves.filter { !alreadyMoved.contains($0.from) })
+                let manifest = ExportManifest(
+                    configuration: ExportConfiguration(jobName: plan.jobName, timestamp: plan.timestamp),
+                    schema: commitPlan.schema,
+                    formatName: commitPlan.formatName,
+                    codecName: commitPlan.codecName,
+                    parts: commitPlan.parts,
+                    forecastRowCount: commitPlan.forecastRowCount,
+                    metricsRowCount: commitPlan.metricsRowCount,
+                    predictorMetrics: commitPlan.predictorMetrics
+                )
+                try await sink.put(ByteBuffer(string: manifest.json()), named: "_manifest.json")
+            case .putSuccess: try await sink.put(ByteBuffer(), named: "_SUCCESS")
+            case .removeStaging(let prefix): try await sink.removeAll(under: prefix)
+            }
+        }
+        return ShardCommitOutcome(
+            published: true,
+            parts: commitPlan.parts,
+            forecastRowCount: commitPlan.forecastRowCount,
+            metricsRowCount: commitPlan.metricsRowCount,
+            predictorMetrics: commitPlan.predictorMetrics,
+            resumedMoves: alreadyMoved.count
+        )
+    }
+
+    /// The moves, at most ``concurrentMoves`` at once; the first failure cancels the rest.
+    private func moveAll(_ moves: [ShardCommitPlan.Move]) async throws {
+        let sink = self.sink
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var next = 0
+            while next < moves.count {
+                if next >= concurrentMoves { _ = try await group.next() }
+                let move = moves[next]
+                group.addTask { try await sink.move(from: move.from, to: move.to, byteCount: move.byteCount) }
+                next += 1
+            }
+            try await group.waitForAll()
+        }
+    }
+}
+
+/// What a commit did.
+public struct ShardCommitOutcome: Sendable {
+    /// False when the destination already held this job's committed export (nothing done).
+    public var published: Bool
+    /// The published parts, final keys (empty when not published).
+    public var parts: [PublishedPart]
+    public var forecastRowCount: Int
+    public var metricsRowCount: Int
+    public var predictorMetrics: PredictorMetrics?
+    /// Parts found already moved by an interrupted earlier commit.
+    public var resumedMoves: Int
+}

@@ -1,0 +1,147 @@
+import ExportCSV
+public import ExportCore
+import ExportParquet
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The backtest forecasts of one or more files (``InputPaths``), read one after the other as a
+/// single stream of ``ForecastBatch``es with one schema.
+///
+/// Each file is CSV (plain or gzip, told by its first bytes, so standard input may be either) or
+/// Parquet (told by its name or its `PAR1` magic). The first file is opened at once, so that a
+/// missing column fails before anything is written; later files are opened when reached and must
+/// have the same column names (any order) as the first. Files of zero bytes among several are
+/// skipped (Spark writes them for empty partitions). Memory: one open file at a time.
+public struct BacktestInput {
+    public let files: [InputFile]
+    public let schema: ExportSchema
+    public let batchSize: Int
+    /// The dimension columns the user declared (`--dimensions`); nil: detected from the header.
+    public let declaredDimensions: [String]?
+    /// The longest CSV record accepted (`--max-record-bytes`); nil: the reader's default.
+    public let maxRecordBytes: Int?
+    private let reference: InputColumns
+    private var current: FileReader?
+    private var nextFile: Int
+
+    private enum FileReader {
+        case csv(BacktestCSVReader)
+        case parquet(ParquetForecastReader)
+
+        mutating func nextBatch() throws(ExportError) -> ForecastBatch? {
+            switch self {
+            case .csv(var reader):
+                defer { self = .csv(reader) }
+                return try reader.nextBatch()
+            case .parquet(var reader):
+                defer { self = .parquet(reader) }
+                return try reader.nextBatch()
+            }
+        }
+    }
+
+    /// Opens the first file of `files` and reads its header or footer.
+    public init(
+        files: [InputFile],
+        dimensions: [String]? = nil,
+        maxRecordBytes: Int? = nil,
+        batchSize: Int = 65_536
+    ) throws(ExportError) {
+        guard !files.isEmpty else { throw .validation("No input files") }
+        self.files = files
+        self.batchSize = batchSize
+        self.declaredDimensions = dimensions
+        self.maxRecordBytes = maxRecordBytes
+        var index = 0
+        if files.count > 1 {
+            while index < files.count - 1 && Self.isEmptyFile(files[index]) { index += 1 }
+        }
+        let first = try Self.open(
+            files[index],
+            matching: nil,
+            dimensions: dimensions,
+            maxRecordBytes: maxRecordBytes,
+            batchSize: batchSize
+        )
+        switch first {
+        case .csv(let reader): reference = reader.inputColumns
+        case .parquet(let reader): reference = reader.inputColumns
+        }
+        schema = reference.schema
+        current = first
+        nextFile = index + 1
+    }
+
+    /// Whether every file can be read again from its start (no standard input, pipe or FIFO).
+    public var isReplayable: Bool { files.allSatisfy(\.isReplayable) }
+
+    /// The next rows; nil once every file is exhausted.
+    public mutating func nextBatch() throws(ExportError) -> ForecastBatch? {
+        while true {
+            if current == nil {
+                while nextFile < files.count && files.count > 1 && Self.isEmptyFile(files[nextFile]) { nextFile += 1 }
+                guard nextFile < files.count else { return nil }
+                current = try Self.open(
+                    files[nextFile],
+                    matching: reference,
+                    dimensions: declaredDimensions,
+                    maxRecordBytes: maxRecordBytes,
+                    batchSize: batchSize
+                )
+                nextFile += 1
+            }
+            if let batch = try current!.nextBatch() { return batch }
+            current = nil
+        }
+    }
+
+    private static func isEmptyFile(_ file: InputFile) -> Bool {
+        guard file.kind != .standardInput else { return false }
+        var info = stat()
+        return stat(file.path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG && info.st_size == 0
+    }
+
+    private static func open(
+        _ file: InputFile,
+        matching reference: InputColumns?,
+        dimensions: [String]?,
+        maxRecordBytes: Int?,
+        batchSize: Int
+    ) throws(ExportError) -> FileReader {
+        if file.kind == .parquet {
+            return .parquet(try ParquetForecastReader(
+                    path: file.path,
+                    matching: reference,
+                    dimensions: dimensions,
+                    batchSize: batchSize
+                ))
+        }
+        let source = try FileByteSource(path: file.path)
+        let head = try source.peek(4)
+        if head == ParquetReader.magic {
+            guard source.isRegularFile && file.kind != .standardInput else {
+                throw .input(
+                    "Cannot read '\(file.path)': Parquet data from a pipe or standard input is not supported"
+                        + " (it is read at offsets); pass the file itself"
+                )
+            }
+            return .parquet(try ParquetForecastReader(
+                    path: file.path,
+                    matching: reference,
+                    dimensions: dimensions,
+                    batchSize: batchSize
+                ))
+        }
+        let text: any InputByteSource = head.starts(with: [0x1F, 0x8B]) ? try GzipByteSource(source) : source
+        let reader = try BacktestCSVReader(
+            source: text,
+            matching: reference,
+            dimensions: dimensions,
+            batchSize: batchSize
+        )
+        if let maxRecordBytes { reader.maxRecordBytes = maxRecordBytes }
+        return .csv(reader)
+    }
+}

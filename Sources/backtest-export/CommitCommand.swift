@@ -1,0 +1,82 @@
+import ArgumentParser
+import BacktestExport
+import ExportCore
+import ExportS3
+import ExportSinks
+
+/// `backtest-export commit`: publishes a sharded export once every shard has finished.
+struct CommitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "commit",
+        abstract: "Publish a sharded export: check every shard, move the staged parts to their final names, "
+            + "merge the metrics, write _manifest.json and _SUCCESS.",
+        discussion: """
+            Nothing is published unless every shard of the plan finished (a missing one is named). \
+            Run twice, the second commit does nothing (exit 0).
+            """
+    )
+
+    @Option(help: "The plan written by `plan`.")
+    var plan: String
+
+    @Option(help: "The destination the shards wrote to: a local folder, or s3://bucket/prefix.")
+    var destination: String
+
+    @Option(help: "S3 only: a KMS key (ARN or id) for SSE-KMS encryption of the published objects.")
+    var kmsKeyArn: String?
+
+    @Flag(help: "Print the result as one JSON object on stdout.")
+    var json = false
+
+    func run() async throws {
+        let plan = try ShardPlan(parsing: try TextFile.read(self.plan), what: self.plan)
+        let start = Monotonic.now
+        let outcome: ShardCommitOutcome
+        if destination.hasPrefix("s3://") {
+            var s3 = try S3Configuration.fromEnvironment(S3Configuration.processEnvironment())
+            if let key = kmsKeyArn { s3.kmsKeyId = key }
+            let sink = try S3Sink(location: try S3Location(parsing: destination), configuration: s3)
+            outcome = try await ShardCommitter(sink: sink, plan: plan, concurrentMoves: 8).commit()
+        } else {
+            guard kmsKeyArn == nil else {
+                throw ExportError.validation("--kms-key-arn applies to s3:// destinations only")
+            }
+            outcome = try await ShardCommitter(sink: LocalDirectorySink(root: destination), plan: plan).commit()
+        }
+        let seconds = Monotonic.now - start
+        if json {
+            let parts: [JSONOutput.Value] = outcome.parts.map { part in
+                .object([
+                    ("key", .string(part.key)), ("rows", .int(part.rowCount)), ("bytes", .int(part.byteCount)),
+                    ("sha256", .string(part.sha256)),
+                ])
+            }
+            var data: [(String, JSONOutput.Value)] = [
+                ("id", .string(plan.jobName.rawValue)), ("created_at", .string(plan.timestamp.iso8601)),
+                ("destination", .string(destination)), ("shards", .int(plan.shardCount)),
+                ("published", .bool(outcome.published)),
+                ("forecast_rows", .int(outcome.forecastRowCount)), ("metrics_rows", .int(outcome.metricsRowCount)),
+                ("seconds", .double(seconds)), ("parts", .array(parts)),
+            ]
+            if let metrics = outcome.predictorMetrics {
+                data.append(("predictor_metrics", ExportCommand.json(metrics)))
+            }
+            print(JSONOutput.success(data))
+            return
+        }
+        guard outcome.published else {
+            printError(
+                "\(plan.jobName) (\(plan.timestamp.iso8601)) is already committed to \(destination): nothing to do"
+            )
+            return
+        }
+        printError(
+            "committed \(plan.shardCount) shards of \(plan.jobName): \(outcome.forecastRowCount) forecast rows and "
+                + "\(outcome.metricsRowCount) metric rows in \(outcome.parts.count) parts to \(destination) "
+                + "in \(formatted(seconds)) s"
+                + (outcome.resumedMoves > 0 ? " (\(outcome.resumedMoves) parts were already moved)" : "")
+        )
+        for part in outcome.parts { printError("  \(part.key)  \(part.rowCount) rows  \(part.byteCount) bytes") }
+        if let metrics = outcome.predictorMetrics { printError(ExportCommand.table(metrics)) }
+    }
+}
