@@ -28,4 +28,24 @@ public struct PrefixedSink<Base: PartSink>: PartSink {
     public func remove(named key: String) async throws { try await base.remove(named: prefix + key) }
 
     public func exists(named key: String) async throws -> Bool { try await base.exists(named: prefix + key) }
+
+    /// The base's keys under `prefix + keyPrefix`, relative to this sink's prefix.
+    public func list(prefix keyPrefix: String) async throws -> [String] {
+        try await base.list(prefix: prefix + keyPrefix).compactMap { key in
+            key.hasPrefix(prefix) ? String(key.dropFirst(prefix.count)) : nil
+        }
+    }
+
+    /// Runs `body` without taking the base's destination lock: a staging folder belongs to one
+    /// shard of one plan, and only `commit` (which works on the base) publishes. Taking the base's
+    /// lock here would make the shards of one plan, which run at once, exclude each other.
+    public func withExclusiveLock<R>(holder: String, _ body: () async throws -> R) async throws -> R {
+        try await body()
+    }
+
+    /// Removes what killed runs of the job left in the base (temporary parts, open uploads).
+    @discardableResult
+    public func removeLeftovers(ofJob jobName: String) async throws -> [String] {
+        try await base.removeLeftovers(ofJob: jobName)
+    }
 }

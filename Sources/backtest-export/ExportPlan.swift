@@ -5,6 +5,7 @@ import ExportInput
 import ExportParquet
 import ExportS3
 import ExportSinks
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -29,25 +30,27 @@ struct ExportPlan {
 
     /// The input, opened once: its first file's header is read while planning, and the export's
     /// first pass reads on from there (a pipe or standard input cannot be opened twice).
-    final class OpenedInput {
+    final class OpenedInput: Sendable {
         let files: [InputFile]
         let dimensions: [String]?
         let maxRecordBytes: Int
-        var pending: BacktestInput?
+        /// The schema of the first file's header.
+        let schema: ExportSchema
+        private let pending: Mutex<BacktestInput?>
 
         init(files: [InputFile], dimensions: [String]?, maxRecordBytes: Int) throws {
             self.files = files
             self.dimensions = dimensions
             self.maxRecordBytes = maxRecordBytes
-            pending = try BacktestInput(files: files, dimensions: dimensions, maxRecordBytes: maxRecordBytes)
+            let first = try BacktestInput(files: files, dimensions: dimensions, maxRecordBytes: maxRecordBytes)
+            schema = first.schema
+            pending = Mutex(first)
         }
 
-        /// The reader opened while planning (then a fresh one, should a caller ask again).
-        func take() throws -> BacktestInput {
-            if let reader = pending {
-                pending = nil
-                return reader
-            }
+        /// The reader opened while planning (handed over once), then a fresh one, should a
+        /// caller ask again.
+        func take() throws -> sending BacktestInput {
+            if let reader = pending.withLock({ $0.take() }) { return reader }
             return try BacktestInput(files: files, dimensions: dimensions, maxRecordBytes: maxRecordBytes)
         }
     }
@@ -143,7 +146,7 @@ struct ExportPlan {
             dimensions: declaredDimensions,
             maxRecordBytes: command.maxRecordBytes.bytes
         )
-        schema = input.pending!.schema
+        schema = input.schema
         if let shard, shard.plan.dimensions != schema.dimensions {
             throw ExportError.validation(
                 "The input's dimensions [\(schema.dimensions.joined(separator: ", "))] differ from the plan's "

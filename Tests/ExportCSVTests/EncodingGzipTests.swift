@@ -68,7 +68,7 @@ struct EncodingGzipTests {
         var gzip = CSVEncoder(schema: try schema(), compression: .gzip)
         let bytes = Array(try gzip.finish().readableBytesView)
         let header =
-            "item_id,store,timestamp,target_value,backtestwindow_start_time,backtestwindow_end_time,p10,p50,mean\n"
+            "item_id,store,timestamp,target_value,backtestwindow_start_time,backtestwindow_end_time,mean,p10,p50\n"
         #expect(try gunzip(bytes) == Array(header.utf8))
     }
 

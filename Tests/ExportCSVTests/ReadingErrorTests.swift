@@ -35,7 +35,7 @@ struct ReadingErrorTests {
         ])
         #expect(e?.code == .input)
         #expect(e?.location == .init(file: path, line: 1))
-        #expect(e?.message.contains("mean or p<N>") == true)
+        #expect(e?.message.contains("mean, p<N> (p1…p99) or a quantile") == true)
     }
 
     @Test("duplicate column name, and the same quantile twice")

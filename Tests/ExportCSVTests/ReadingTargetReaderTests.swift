@@ -73,7 +73,7 @@ struct ReadingTargetReaderTests {
         let short = try writeReadingInput("item_id,timestamp,target_value\na,1\n")
         var shortReader = try TargetCSVReader(path: short)
         let e4 = readingError { () throws(ExportError) in _ = try shortReader.nextBatch() }
-        #expect(e4?.location == .init(file: short, line: 2))
+        #expect(e4?.location == .init(file: short, line: 2, column: 3, columnName: "target_value"))
         #expect(e4?.message.contains("expected 3 fields, found 2") == true)
     }
 }

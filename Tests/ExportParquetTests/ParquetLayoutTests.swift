@@ -28,8 +28,8 @@ import Testing
         let names = file.schema.dropFirst().map { $0.string(4)! }
         #expect(
             names == [
-                "item_id", "timestamp", "target_value", "backtestwindow_start_time", "backtestwindow_end_time", "p10",
-                "p50", "p90", "mean",
+                "item_id", "timestamp", "target_value", "backtestwindow_start_time", "backtestwindow_end_time", "mean",
+                "p10", "p50", "p90",
             ]
         )
         var previousEnd = 4
@@ -216,7 +216,7 @@ import Testing
         #expect(file.footer.string(6) == "backtest-export version 0.1.0")
         let kv = try #require(file.footer.list(5)).map { ($0.structure!.string(1)!, $0.structure!.string(2)!) }
         #expect(kv.map(\.0) == ["backtest-export.job", "backtest-export.timestamp", "backtest-export.forecast_types"])
-        #expect(kv.map(\.1) == ["parquet_test_job", "2024-03-07T09:05:00Z", "p10,p50,p90,mean"])
+        #expect(kv.map(\.1) == ["parquet_test_job", "2024-03-07T09:05:00Z", "mean,p10,p50,p90"])
         // Leaves: item_id REQUIRED UTF8/STRING; timestamps REQUIRED INT64 TIMESTAMP_MILLIS/UTC; doubles OPTIONAL.
         let schema = file.schema
         #expect(schema[0].int(5) == 9)

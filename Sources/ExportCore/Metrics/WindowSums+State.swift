@@ -3,9 +3,9 @@
 /// The numbers are exactly the fields: counts as integers and every ``CompensatedSum`` as its
 /// (high, low) pair, so a state read back merges bit for bit like the one written.
 extension WindowSums {
-    /// `actualCount`, each quantile's count, the point count, the point percentage count.
+    /// `actualCount`, each quantile's count, the point count.
     var stateCounts: [Int] {
-        [actualCount] + quantiles.map(\.count) + [point.count, point.percentageCount]
+        [actualCount] + quantiles.map(\.count) + [point.count]
     }
 
     /// Per quantile: under, over, Σ|y| as (high, low); then the point sums: squared error,
@@ -25,7 +25,7 @@ extension WindowSums {
     /// Rebuilds the sums from ``stateCounts`` and ``stateSums``; nil when the numbers do not fit
     /// `quantileCount`.
     init?(start: Int64, end: Int64, quantileCount: Int, counts: ArraySlice<Int>, sums: ArraySlice<Double>) {
-        guard counts.count == quantileCount + 3, sums.count == quantileCount * 6 + 8 else { return nil }
+        guard counts.count == quantileCount + 2, sums.count == quantileCount * 6 + 8 else { return nil }
         self.init(start: start, end: end, quantileCount: quantileCount)
         let c = Array(counts)
         let s = Array(sums)
@@ -43,7 +43,6 @@ extension WindowSums {
             quantiles[k].absoluteActual = sum(3 * k + 2)
         }
         point.count = c[quantileCount + 1]
-        point.percentageCount = c[quantileCount + 2]
         let p = 3 * quantileCount
         point.squaredError = sum(p)
         point.absoluteError = sum(p + 1)
