@@ -111,12 +111,14 @@ public struct BacktestInput {
         batchSize: Int
     ) throws(ExportError) -> FileReader {
         if file.kind == .parquet {
-            return .parquet(try ParquetForecastReader(
+            return .parquet(
+                try ParquetForecastReader(
                     path: file.path,
                     matching: reference,
                     dimensions: dimensions,
                     batchSize: batchSize
-                ))
+                )
+            )
         }
         let source = try FileByteSource(path: file.path)
         let head = try source.peek(4)
@@ -127,12 +129,14 @@ public struct BacktestInput {
                         + " (it is read at offsets); pass the file itself"
                 )
             }
-            return .parquet(try ParquetForecastReader(
+            return .parquet(
+                try ParquetForecastReader(
                     path: file.path,
                     matching: reference,
                     dimensions: dimensions,
                     batchSize: batchSize
-                ))
+                )
+            )
         }
         let text: any InputByteSource = head.starts(with: [0x1F, 0x8B]) ? try GzipByteSource(source) : source
         let reader = try BacktestCSVReader(

@@ -111,7 +111,7 @@ private typealias Row = MetricsFixture.Row
         #expect(copy.metrics(schema: schema) == accumulator.predictorMetrics)
         // Sums, not averages: the window holds counts and (high, low) pairs.
         let window = state.windows[0]
-        #expect(window.counts.count == 1 + 3 + 2 + 1)
+        #expect(window.counts.count == 1 + 3 + 1 + 1)
         #expect(window.sums.count == 3 * 6 + 8 + 2)
     }
 

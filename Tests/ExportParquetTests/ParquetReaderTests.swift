@@ -73,8 +73,8 @@ import Glibc
         #expect(reader.rowGroupCount == 4)
         #expect(
             reader.columnNames == [
-                "item_id", "timestamp", "target_value", "backtestwindow_start_time", "backtestwindow_end_time", "p10",
-                "p50", "p90", "mean",
+                "item_id", "timestamp", "target_value", "backtestwindow_start_time", "backtestwindow_end_time", "mean",
+                "p10", "p50", "p90",
             ]
         )
         #expect(reader.columnKinds[0] == .string && reader.columnKinds[1] == .instant)
@@ -88,7 +88,8 @@ import Glibc
         let targets = try Self.readAll(reader, column: 2, as: .double).map { $0 as? Double }
         #expect(targets.count == batch.rowCount)
         for row in 0..<batch.rowCount { #expect(targets[row]?.bitPattern == batch.target[row]?.bitPattern) }
-        let means = try Self.readAll(reader, column: 8, as: .double).map { $0 as! Double }
+        // Forecast's order: mean first (column 5), whatever the schema's order.
+        let means = try Self.readAll(reader, column: 5, as: .double).map { $0 as! Double }
         #expect(means == batch.forecasts[3].values)
     }
 
