@@ -116,7 +116,7 @@ struct ExportCommand: AsyncParsableCommand {
     @Flag(help: "Print the result as one JSON object on stdout.")
     var json = false
 
-    @Flag(help: "No progress line on stderr.")
+    @Flag(help: "Print nothing but errors (and the --json object when asked): no progress, no summary.")
     var quiet = false
 
     func run() async throws {
@@ -127,16 +127,18 @@ struct ExportCommand: AsyncParsableCommand {
         let start = Monotonic.now
         var lastReport = start
         let quiet = self.quiet
+        // A progress line only on a terminal, rewritten in place about 4 times a second.
+        let showsProgress = !quiet && Self.progressLineIsInPlace
         let progress: (ExportProgress) -> Void = { progress in
-            guard !quiet else { return }
+            guard showsProgress, progress.forecastRowsWritten > 0 else { return }
             let now = Monotonic.now
-            guard now - lastReport >= 1.0 else { return }
+            guard now - lastReport >= 0.25 else { return }
             lastReport = now
-            let seconds = now - start
-            printError(
-                "exporting: \(progress.forecastRowsWritten) rows, "
-                    + "\(formatted(Double(progress.bytesWritten) / 1e6)) MB, "
-                    + "\(formatted(Double(progress.bytesWritten) / 1e6 / seconds)) MB/s"
+            let seconds = max(now - start, 1e-9)
+            writeStandardError(
+                "\r\u{1B}[Kexporting: \(progress.forecastRowsWritten) rows written, "
+                    + "\(formatted(Double(progress.forecastRowsWritten) / seconds / 1e6)) M rows/s, "
+                    + "\(formatted(Double(progress.bytesWritten) / 1e6)) MB"
             )
         }
         let result = try await Self.runCancellable(timeout: timeout, json: json) {
@@ -220,6 +222,8 @@ struct ExportCommand: AsyncParsableCommand {
             )
             return
         }
+        if quiet { return }
+        if Self.progressLineIsInPlace { writeStandardError("\r\u{1B}[K") }
         let rate = seconds > 0 ? Double(result.forecastRowCount) / seconds : 0
         if let shard = plan.shard {
             printError("shard \(shard.index): staged below \(destination)/\(shard.prefix); commit publishes it")
@@ -342,4 +346,16 @@ enum Monotonic {
         clock_gettime(CLOCK_MONOTONIC, &time)
         return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
+}
+
+extension ExportCommand {
+    /// Whether standard error is a terminal: the progress line is drawn (and redrawn in place)
+    /// only there, never into a log file or a pipe.
+    static var progressLineIsInPlace: Bool { isatty(2) == 1 }
+}
+
+/// Writes `text` to standard error as it is, without a line end.
+private func writeStandardError(_ text: String) {
+    let bytes = Array(text.utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
 }
