@@ -226,7 +226,9 @@ struct ParquetOracleTests {
             "key_value_metadata": [
                 "backtest-export.job": TestData.jobName.rawValue,
                 "backtest-export.timestamp": TestData.timestamp.iso8601,
-                "backtest-export.forecast_types": set.schema.forecastTypes.map(\.columnName).joined(separator: ","),
+                "backtest-export.forecast_types": set.schema.outputForecastTypes.map(\.columnName).joined(
+                    separator: ","
+                ),
             ],
             "columns": columns,
         ]
