@@ -4,6 +4,12 @@ public import ExportSinks
 public import NIOCore
 import NIOHTTP1
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A ``PartSink`` that writes to an S3 prefix (AWS or an S3-compatible server).
 ///
 /// Guarantees:
@@ -214,6 +220,7 @@ public final class S3Sink: PartSink {
             )
         }
         do {
+            try await removeStaleLock(key: key)
             if try await exists(named: destinationLockKey) { throw await heldError() }
             guard try await client.putObjectIfAbsent(key: key, body: ByteBuffer(string: token), headers: []) else {
                 throw await heldError()
@@ -232,6 +239,33 @@ public final class S3Sink: PartSink {
         }
         try await remove(named: destinationLockKey)
         return result
+    }
+
+    /// Removes a `_LOCK` left by a process of this host that no longer runs (a run killed with
+    /// SIGKILL): its holder text names `process <pid> on <host>`. A lock held by a live process, or
+    /// by another host (whose processes cannot be checked from here), stays.
+    private func removeStaleLock(key: String) async throws {
+        guard let body = try await client.getObject(key: key, maxBytes: 4096) else { return }
+        guard let owner = Self.lockOwner(String(buffer: body)), owner.host == Self.hostName,
+            !TemporaryFiles.isProcessAlive(owner.pid)
+        else { return }
+        try await remove(named: destinationLockKey)
+    }
+
+    /// The `process <pid> on <host>,` of a lock's holder text.
+    static func lockOwner(_ text: String) -> (pid: Int32, host: String)? {
+        guard let start = text.firstRange(of: "process ") else { return nil }
+        let rest = text[start.upperBound...]
+        let digits = rest.prefix(while: { $0.isASCII && $0.isNumber })
+        guard let pid = Int32(digits), rest.dropFirst(digits.count).hasPrefix(" on ") else { return nil }
+        let host = rest.dropFirst(digits.count + 4).prefix(while: { $0 != "," && $0 != " " })
+        return host.isEmpty ? nil : (pid, String(host))
+    }
+
+    static var hostName: String {
+        var name = [CChar](repeating: 0, count: 256)
+        guard gethostname(&name, name.count - 1) == 0 else { return "?" }
+        return String(decoding: name.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Aborts the multipart uploads that runs of job `jobName` left open under this prefix when

@@ -6,7 +6,8 @@ public import ExportS3
 import ExportSinks
 
 /// Runs a job with the library exactly as `backtest-export export` does with its defaults (CSV
-/// uncompressed or Parquet with snappy; 128 MiB parts; 1 GiB grouping memory; normalized WAPE;
+/// uncompressed or Parquet with snappy; 128 MiB parts; 1 GiB grouping memory; item-level WAPE as
+/// the absolute error sum (Forecast's files);
 /// the predictor's history and frequency), so the files are byte for byte the CLI's for the
 /// same input and timestamp.
 ///
@@ -63,7 +64,7 @@ public struct BacktestJobExecutor: JobExecutor {
     }
 
     private func configuration(for job: ExportJob) throws -> ExportConfiguration {
-        var metrics = MetricsOptions(wapeMode: .normalized)
+        var metrics = MetricsOptions()
         metrics.frequency = job.predictor.frequency
         if let history = job.predictor.history {
             let schema = try BacktestCSVReader(path: job.predictor.input).schema

@@ -101,6 +101,10 @@ def check_complete(name: str, body: bytes, fmt: str, compression: str):
     if base in ("_SUCCESS", "_CHECK"):
         assert body == b"", f"{name} is not empty"
         return
+    if name == "_LOCK":
+        # The destination's lock file (flock): the kernel released the dead run's lock; the file
+        # names the last holder and is reused by the next run.
+        return
     assert name.split("/")[0] in TABLES, f"unexpected file {name}"
     assert not base.startswith("."), f"a hidden file under a final name: {name}"
     if fmt == "parquet":

@@ -78,7 +78,7 @@ def test_every_order_and_budget_gives_identical_files(cli, tmp_path):
 
 def test_tiny_budget_under_few_file_descriptors(cli, tmp_path):
     """--memory-limit 64KiB makes hundreds of runs; a bounded merge fan-in keeps within ulimit -n 256."""
-    src = sample(cli, tmp_path / "in.csv", "--items", 400, "--dimensions", 1, "--windows", 3, "--horizon", 30,
+    src = sample(cli, tmp_path / "in.csv", "--items", 1200, "--dimensions", 1, "--windows", 3, "--horizon", 30,
                  "--order", "shuffled")
     export(cli, src, tmp_path / "ref")
 
