@@ -29,7 +29,7 @@ enum CSVScannerFuzz {
         var records: [ReferenceCSV.Record] = []
         var failure: ReferenceCSV.Failure?
         do throws(ExportError) {
-            let scanner = try CSVRecordScanner(path: path, blockSize: blockSize)
+            let scanner = try CSVRecordScanner(source: FileByteSource(path: path), blockSize: blockSize)
             while let record = try scanner.nextRecord() {
                 var fields: [[UInt8]] = []
                 for i in 0..<record.count { fields.append(Array(record.field(i))) }

@@ -36,7 +36,7 @@ enum TimestampFuzz {
         let n = b.count
         guard n >= 10, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
             let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
-            (1...12).contains(month), day >= 1, day <= daysIn(year, month)
+            (1000...9999).contains(year), (1...12).contains(month), day >= 1, day <= daysIn(year, month)
         else { return nil }
         var millis = daysSinceEpoch(year, month, day) * 86_400_000
         var i = 10
