@@ -164,10 +164,7 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
 
     /// Who holds the lock, for the message another run gets: job, timestamp, process, host, start.
     private func lockHolderDescription() -> String {
-        var host = [CChar](repeating: 0, count: 256)
-        let hostName =
-            gethostname(&host, host.count - 1) == 0
-            ? String(decoding: host.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
+        let hostName = TemporaryFiles.hostName
         let started = ExportTimestamp(epochSeconds: Int64(time(nil))).iso8601
         return "export job \(configuration.jobName.rawValue) (timestamp \(configuration.timestamp.iso8601)),"
             + " process \(getpid()) on \(hostName), started \(started)"

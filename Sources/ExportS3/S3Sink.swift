@@ -246,7 +246,7 @@ public final class S3Sink: PartSink {
     /// by another host (whose processes cannot be checked from here), stays.
     private func removeStaleLock(key: String) async throws {
         guard let body = try await client.getObject(key: key, maxBytes: 4096) else { return }
-        guard let owner = Self.lockOwner(String(buffer: body)), owner.host == Self.hostName,
+        guard let owner = Self.lockOwner(String(buffer: body)), owner.host == TemporaryFiles.hostName,
             !TemporaryFiles.isProcessAlive(owner.pid)
         else { return }
         try await remove(named: destinationLockKey)
@@ -260,12 +260,6 @@ public final class S3Sink: PartSink {
         guard let pid = Int32(digits), rest.dropFirst(digits.count).hasPrefix(" on ") else { return nil }
         let host = rest.dropFirst(digits.count + 4).prefix(while: { $0 != "," && $0 != " " })
         return host.isEmpty ? nil : (pid, String(host))
-    }
-
-    static var hostName: String {
-        var name = [CChar](repeating: 0, count: 256)
-        guard gethostname(&name, name.count - 1) == 0 else { return "?" }
-        return String(decoding: name.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Aborts the multipart uploads that runs of job `jobName` left open under this prefix when

@@ -97,4 +97,11 @@ public enum TemporaryFiles {
         if pid == getpid() { return true }
         return kill(pid, 0) == 0 || errno == EPERM
     }
+
+    /// This machine's host name (`?` when it cannot be read): with a pid, it names a lock's holder.
+    public static var hostName: String {
+        var name = [CChar](repeating: 0, count: 256)
+        guard gethostname(&name, name.count - 1) == 0 else { return "?" }
+        return String(decoding: name.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
 }
