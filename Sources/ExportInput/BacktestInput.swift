@@ -25,6 +25,9 @@ public struct BacktestInput {
     private let reference: InputColumns
     private var current: FileReader?
     private var nextFile: Int
+    /// The files' total size (nil when one is not a regular file), and the size of those done.
+    private let totalBytes: Int?
+    private var bytesOfFinishedFiles = 0
 
     private enum FileReader {
         case csv(BacktestCSVReader)
@@ -72,6 +75,31 @@ public struct BacktestInput {
         schema = reference.schema
         current = first
         nextFile = index + 1
+        var total = 0
+        for file in files {
+            guard file.kind != .standardInput, let size = Self.regularFileSize(file.path) else {
+                totalBytes = nil
+                return
+            }
+            total += size
+        }
+        totalBytes = total
+        for skipped in files[..<index] { bytesOfFinishedFiles += Self.regularFileSize(skipped.path) ?? 0 }
+    }
+
+    private static func regularFileSize(_ path: String) -> Int? {
+        var info = stat()
+        guard stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Int(info.st_size)
+    }
+
+    /// Bytes read of all the files together, where every file is a regular file (CSV read by
+    /// byte; a Parquet or gzip file counts once it is finished).
+    public var inputProgress: InputProgress? {
+        guard let totalBytes else { return nil }
+        var read = bytesOfFinishedFiles
+        if case .csv(let reader) = current, let progress = reader.inputProgress { read += progress.bytesRead }
+        return InputProgress(bytesRead: min(read, totalBytes), totalBytes: totalBytes)
     }
 
     /// Whether every file can be read again from its start (no standard input, pipe or FIFO).
@@ -94,6 +122,7 @@ public struct BacktestInput {
             }
             if let batch = try current!.nextBatch() { return batch }
             current = nil
+            bytesOfFinishedFiles += Self.regularFileSize(files[nextFile - 1].path) ?? 0
         }
     }
 

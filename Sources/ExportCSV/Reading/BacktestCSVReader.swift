@@ -50,6 +50,8 @@ public struct BacktestCSVReader {
     /// For a large regular file: its records parsed on several threads (nil: this reader's own
     /// scanner reads them).
     private var chunks: ParallelChunkReader?
+    /// The size of the plain regular file read (nil: another kind of input).
+    private var fileSize: Int?
 
     /// Opens `path` (`-`: standard input; gzip data is inflated as it is read) and reads its header.
     /// Throws an input error when the file cannot be opened, is empty, or its header breaks a
@@ -105,6 +107,7 @@ public struct BacktestCSVReader {
         let (columns, schema) = try BacktestColumnMap.map(header, matching: reference, declaredDimensions: dimensions)
         self.init(scanner: scanner, columns: columns, schema: schema, batchSize: batchSize)
         guard let file = source as? FileByteSource, let size = file.regularFileSize else { return }
+        fileSize = size
         let start = scanner.consumedBytes
         let threads = threads ?? AvailableCores.count
         let chunkBytes: Int
@@ -159,6 +162,14 @@ public struct BacktestCSVReader {
         scanner.restart(on: source, firstLine: firstLine)
         scanner.maxRecordBytes = maxRecordBytes
         finished = false
+    }
+
+    /// The bytes of the file read so far and its size, for a regular file read by its path (nil
+    /// for standard input, a pipe or gzip data).
+    public var inputProgress: InputProgress? {
+        if let chunks { return chunks.inputProgress }
+        guard let size = fileSize else { return nil }
+        return InputProgress(bytesRead: min(size, scanner.consumedBytes), totalBytes: size)
     }
 
     /// Physical lines consumed so far (all of the source's once it is exhausted).

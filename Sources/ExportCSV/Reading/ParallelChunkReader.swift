@@ -38,11 +38,16 @@ final class ParallelChunkReader {
     /// Where the next wave starts (a record boundary), and the physical lines before it.
     private var nextStart: Int
     private var linesBefore: Int
-    /// The parsed batches of the last wave, handed out in order.
-    private var ready: [ForecastBatch] = []
+    /// The parsed batches of the last wave, handed out in order, each last one of its chunk with
+    /// the chunk's end.
+    private var ready: [(batch: ForecastBatch, chunkEnd: Int?)] = []
     private var readyIndex = 0
     /// After a chunk failed: one reader for the rest of the file.
     private var rest: BacktestCSVReader?
+    /// The wave being parsed on the pool's threads.
+    private var pending: Wave?
+    /// The end of the last chunk whose batches are all handed out.
+    private var handedOut = 0
 
     /// `worker` makes a reader of the file's columns that reads the given source (a byte range).
     init(
@@ -59,6 +64,7 @@ final class ParallelChunkReader {
         self.chunkBytes = max(1, chunkBytes)
         self.threads = max(1, threads)
         nextStart = start
+        handedOut = start
         self.linesBefore = linesBefore
         workers = []
         for _ in 0..<self.threads {
@@ -69,65 +75,81 @@ final class ParallelChunkReader {
     }
 
     /// The next batch in file order; nil at the end. `maxRecordBytes` is the reader's current limit.
+    ///
+    /// While the batches of one wave are handed out, the next wave is already being parsed on the
+    /// pool's threads; taking a wave waits (blocking this thread, the reading thread of a
+    /// prefetcher, never a thread of Swift's cooperative pool) until its chunks are parsed.
     func nextBatch(maxRecordBytes: Int) throws(ExportError) -> ForecastBatch? {
         while true {
             if readyIndex < ready.count {
                 defer { readyIndex += 1 }
-                return ready[readyIndex]
+                if let end = ready[readyIndex].chunkEnd { handedOut = end }
+                return ready[readyIndex].batch
             }
             if rest != nil { return try rest!.nextBatch() }
-            if nextStart >= fileSize { return nil }
-            try parseWave(maxRecordBytes: maxRecordBytes)
-        }
-    }
-
-    private struct ChunkResult {
-        var batches: [ForecastBatch] = []
-        var lines = 0
-        var failed = false
-    }
-
-    private func parseWave(maxRecordBytes: Int) throws(ExportError) {
-        var ranges: [Range<Int>] = []
-        var start = nextStart
-        while ranges.count < threads && start < fileSize {
-            let end = try boundary(after: start + chunkBytes, maxRecordBytes: maxRecordBytes)
-            ranges.append(start..<end)
-            start = end
-        }
-        let chunkRanges = ranges
-        var results = [ChunkResult](repeating: ChunkResult(), count: ranges.count)
-        let name = file.name
-        let descriptor = file.fileDescriptor
-        workers.withUnsafeMutableBufferPointer { workers in
-            results.withUnsafeMutableBufferPointer { results in
-                let shared = WaveSlots(workers: workers, results: results)
-                DispatchQueue.concurrentPerform(iterations: ranges.count) { i in
-                    let source = FileRangeByteSource(name: name, fileDescriptor: descriptor, range: chunkRanges[i])
-                    shared.workers[i].restart(on: source, firstLine: 1, maxRecordBytes: maxRecordBytes)
-                    var result = ChunkResult()
-                    do {
-                        while let batch = try shared.workers[i].nextBatch() { result.batches.append(batch) }
-                        result.lines = shared.workers[i].linesConsumed
-                    } catch {
-                        result.failed = true
-                    }
-                    shared.results[i] = result
-                }
+            let next: Wave?
+            if let pending {
+                next = pending
+            } else {
+                next = startWave(try boundaries(maxRecordBytes: maxRecordBytes), maxRecordBytes)
             }
+            guard let wave = next else { return nil }
+            pending = nil
+            wave.group.wait()
+            take(wave, maxRecordBytes: maxRecordBytes)
+            if rest == nil { pending = startWave(try boundaries(maxRecordBytes: maxRecordBytes), maxRecordBytes) }
         }
+    }
+
+    deinit {
+        // The pool's threads read through the descriptor the file holds: let them finish first.
+        pending?.group.wait()
+    }
+
+    /// The chunks of the next wave (none at the end of the file); moves ``nextStart`` past them.
+    private func boundaries(maxRecordBytes: Int) throws(ExportError) -> [Range<Int>] {
+        var ranges: [Range<Int>] = []
+        while ranges.count < threads && nextStart < fileSize {
+            let end = try boundary(after: nextStart + chunkBytes, maxRecordBytes: maxRecordBytes)
+            ranges.append(nextStart..<end)
+            nextStart = end
+        }
+        return ranges
+    }
+
+    /// Starts parsing `ranges`, chunk `i` by worker `i` on a thread of the pool; nil for no ranges.
+    private func startWave(_ ranges: [Range<Int>], _ maxRecordBytes: Int) -> Wave? {
+        guard !ranges.isEmpty else { return nil }
+        let wave = Wave(ranges: ranges)
+        for (i, range) in ranges.enumerated() {
+            let job = ChunkJob(
+                worker: workers[i],
+                source: FileRangeByteSource(name: file.name, fileDescriptor: file.fileDescriptor, range: range),
+                maxRecordBytes: maxRecordBytes,
+                wave: wave,
+                slot: i
+            )
+            DispatchQueue.global().async(group: wave.group) { job.run() }
+        }
+        return wave
+    }
+
+    /// Hands out a parsed wave's batches (their lines shifted by the lines before each chunk), or,
+    /// at its first failed chunk, sets up one reader for the rest of the file from there.
+    private func take(_ wave: Wave, maxRecordBytes: Int) {
         ready.removeAll(keepingCapacity: true)
         readyIndex = 0
-        for (i, result) in results.enumerated() {
+        for i in wave.ranges.indices {
+            let result = wave.results[i]
             if result.failed {
                 // This chunk starts at a record boundary: one reader takes the rest of the file
                 // from here, with the true line numbers, and reports the error (or reads on).
                 var reader = workers[0]
                 reader.restart(
                     on: FileRangeByteSource(
-                        name: name,
-                        fileDescriptor: descriptor,
-                        range: ranges[i].lowerBound..<fileSize
+                        name: file.name,
+                        fileDescriptor: file.fileDescriptor,
+                        range: wave.ranges[i].lowerBound..<fileSize
                     ),
                     firstLine: linesBefore + 1,
                     maxRecordBytes: maxRecordBytes
@@ -137,17 +159,24 @@ final class ParallelChunkReader {
                 return
             }
             let shift = Int64(linesBefore)
-            for var batch in result.batches {
+            for (k, var batch) in result.batches.enumerated() {
                 if shift != 0 {
                     batch.sourceLine.withUnsafeMutableBufferPointer { lines in
                         for j in lines.indices { lines[j] &+= shift }
                     }
                 }
-                ready.append(batch)
+                ready.append((batch, k == result.batches.count - 1 ? wave.ranges[i].upperBound : nil))
             }
+            if result.batches.isEmpty { handedOut = wave.ranges[i].upperBound }
             linesBefore += result.lines
         }
-        nextStart = start
+    }
+
+    /// The bytes of the chunks handed out (or being read by the rest reader) and the file's size.
+    var inputProgress: InputProgress {
+        let read: Int
+        if let rest { read = rest.inputProgress.map { $0.bytesRead } ?? handedOut } else { read = handedOut }
+        return InputProgress(bytesRead: min(read, fileSize), totalBytes: fileSize)
     }
 
     /// The offset just after the first line feed at or after `nominal - 1` (so a chunk ends with
@@ -177,9 +206,52 @@ final class ParallelChunkReader {
     }
 }
 
-/// The workers and result slots of one wave, shared by its threads: thread `i` touches only
-/// slot `i` of each, and the wave's caller waits for all of them.
-private struct WaveSlots<Worker, Result>: @unchecked Sendable {
-    let workers: UnsafeMutableBufferPointer<Worker>
-    let results: UnsafeMutableBufferPointer<Result>
+/// What parsing one chunk gave: its batches and physical lines, or that it failed.
+private struct ChunkResult {
+    var batches: [ForecastBatch] = []
+    var lines = 0
+    var failed = false
+}
+
+/// One wave of chunks being parsed: the pool's threads each fill their own result slot, and the
+/// reader reads the slots only after `group` says every thread is done.
+private final class Wave: @unchecked Sendable {
+    let ranges: [Range<Int>]
+    /// One slot per chunk (not an array: the threads write their slots at the same time).
+    let results: UnsafeMutablePointer<ChunkResult>
+    let group = DispatchGroup()
+
+    init(ranges: [Range<Int>]) {
+        self.ranges = ranges
+        results = .allocate(capacity: ranges.count)
+        results.initialize(repeating: ChunkResult(), count: ranges.count)
+    }
+
+    deinit {
+        results.deinitialize(count: ranges.count)
+        results.deallocate()
+    }
+}
+
+/// One chunk's work for a thread of the pool: a copy of a worker reader (its scanner and batch
+/// columns are used by this job alone while the wave runs) restarted on the chunk.
+private struct ChunkJob: @unchecked Sendable {
+    var worker: BacktestCSVReader
+    let source: FileRangeByteSource
+    let maxRecordBytes: Int
+    let wave: Wave
+    let slot: Int
+
+    func run() {
+        var worker = self.worker
+        worker.restart(on: source, firstLine: 1, maxRecordBytes: maxRecordBytes)
+        var result = ChunkResult()
+        do {
+            while let batch = try worker.nextBatch() { result.batches.append(batch) }
+            result.lines = worker.linesConsumed
+        } catch {
+            result.failed = true
+        }
+        wave.results[slot] = result
+    }
 }

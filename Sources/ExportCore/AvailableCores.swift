@@ -5,9 +5,10 @@ internal import Musl
 #endif
 
 /// How many cores this process may run on: its CPU affinity (`taskset`, a container's cpuset) as
-/// `/proc/self/status` gives it, else the online processors. Read once.
-enum AvailableCores {
-    static let count: Int = fromAffinity() ?? online()
+/// `/proc/self/status` gives it, else the online processors. Read once, at first use (the one
+/// look at the environment in this module).
+public enum AvailableCores {
+    public static let count: Int = fromAffinity() ?? online()
 
     private static func online() -> Int {
         #if canImport(Glibc) || canImport(Musl)
