@@ -13,6 +13,10 @@ struct ExportManifest {
     var forecastRowCount: Int
     var metricsRowCount: Int
     var predictorMetrics: PredictorMetrics
+    /// Set by a sharded export's commit: the plan's shard count and membership digest, written as
+    /// `"shard_plan": {"shards": N, "digest": "…"}`, so that a second commit of the same plan
+    /// knows the export is its own. Nil (and absent from the JSON) for a single-machine export.
+    var shardPlan: (shards: Int, digest: String)? = nil
 
     func json() -> String {
         var out = "{\n"
@@ -24,6 +28,10 @@ struct ExportManifest {
         out += "  \"dimensions\": [\(schema.dimensions.map(JSONText.quote).joined(separator: ", "))],\n"
         out +=
             "  \"forecast_types\": [\(schema.outputForecastTypes.map { JSONText.quote($0.columnName) }.joined(separator: ", "))],\n"
+        if let shardPlan {
+            out +=
+                "  \"shard_plan\": {\"shards\": \(shardPlan.shards), \"digest\": \(JSONText.quote(shardPlan.digest))},\n"
+        }
         out += "  \"tables\": {\n"
         let tables = ExportTable.allCases.map { table in
             let columns = schema.tableSchema(for: table).columnNames.map(JSONText.quote).joined(separator: ", ")
