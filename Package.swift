@@ -58,7 +58,7 @@ let package = Package(
         // Inputs as pipelines write them: files, folders, globs, standard input; CSV, gzip, Parquet.
         .target(
             name: "ExportInput",
-            dependencies: ["ExportCore", "ExportCSV", "ExportParquet"],
+            dependencies: ["ExportCore", "ExportCSV", "ExportParquet", "ExportSinks"],
             swiftSettings: swiftSettings
         ),
         // Where parts go: the PartSink contract, local disk and memory.
