@@ -127,6 +127,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ExportInputTests",
+            dependencies: [
+                "ExportInput", "ExportParquet", "ExportCore", .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ExportSinksTests",
             dependencies: [
                 "ExportSinks", "ExportCore", .product(name: "NIOCore", package: "swift-nio"),

@@ -25,7 +25,8 @@ enum ParquetStreamSpool {
     /// file in `temporaryDirectory`, opens it as Parquet, and removes the file. Errors name
     /// `source`'s name (`-` for standard input): a truncated stream is an input error like a
     /// truncated file; a temporary file that cannot be written is a sink error naming the folder.
-    static func reader(copying source: FileByteSource, temporaryDirectory: String) throws(ExportError) -> ParquetReader {
+    static func reader(copying source: FileByteSource, temporaryDirectory: String) throws(ExportError) -> ParquetReader
+    {
         let folder = TemporaryFiles.newFolderPath(in: temporaryDirectory)
         guard mkdir(folder, 0o700) == 0 else {
             throw .sink(
@@ -41,7 +42,9 @@ enum ParquetStreamSpool {
         let path = folder + "/standard-input.parquet"
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw .sink("Cannot create '\(path)' to hold the Parquet stream '\(source.name)': \(String(cString: strerror(errno)))")
+            throw .sink(
+                "Cannot create '\(path)' to hold the Parquet stream '\(source.name)': \(String(cString: strerror(errno)))"
+            )
         }
         let fileToken = TemporaryFiles.register(path)
         defer {
@@ -55,7 +58,9 @@ enum ParquetStreamSpool {
             throw error
         }
         guard close(fd) == 0 else {
-            throw .sink("Cannot write '\(path)' (the Parquet stream '\(source.name)'): \(String(cString: strerror(errno)))")
+            throw .sink(
+                "Cannot write '\(path)' (the Parquet stream '\(source.name)'): \(String(cString: strerror(errno)))"
+            )
         }
         return try ParquetReader(path: path, name: source.name)
     }
