@@ -10,7 +10,8 @@ import Glibc
 /// single stream of ``ForecastBatch``es with one schema.
 ///
 /// Each file is CSV (plain or gzip, told by its first bytes, so standard input may be either) or
-/// Parquet (told by its name or its `PAR1` magic). The first file is opened at once, so that a
+/// Parquet (told by its name or its `PAR1` magic; from standard input or a pipe, copied to a
+/// temporary file first: ``InputFileContent``). The first file is opened at once, so that a
 /// missing column fails before anything is written; later files are opened when reached and must
 /// have the same column names (any order) as the first. Files of zero bytes among several are
 /// skipped (Spark writes them for empty partitions). Memory: one open file at a time.
@@ -22,6 +23,8 @@ public struct BacktestInput {
     public let declaredDimensions: [String]?
     /// The longest CSV record accepted (`--max-record-bytes`); nil: the reader's default.
     public let maxRecordBytes: Int?
+    /// Where a Parquet stream (standard input, a pipe) is copied to be read (``ParquetStreamSpool``).
+    public let temporaryDirectory: String
     private let reference: InputColumns
     private var current: FileReader?
     private var nextFile: Int
@@ -50,11 +53,13 @@ public struct BacktestInput {
         files: [InputFile],
         dimensions: [String]? = nil,
         maxRecordBytes: Int? = nil,
-        batchSize: Int = 65_536
+        batchSize: Int = 65_536,
+        temporaryDirectory: String? = nil
     ) throws(ExportError) {
         guard !files.isEmpty else { throw .validation("No input files") }
         self.files = files
         self.batchSize = batchSize
+        self.temporaryDirectory = temporaryDirectory ?? InputFileContent.defaultTemporaryDirectory
         self.declaredDimensions = dimensions
         self.maxRecordBytes = maxRecordBytes
         var index = 0
@@ -66,7 +71,8 @@ public struct BacktestInput {
             matching: nil,
             dimensions: dimensions,
             maxRecordBytes: maxRecordBytes,
-            batchSize: batchSize
+            batchSize: batchSize,
+            temporaryDirectory: self.temporaryDirectory
         )
         switch first {
         case .csv(let reader): reference = reader.inputColumns
@@ -116,7 +122,8 @@ public struct BacktestInput {
                     matching: reference,
                     dimensions: declaredDimensions,
                     maxRecordBytes: maxRecordBytes,
-                    batchSize: batchSize
+                    batchSize: batchSize,
+                    temporaryDirectory: temporaryDirectory
                 )
                 nextFile += 1
             }
@@ -137,44 +144,28 @@ public struct BacktestInput {
         matching reference: InputColumns?,
         dimensions: [String]?,
         maxRecordBytes: Int?,
-        batchSize: Int
+        batchSize: Int,
+        temporaryDirectory: String
     ) throws(ExportError) -> FileReader {
-        if file.kind == .parquet {
+        switch try InputFileContent.open(file, temporaryDirectory: temporaryDirectory) {
+        case .parquet(let parquet):
             return .parquet(
                 try ParquetForecastReader(
-                    path: file.path,
+                    reader: parquet,
                     matching: reference,
                     dimensions: dimensions,
                     batchSize: batchSize
                 )
             )
-        }
-        let source = try FileByteSource(path: file.path)
-        let head = try source.peek(4)
-        if head == ParquetReader.magic {
-            guard source.isRegularFile && file.kind != .standardInput else {
-                throw .input(
-                    "Cannot read '\(file.path)': Parquet data from a pipe or standard input is not supported"
-                        + " (it is read at offsets); pass the file itself"
-                )
-            }
-            return .parquet(
-                try ParquetForecastReader(
-                    path: file.path,
-                    matching: reference,
-                    dimensions: dimensions,
-                    batchSize: batchSize
-                )
+        case .text(let text):
+            let reader = try BacktestCSVReader(
+                source: text,
+                matching: reference,
+                dimensions: dimensions,
+                batchSize: batchSize
             )
+            if let maxRecordBytes { reader.maxRecordBytes = maxRecordBytes }
+            return .csv(reader)
         }
-        let text: any InputByteSource = head.starts(with: [0x1F, 0x8B]) ? try GzipByteSource(source) : source
-        let reader = try BacktestCSVReader(
-            source: text,
-            matching: reference,
-            dimensions: dimensions,
-            batchSize: batchSize
-        )
-        if let maxRecordBytes { reader.maxRecordBytes = maxRecordBytes }
-        return .csv(reader)
     }
 }
