@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "ExportSinks", targets: ["ExportSinks"]),
         .library(name: "ExportS3", targets: ["ExportS3"]),
         .library(name: "ExportServer", targets: ["ExportServer"]),
+        .library(name: "BacktestSample", targets: ["BacktestSample"]),
         .executable(name: "backtest-export", targets: ["backtest-export"]),
     ],
     dependencies: [
@@ -91,6 +92,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Synthetic backtests: the `sample` command's CSV and the benchmarks' in-memory data set.
+        .target(name: "BacktestSample", dependencies: ["ExportCore"], swiftSettings: swiftSettings),
         // The job API: an Amazon Forecast JSON 1.1 endpoint (Hummingbird), jobs kept in SQLite (GRDB).
         .target(
             name: "ExportServer",
@@ -106,8 +109,8 @@ let package = Package(
         .executableTarget(
             name: "backtest-export",
             dependencies: [
-                "BacktestExport", "ExportCore", "ExportSinks", "ExportCSV", "ExportParquet", "ExportInput", "ExportS3",
-                "ExportServer",
+                "BacktestExport", "BacktestSample", "ExportCore", "ExportSinks", "ExportCSV", "ExportParquet",
+                "ExportInput", "ExportS3", "ExportServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BacktestExport
+import BacktestSample
 import ExportCore
 
 /// `backtest-export sample`: writes a deterministic synthetic backtest CSV to try the tool with.
