@@ -53,7 +53,7 @@ struct SampleCommand: AsyncParsableCommand {
         if json {
             print(
                 JSONOutput.success([
-                    ("id", .string(output)), ("rows", .int(rows)),
+                    ("id", .string(output)), ("rows", .integer(rows)),
                     ("history", historyOutput.map { .string($0) } ?? .null),
                 ])
             )
