@@ -39,7 +39,7 @@ let package = Package(
         // CSV: the encoder for both tables and the reader for backtest input.
         .target(
             name: "ExportCSV",
-            dependencies: ["ExportCore", "CZlib", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["ExportCore", "ExportZlib", "CZlib", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         // zlib, from Debian's zlib1g-dev.
@@ -48,12 +48,16 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // The one zlib setup (stream parameters, init and end) for gzip CSV and Parquet GZIP pages.
+        .target(name: "ExportZlib", dependencies: ["CZlib", "ExportCore"], swiftSettings: swiftSettings),
         // zstd (the Parquet ZSTD codec), loaded at run time from libzstd.so.1: no header package.
         .target(name: "CZstd", linkerSettings: [.linkedLibrary("dl")]),
         // Parquet: our own encoder (thrift compact footer, dictionary/RLE, snappy, gzip, zstd).
         .target(
             name: "ExportParquet",
-            dependencies: ["ExportCore", "CZlib", "CZstd", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "ExportCore", "ExportZlib", "CZlib", "CZstd", .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Inputs as pipelines write them: files, folders, globs, standard input; CSV, gzip, Parquet.
