@@ -120,7 +120,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ExportCoreTests", dependencies: ["ExportCore"], swiftSettings: swiftSettings),
+        // Test support shared by the test targets: the PartSink conformance checks and row fixtures.
+        .target(
+            name: "ExportTesting",
+            dependencies: ["ExportCore", "ExportSinks", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ExportCoreTests",
+            dependencies: ["ExportCore", "ExportTesting"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ExportCSVTests",
             dependencies: ["ExportCSV", "ExportCore", .product(name: "NIOCore", package: "swift-nio")],
@@ -136,7 +146,7 @@ let package = Package(
         .testTarget(
             name: "ExportSinksTests",
             dependencies: [
-                "ExportSinks", "ExportCore", .product(name: "NIOCore", package: "swift-nio"),
+                "ExportSinks", "ExportCore", "ExportTesting", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
@@ -144,7 +154,7 @@ let package = Package(
         .testTarget(
             name: "ExportS3Tests",
             dependencies: [
-                "ExportS3", "ExportSinks", "ExportCore",
+                "ExportS3", "ExportSinks", "ExportCore", "ExportTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -160,7 +170,7 @@ let package = Package(
         .testTarget(
             name: "BacktestExportTests",
             dependencies: [
-                "BacktestExport", "ExportCore", "ExportSinks", "ExportCSV",
+                "BacktestExport", "ExportCore", "ExportSinks", "ExportCSV", "ExportTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
