@@ -63,7 +63,7 @@ let package = Package(
         // Inputs as pipelines write them: files, folders, globs, standard input; CSV, gzip, Parquet.
         .target(
             name: "ExportInput",
-            dependencies: ["ExportCore", "ExportCSV", "ExportParquet"],
+            dependencies: ["ExportCore", "ExportCSV", "ExportParquet", "ExportSinks"],
             swiftSettings: swiftSettings
         ),
         // Where parts go: the PartSink contract, local disk and memory.
@@ -140,6 +140,13 @@ let package = Package(
             name: "ExportParquetTests",
             dependencies: [
                 "ExportParquet", "ExportCore", "CZlib", "CZstd", .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ExportInputTests",
+            dependencies: [
+                "ExportInput", "ExportParquet", "ExportCore", .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -13,6 +13,10 @@ struct ExportManifest {
     var forecastRowCount: Int
     var metricsRowCount: Int
     var predictorMetrics: PredictorMetrics
+    /// Set by a sharded export's commit: the plan's shard count and membership digest, written as
+    /// `"shard_plan": {"shards": N, "digest": "…"}`, so that a second commit of the same plan
+    /// knows the export is its own. Nil (and absent from the JSON) for a single-machine export.
+    var shardPlan: (shards: Int, digest: String)? = nil
 
     /// The document: the top level, `tables`, each table and its `parts` one member per line;
     /// each part and the predictor metrics on one line.
@@ -34,7 +38,7 @@ struct ExportManifest {
                 ])
             )
         }
-        let document = JSONValue.object([
+        var members: [(String, JSONValue)] = [
             ("job_name", .string(configuration.jobName.rawValue)),
             ("export_timestamp", .string(configuration.timestamp.iso8601)),
             ("format", .string(formatName)),
@@ -42,9 +46,14 @@ struct ExportManifest {
             ("wape_mode", .string(configuration.metrics.wapeMode.rawValue)),
             ("dimensions", .array(schema.dimensions.map { .string($0) })),
             ("forecast_types", .array(schema.outputForecastTypes.map { .string($0.columnName) })),
-            ("tables", .object(tables)),
-            ("predictor_metrics", predictorMetrics.json),
-        ])
+        ]
+        if let shardPlan {
+            members.append(
+                ("shard_plan", .object([("shards", .integer(shardPlan.shards)), ("digest", .string(shardPlan.digest))]))
+            )
+        }
+        members += [("tables", .object(tables)), ("predictor_metrics", predictorMetrics.json)]
+        let document = JSONValue.object(members)
         return document.text(expanding: { path in
             path.isEmpty || path == ["tables"] || (path.count == 2 && path[0] == "tables")
                 || (path.count == 3 && path[0] == "tables" && path[2] == "parts")

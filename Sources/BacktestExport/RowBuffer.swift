@@ -26,6 +26,14 @@ struct RowBuffer {
     /// flags, and 16 bytes of sort scratch (the packed keys and their ping-pong copy).
     var bytesPerRow: Int { 4 + 24 + 8 + 9 * (1 + forecastTypeCount) + 16 }
 
+    /// Makes room for `count` rows in all, so that appending up to that many copies no column to
+    /// grow it (each growth would copy the column and hold both copies for a moment).
+    mutating func reserve(rows count: Int) {
+        guard count > rows.rowCount else { return }
+        rows.reserveCapacity(count)
+        provenance.reserveCapacity(count)
+    }
+
     /// Appends `rows` of `batch`, whose provenance per row is `provenance(row)`: one dictionary
     /// look-up per series of the batch, then bulk copies.
     mutating func append(_ batch: ForecastBatch, rows range: Range<Int>, provenance: (Int) -> UInt64) {

@@ -55,6 +55,7 @@ enum RowProvenance {
 /// process is interrupted (SIGINT/SIGTERM, see ``TemporaryFiles``).
 public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
     public var schema: ExportSchema { source.schema }
+    public var inputProgress: InputProgress? { source.inputProgress }
     /// How many sorted runs were written to disk (including those of intermediate merge passes).
     public private(set) var spilledRunCount = 0
     /// Whether the rows arrived in the export's order already (known once the first batch is out).
@@ -124,7 +125,12 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
     // MARK: - Collecting and spilling
 
     private func collect() throws {
+        var reserved = false
         while let batch = try source.nextBatch() {
+            if !reserved && runs.isEmpty && batch.rowCount > 0 {
+                reserved = true
+                reserveForWholeInput(rowsRead: Int(rowsRead) + batch.rowCount)
+            }
             let origin = UInt64(originNumber(batch.sourceName)) << RowProvenance.lineBits
             let lines = batch.sourceLine.count == batch.rowCount ? batch.sourceLine : nil
             let first = rowsRead + 1
@@ -162,6 +168,14 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
         try check.checkForDuplicates()
         if !check.runsWereInOrder { inputWasInExportOrder = false }
         state = .merging(try makeMerger(for: runs))
+    }
+
+    /// Sizes the buffer once, from the first batch, for the rows the whole input holds (by its
+    /// bytes read so far), within the memory budget: the columns then never grow by copying.
+    private func reserveForWholeInput(rowsRead: Int) {
+        guard let estimate = source.inputProgress?.estimatedTotalRows(rowsRead: rowsRead) else { return }
+        let budgetRows = max(0, options.memoryLimit - buffer.estimatedBytes) / buffer.bytesPerRow
+        buffer.reserve(rows: min(estimate + estimate / 64 + 1024, budgetRows + 1))
     }
 
     private static func isIdentity(_ order: [Int32]) -> Bool {

@@ -12,6 +12,7 @@ public struct ValidatedSource<Source: ForecastSource>: ForecastSource {
     public init(_ source: Source) { self.source = source }
 
     public var schema: ExportSchema { source.schema }
+    public var inputProgress: InputProgress? { source.inputProgress }
 
     public mutating func nextBatch() throws -> ForecastBatch? {
         guard let batch = try source.nextBatch() else { return nil }

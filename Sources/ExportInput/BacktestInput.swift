@@ -10,7 +10,8 @@ import Glibc
 /// single stream of ``ForecastBatch``es with one schema.
 ///
 /// Each file is CSV (plain or gzip, told by its first bytes, so standard input may be either) or
-/// Parquet (told by its name or its `PAR1` magic). The first file is opened at once, so that a
+/// Parquet (told by its name or its `PAR1` magic; from standard input or a pipe, copied to a
+/// temporary file first: ``InputFileContent``). The first file is opened at once, so that a
 /// missing column fails before anything is written; later files are opened when reached and must
 /// have the same column names (any order) as the first. Files of zero bytes among several are
 /// skipped (Spark writes them for empty partitions). Memory: one open file at a time.
@@ -22,9 +23,14 @@ public struct BacktestInput {
     public let declaredDimensions: [String]?
     /// The longest CSV record accepted (`--max-record-bytes`); nil: the reader's default.
     public let maxRecordBytes: Int?
+    /// Where a Parquet stream (standard input, a pipe) is copied to be read (``ParquetStreamSpool``).
+    public let temporaryDirectory: String
     private let reference: InputColumns
     private var current: FileReader?
     private var nextFile: Int
+    /// The files' total size (nil when one is not a regular file), and the size of those done.
+    private let totalBytes: Int?
+    private var bytesOfFinishedFiles = 0
 
     private enum FileReader {
         case csv(BacktestCSVReader)
@@ -47,11 +53,13 @@ public struct BacktestInput {
         files: [InputFile],
         dimensions: [String]? = nil,
         maxRecordBytes: Int? = nil,
-        batchSize: Int = 65_536
+        batchSize: Int = 65_536,
+        temporaryDirectory: String? = nil
     ) throws(ExportError) {
         guard !files.isEmpty else { throw .validation("No input files") }
         self.files = files
         self.batchSize = batchSize
+        self.temporaryDirectory = temporaryDirectory ?? InputFileContent.defaultTemporaryDirectory
         self.declaredDimensions = dimensions
         self.maxRecordBytes = maxRecordBytes
         var index = 0
@@ -63,7 +71,8 @@ public struct BacktestInput {
             matching: nil,
             dimensions: dimensions,
             maxRecordBytes: maxRecordBytes,
-            batchSize: batchSize
+            batchSize: batchSize,
+            temporaryDirectory: self.temporaryDirectory
         )
         switch first {
         case .csv(let reader): reference = reader.inputColumns
@@ -72,6 +81,31 @@ public struct BacktestInput {
         schema = reference.schema
         current = first
         nextFile = index + 1
+        var total = 0
+        for file in files {
+            guard file.kind != .standardInput, let size = Self.regularFileSize(file.path) else {
+                totalBytes = nil
+                return
+            }
+            total += size
+        }
+        totalBytes = total
+        for skipped in files[..<index] { bytesOfFinishedFiles += Self.regularFileSize(skipped.path) ?? 0 }
+    }
+
+    private static func regularFileSize(_ path: String) -> Int? {
+        var info = stat()
+        guard stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Int(info.st_size)
+    }
+
+    /// Bytes read of all the files together, where every file is a regular file (CSV read by
+    /// byte; a Parquet or gzip file counts once it is finished).
+    public var inputProgress: InputProgress? {
+        guard let totalBytes else { return nil }
+        var read = bytesOfFinishedFiles
+        if case .csv(let reader) = current, let progress = reader.inputProgress { read += progress.bytesRead }
+        return InputProgress(bytesRead: min(read, totalBytes), totalBytes: totalBytes)
     }
 
     /// Whether every file can be read again from its start (no standard input, pipe or FIFO).
@@ -88,12 +122,14 @@ public struct BacktestInput {
                     matching: reference,
                     dimensions: declaredDimensions,
                     maxRecordBytes: maxRecordBytes,
-                    batchSize: batchSize
+                    batchSize: batchSize,
+                    temporaryDirectory: temporaryDirectory
                 )
                 nextFile += 1
             }
             if let batch = try current!.nextBatch() { return batch }
             current = nil
+            bytesOfFinishedFiles += Self.regularFileSize(files[nextFile - 1].path) ?? 0
         }
     }
 
@@ -108,44 +144,28 @@ public struct BacktestInput {
         matching reference: InputColumns?,
         dimensions: [String]?,
         maxRecordBytes: Int?,
-        batchSize: Int
+        batchSize: Int,
+        temporaryDirectory: String
     ) throws(ExportError) -> FileReader {
-        if file.kind == .parquet {
+        switch try InputFileContent.open(file, temporaryDirectory: temporaryDirectory) {
+        case .parquet(let parquet):
             return .parquet(
                 try ParquetForecastReader(
-                    path: file.path,
+                    reader: parquet,
                     matching: reference,
                     dimensions: dimensions,
                     batchSize: batchSize
                 )
             )
-        }
-        let source = try FileByteSource(path: file.path)
-        let head = try source.peek(4)
-        if head == ParquetReader.magic {
-            guard source.isRegularFile && file.kind != .standardInput else {
-                throw .input(
-                    "Cannot read '\(file.path)': Parquet data from a pipe or standard input is not supported"
-                        + " (it is read at offsets); pass the file itself"
-                )
-            }
-            return .parquet(
-                try ParquetForecastReader(
-                    path: file.path,
-                    matching: reference,
-                    dimensions: dimensions,
-                    batchSize: batchSize
-                )
+        case .text(let text):
+            let reader = try BacktestCSVReader(
+                source: text,
+                matching: reference,
+                dimensions: dimensions,
+                batchSize: batchSize
             )
+            if let maxRecordBytes { reader.maxRecordBytes = maxRecordBytes }
+            return .csv(reader)
         }
-        let text: any InputByteSource = head.starts(with: [0x1F, 0x8B]) ? try GzipByteSource(source) : source
-        let reader = try BacktestCSVReader(
-            source: text,
-            matching: reference,
-            dimensions: dimensions,
-            batchSize: batchSize
-        )
-        if let maxRecordBytes { reader.maxRecordBytes = maxRecordBytes }
-        return .csv(reader)
     }
 }

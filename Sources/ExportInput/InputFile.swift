@@ -6,7 +6,7 @@ public struct InputFile: Sendable, Equatable {
         case csv
         /// A Parquet file (told by its name; checked by its magic when opened).
         case parquet
-        /// Standard input: CSV text, plain or gzip.
+        /// Standard input: CSV text, plain or gzip, or Parquet (copied to a temporary file first).
         case standardInput
     }
 

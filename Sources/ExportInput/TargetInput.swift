@@ -2,20 +2,41 @@ import ExportCSV
 public import ExportCore
 import ExportParquet
 
-/// The target time series (`--history`) of one or more files, read one after the other as
-/// ``TargetBatch``es: CSV, plain or gzip (told by the first bytes). Every file must have the
-/// forecast input's dimensions (``TargetCSVReader``). Parquet history files are refused with a
-/// clear error for now (convert them to CSV).
+/// The target time series (`--history`) of one or more files (``InputPaths``), read one after the
+/// other as ``TargetBatch``es: the same sources as the forecast input (``InputFileContent``): CSV,
+/// plain or gzip (told by the first bytes), or Parquet (told by its name or its `PAR1` magic; from
+/// standard input or a pipe, copied to a temporary file first). Every file must have the forecast
+/// input's dimensions (``TargetCSVReader``, ``ParquetTargetReader``). Memory: one open file at a
+/// time.
 public struct TargetInput {
     public let files: [InputFile]
+    /// Where a Parquet stream (standard input, a pipe) is copied to be read.
+    public let temporaryDirectory: String
     private let dimensions: [String]
-    private var current: TargetCSVReader?
+    private var current: FileReader?
     private var nextFile = 0
 
+    private enum FileReader {
+        case csv(TargetCSVReader)
+        case parquet(ParquetTargetReader)
+
+        mutating func nextBatch() throws(ExportError) -> TargetBatch? {
+            switch self {
+            case .csv(var reader):
+                defer { self = .csv(reader) }
+                return try reader.nextBatch()
+            case .parquet(var reader):
+                defer { self = .parquet(reader) }
+                return try reader.nextBatch()
+            }
+        }
+    }
+
     /// Checks nothing yet: files are opened as they are reached.
-    public init(files: [InputFile], expectedDimensions: [String]) {
+    public init(files: [InputFile], expectedDimensions: [String], temporaryDirectory: String? = nil) {
         self.files = files
         self.dimensions = expectedDimensions
+        self.temporaryDirectory = temporaryDirectory ?? InputFileContent.defaultTemporaryDirectory
     }
 
     /// The next rows; nil once every file is exhausted.
@@ -25,16 +46,12 @@ public struct TargetInput {
                 guard nextFile < files.count else { return nil }
                 let file = files[nextFile]
                 nextFile += 1
-                let source = try FileByteSource(path: file.path)
-                let head = try source.peek(4)
-                if file.kind == .parquet || head == ParquetReader.magic {
-                    throw .input(
-                        "Cannot read history file '\(file.path)': Parquet history files are not supported yet;"
-                            + " write the history as CSV (item_id, dimensions, timestamp, target_value)"
-                    )
+                switch try InputFileContent.open(file, temporaryDirectory: temporaryDirectory) {
+                case .parquet(let reader):
+                    current = .parquet(try ParquetTargetReader(reader: reader, expectedDimensions: dimensions))
+                case .text(let text):
+                    current = .csv(try TargetCSVReader(source: text, expectedDimensions: dimensions))
                 }
-                let text: any InputByteSource = head.starts(with: [0x1F, 0x8B]) ? try GzipByteSource(source) : source
-                current = try TargetCSVReader(source: text, expectedDimensions: dimensions)
             }
             if let batch = try current!.nextBatch() { return batch }
             current = nil

@@ -33,6 +33,9 @@ public struct ParquetEncoder: TableEncoder {
     private let limitsError: ExportError?
     private let compressor: PageCompressor
     private let columns: [Column]
+    /// With two threads: which thread appends to each column, and the second thread's compressor.
+    private let columnThread: [Int]
+    private let secondCompressor: PageCompressor?
     private var rowGroupRows = 0
     private var rowGroups: [RowGroup] = []
     /// Bytes of the file before the open row group (magic and finished row groups).
@@ -46,7 +49,15 @@ public struct ParquetEncoder: TableEncoder {
     private var reportedByteCount = 0
     private let allocator = ByteBufferAllocator()
 
-    public init(context: PartContext, codec: ParquetFormat.Codec = .snappy, limits: ParquetFormat.Limits = .init()) {
+    /// `threads` (1 or 2): with 2, each append of at least ``parallelRows`` rows encodes half of
+    /// the columns on another thread (each column's pages are the same either way, so the file's
+    /// bytes are too).
+    public init(
+        context: PartContext,
+        codec: ParquetFormat.Codec = .snappy,
+        limits: ParquetFormat.Limits = .init(),
+        threads: Int = 1
+    ) {
         self.context = context
         self.tableSchema = context.tableSchema
         // Limits out of range (ParquetFormat.Limits.validate) are reported by append and finish;
@@ -74,7 +85,26 @@ public struct ParquetEncoder: TableEncoder {
             }
         }
         self.columns = columns
+        // Balance the columns' costs over two threads (a string column costs about two doubles).
+        var load = [0, 0]
+        var assignment: [Int] = []
+        for column in columns {
+            let cost: Int
+            switch column {
+            case .key, .window: cost = 4
+            case .time: cost = 1
+            case .double: cost = 2
+            }
+            let thread = threads > 1 && load[1] < load[0] ? 1 : 0
+            load[thread] += cost
+            assignment.append(thread)
+        }
+        self.columnThread = assignment
+        self.secondCompressor = threads > 1 ? PageCompressor(codec: codec) : nil
     }
+
+    /// Rows appended at once below which one thread encodes every column.
+    public static let parallelRows = 4096
 
     /// Never decreases: the estimate of open pages can shrink when they are encoded and compressed,
     /// so the largest value reported so far is kept (it overshoots the true size by at most the
@@ -112,26 +142,34 @@ public struct ParquetEncoder: TableEncoder {
             let n = min(rows.upperBound - start, limits.rowGroupRows - rowGroupRows, limits.appendSliceRows)
             let slice = start..<(start + n)
             try seriesIndex.withUnsafeBufferPointer { (index) throws(ExportError) in
-                for (c, column) in columns.enumerated() {
-                    switch column {
-                    case .key(let writer, let position):
-                        let source = SeriesKeyColumnSource(series: series, seriesIndex: index, position: position)
-                        try writer.append(source, rows: slice, compressor: compressor)
-                    case .window(let writer):
-                        guard case .backtestWindows(let windows) = valueColumns[c - tableSchema.keyColumns.count]
-                        else { continue }
-                        try windows.withUnsafeBufferPointer { (w) throws(ExportError) in
-                            try writer.append(BacktestWindowSource(windows: w), rows: slice, compressor: compressor)
+                if let secondCompressor, n >= Self.parallelRows {
+                    var failures: [ExportError?] = [nil, nil]
+                    failures.withUnsafeMutableBufferPointer { failures in
+                        ParallelWork.run(2) { thread in
+                            do throws(ExportError) {
+                                try appendColumns(
+                                    of: thread,
+                                    slice,
+                                    series: series,
+                                    index: index,
+                                    valueColumns: valueColumns,
+                                    compressor: thread == 0 ? compressor : secondCompressor
+                                )
+                            } catch {
+                                failures[thread] = error
+                            }
                         }
-                    case .time(let writer):
-                        guard case .times(let values) = valueColumns[c - tableSchema.keyColumns.count] else { continue }
-                        try writer.append(values, rows: slice, compressor: compressor)
-                    case .double(let writer):
-                        guard case .doubles(let values) = valueColumns[c - tableSchema.keyColumns.count] else {
-                            continue
-                        }
-                        try writer.append(values, rows: slice, compressor: compressor)
                     }
+                    if let failure = failures[0] ?? failures[1] { throw failure }
+                } else {
+                    try appendColumns(
+                        of: nil,
+                        slice,
+                        series: series,
+                        index: index,
+                        valueColumns: valueColumns,
+                        compressor: compressor
+                    )
                 }
             }
             rowGroupRows += n
@@ -142,6 +180,38 @@ public struct ParquetEncoder: TableEncoder {
             reportedByteCount = max(reportedByteCount, Int(fileOffset) + bufferedByteCount)
         }
         finished = false
+    }
+
+    /// Appends `slice` to the columns given to `thread` (nil: every column).
+    private func appendColumns(
+        of thread: Int?,
+        _ slice: Range<Int>,
+        series: [SeriesKey],
+        index: UnsafeBufferPointer<Int32>,
+        valueColumns: [BatchColumn],
+        compressor: PageCompressor
+    ) throws(ExportError) {
+        for (c, column) in columns.enumerated() where thread == nil || columnThread[c] == thread {
+            switch column {
+            case .key(let writer, let position):
+                let source = SeriesKeyColumnSource(series: series, seriesIndex: index, position: position)
+                try writer.append(source, rows: slice, compressor: compressor)
+            case .window(let writer):
+                guard case .backtestWindows(let windows) = valueColumns[c - tableSchema.keyColumns.count]
+                else { continue }
+                try windows.withUnsafeBufferPointer { (w) throws(ExportError) in
+                    try writer.append(BacktestWindowSource(windows: w), rows: slice, compressor: compressor)
+                }
+            case .time(let writer):
+                guard case .times(let values) = valueColumns[c - tableSchema.keyColumns.count] else { continue }
+                try writer.append(values, rows: slice, compressor: compressor)
+            case .double(let writer):
+                guard case .doubles(let values) = valueColumns[c - tableSchema.keyColumns.count] else {
+                    continue
+                }
+                try writer.append(values, rows: slice, compressor: compressor)
+            }
+        }
     }
 
     /// Checks that the batch has this table's columns, with enough rows and valid series indices.

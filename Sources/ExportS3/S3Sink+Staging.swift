@@ -61,6 +61,26 @@ extension S3Sink: StagingSink {
         }
     }
 
+    /// The lock of a folder is the destination lock of a sink at that folder (same client):
+    /// the `<prefix>_LOCK` object, created with `If-None-Match: *`; one left by a dead process of
+    /// this host is taken over.
+    public func withExclusiveLock<R>(
+        under prefix: String,
+        holder: String,
+        _ body: () async throws -> R
+    ) async throws
+        -> R
+    {
+        var folderPrefix = Substring(prefix)
+        while folderPrefix.hasSuffix("/") { folderPrefix = folderPrefix.dropLast() }
+        let folder = S3Sink(
+            location: try S3Location(bucket: location.bucket, prefix: location.key(for: String(folderPrefix))),
+            configuration: configuration,
+            client: client
+        )
+        return try await folder.withExclusiveLock(holder: holder, body)
+    }
+
     private var stagingEncryptionHeaders: [(name: String, value: String)] {
         guard let kmsKeyId = configuration.kmsKeyId else { return [] }
         return [

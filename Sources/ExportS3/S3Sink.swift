@@ -49,6 +49,13 @@ public final class S3Sink: PartSink {
         )
     }
 
+    /// A sink at another location that shares `client` (a folder of this sink's destination).
+    init(location: S3Location, configuration: S3Configuration, client: S3Client) {
+        self.location = location
+        self.configuration = configuration
+        self.client = client
+    }
+
     public var destinationDescription: String { location.description }
 
     /// Streams one part into S3: buffers up to one part size, then uploads parts concurrently.

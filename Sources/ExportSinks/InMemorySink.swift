@@ -26,6 +26,8 @@ public final class InMemorySink: PartSink {
         var failAfterBytesForKey: [String: Int] = [:]
         var failingPuts: Set<String> = []
         var lockHolder: String?
+        /// Holders of folder locks (``withExclusiveLock(under:holder:_:)``), by prefix.
+        var folderLockHolders: [String: String] = [:]
     }
     private let state = Mutex(State())
 
@@ -85,6 +87,28 @@ public final class InMemorySink: PartSink {
             state.lockHolder = holder
         }
         defer { state.withLock { $0.lockHolder = nil } }
+        return try await body()
+    }
+
+    /// The holder of the lock of folder `prefix`, if any.
+    public func lockHolder(under prefix: String) -> String? { state.withLock { $0.folderLockHolders[prefix] } }
+
+    /// A folder's lock (``StagingSink/withExclusiveLock(under:holder:_:)``): one holder per prefix,
+    /// independent of the destination lock.
+    public func withExclusiveLock<R>(
+        under prefix: String,
+        holder: String,
+        _ body: () async throws -> R
+    ) async throws
+        -> R
+    {
+        try state.withLock { state throws(ExportError) in
+            if let current = state.folderLockHolders[prefix] {
+                throw ExportError.sink("The folder 'memory/\(prefix)' is locked by another run: \(current)")
+            }
+            state.folderLockHolders[prefix] = holder
+        }
+        defer { state.withLock { $0.folderLockHolders[prefix] = nil } }
         return try await body()
     }
 }

@@ -55,6 +55,19 @@ extension LocalDirectorySink: StagingSink {
         }
     }
 
+    /// The lock of a folder is the destination lock of a sink rooted there: `flock` on
+    /// `<root>/<prefix>_LOCK` (the folder is created if needed).
+    public func withExclusiveLock<R>(
+        under prefix: String,
+        holder: String,
+        _ body: () async throws -> R
+    ) async throws
+        -> R
+    {
+        let folder = LocalDirectorySink(root: path(for: prefix), jobTag: jobTag, threadPool: pool, calls: calls)
+        return try await folder.withExclusiveLock(holder: holder, body)
+    }
+
     /// `rm -r`: every file and folder below `path`, then `path`. Not an error when absent.
     static func removeTree(_ path: String) throws {
         var status = stat()

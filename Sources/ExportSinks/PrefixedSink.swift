@@ -38,7 +38,9 @@ public struct PrefixedSink<Base: PartSink>: PartSink {
 
     /// Runs `body` without taking the base's destination lock: a staging folder belongs to one
     /// shard of one plan, and only `commit` (which works on the base) publishes. Taking the base's
-    /// lock here would make the shards of one plan, which run at once, exclude each other.
+    /// lock here would make the shards of one plan, which run at once, exclude each other. The
+    /// shard holds its staging folder's own lock instead (``StagingSink/withExclusiveLock(under:holder:_:)``
+    /// on the base, taken by the shard exporter around the whole run).
     public func withExclusiveLock<R>(holder: String, _ body: () async throws -> R) async throws -> R {
         try await body()
     }

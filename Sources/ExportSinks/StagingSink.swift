@@ -22,4 +22,13 @@ public protocol StagingSink: PartSink {
     /// Removes every file below `prefix` (a key prefix ending in `/`), and, on disk, the folders
     /// (and those above it that are left empty, up to the root).
     func removeAll(under prefix: String) async throws
+
+    /// Runs `body` while holding the exclusive lock of the folder `prefix` (a key prefix ending in
+    /// `/`): its own lock file, `prefix + "_LOCK"`, with the guarantees of
+    /// ``PartSink/withExclusiveLock(holder:_:)`` (taken at once or an ``ExportError`` naming the
+    /// holder; released when `body` ends; on disk a `flock` the kernel drops when the process
+    /// dies; on S3 a `_LOCK` of a dead process of this host is taken over). Independent of the
+    /// destination's own lock and of other folders' locks: a shard holds its staging folder's
+    /// lock while it runs, and `commit` takes every shard's before it publishes.
+    func withExclusiveLock<R>(under prefix: String, holder: String, _ body: () async throws -> R) async throws -> R
 }

@@ -11,8 +11,10 @@ struct CommitCommand: AsyncParsableCommand {
         abstract: "Publish a sharded export: check every shard, move the staged parts to their final names, "
             + "merge the metrics, write _manifest.json and _SUCCESS.",
         discussion: """
-            Nothing is published unless every shard of the plan finished (a missing one is named). \
-            Run twice, the second commit does nothing (exit 0).
+            Nothing is published unless every shard of the plan finished (a missing one is named) and \
+            none is still running (its staging folder locked). Parts of the same job and timestamp \
+            that the commit does not write (an earlier, larger export) are removed. Run twice, the \
+            second commit does nothing (exit 0).
             """
     )
 
@@ -22,6 +24,14 @@ struct CommitCommand: AsyncParsableCommand {
     @Option(help: "The destination the shards wrote to: a local folder, or s3://bucket/prefix.")
     var destination: String
 
+    @Option(
+        help: """
+            When the destination holds another export's parts (another job name or timestamp): \
+            error (stop, publish nothing), overwrite (remove them first) or append (keep them, as Amazon Forecast does).
+            """
+    )
+    var ifExists = "error"
+
     @Option(help: "S3 only: a KMS key (ARN or id) for SSE-KMS encryption of the published objects.")
     var kmsKeyArn: String?
 
@@ -29,6 +39,9 @@ struct CommitCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
+        guard let ifExists = IfExists(rawValue: ifExists.lowercased()) else {
+            throw ExportError.validation("Invalid --if-exists '\(self.ifExists)': use error, overwrite or append")
+        }
         let plan = try ShardPlan(parsing: try TextFile.read(self.plan), what: self.plan)
         let start = Monotonic.now
         let outcome: ShardCommitOutcome
@@ -36,12 +49,17 @@ struct CommitCommand: AsyncParsableCommand {
             var s3 = try S3Configuration.fromEnvironment(S3Configuration.processEnvironment())
             if let key = kmsKeyArn { s3.kmsKeyId = key }
             let sink = try S3Sink(location: try S3Location(parsing: destination), configuration: s3)
-            outcome = try await ShardCommitter(sink: sink, plan: plan, concurrentMoves: 8).commit()
+            outcome = try await ShardCommitter(sink: sink, plan: plan, concurrentMoves: 8, ifExists: ifExists).commit()
         } else {
             guard kmsKeyArn == nil else {
                 throw ExportError.validation("--kms-key-arn applies to s3:// destinations only")
             }
-            outcome = try await ShardCommitter(sink: LocalDirectorySink(root: destination), plan: plan).commit()
+            outcome = try await ShardCommitter(
+                sink: LocalDirectorySink(root: destination),
+                plan: plan,
+                ifExists: ifExists
+            )
+            .commit()
         }
         let seconds = Monotonic.now - start
         if json {

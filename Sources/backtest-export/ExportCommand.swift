@@ -92,7 +92,7 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "The longest input record accepted (e.g. 64MiB); a longer one is an input error naming its line.")
     var maxRecordBytes = ByteCount(argument: "64MiB")!
 
-    @Option(help: "Where spilled runs go (default: $TMPDIR or /tmp).")
+    @Option(help: "Where spilled runs and a copy of Parquet from standard input go (default: $TMPDIR or /tmp).")
     var tempDir: String?
 
     @Option(

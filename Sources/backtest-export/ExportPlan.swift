@@ -34,15 +34,23 @@ struct ExportPlan {
         let files: [InputFile]
         let dimensions: [String]?
         let maxRecordBytes: Int
+        /// Where a Parquet stream on standard input or a pipe is copied to be read.
+        let temporaryDirectory: String
         /// The schema of the first file's header.
         let schema: ExportSchema
         private let pending: Mutex<BacktestInput?>
 
-        init(files: [InputFile], dimensions: [String]?, maxRecordBytes: Int) throws {
+        init(files: [InputFile], dimensions: [String]?, maxRecordBytes: Int, temporaryDirectory: String) throws {
             self.files = files
             self.dimensions = dimensions
             self.maxRecordBytes = maxRecordBytes
-            let first = try BacktestInput(files: files, dimensions: dimensions, maxRecordBytes: maxRecordBytes)
+            self.temporaryDirectory = temporaryDirectory
+            let first = try BacktestInput(
+                files: files,
+                dimensions: dimensions,
+                maxRecordBytes: maxRecordBytes,
+                temporaryDirectory: temporaryDirectory
+            )
             schema = first.schema
             pending = Mutex(first)
         }
@@ -51,7 +59,12 @@ struct ExportPlan {
         /// caller ask again.
         func take() throws -> sending BacktestInput {
             if let reader = pending.withLock({ $0.take() }) { return reader }
-            return try BacktestInput(files: files, dimensions: dimensions, maxRecordBytes: maxRecordBytes)
+            return try BacktestInput(
+                files: files,
+                dimensions: dimensions,
+                maxRecordBytes: maxRecordBytes,
+                temporaryDirectory: temporaryDirectory
+            )
         }
     }
 
@@ -139,12 +152,21 @@ struct ExportPlan {
             }
             metrics.frequency = frequency
         }
+        let grouping = GroupingOptions(memoryLimit: memoryLimit, temporaryDirectory: command.tempDir)
         // Open the input and read its (first file's) header now: a missing column fails before
-        // anything is written.
+        // anything is written. Both standard inputs are checked before either is read.
+        let inputFiles = try InputPaths.resolve(command.input, option: "--input")
+        let historyFiles = command.history.isEmpty ? [] : try InputPaths.resolve(command.history, option: "--history")
+        if inputFiles.contains(where: { $0.kind == .standardInput })
+            && historyFiles.contains(where: { $0.kind == .standardInput })
+        {
+            throw ExportError.validation("Standard input ('-') can feed --input or --history, not both")
+        }
         let input = try OpenedInput(
-            files: InputPaths.resolve(command.input, option: "--input"),
+            files: inputFiles,
             dimensions: declaredDimensions,
-            maxRecordBytes: command.maxRecordBytes.bytes
+            maxRecordBytes: command.maxRecordBytes.bytes,
+            temporaryDirectory: grouping.temporaryDirectory
         )
         schema = input.schema
         if let shard, shard.plan.dimensions != schema.dimensions {
@@ -153,14 +175,12 @@ struct ExportPlan {
                     + "[\(shard.plan.dimensions.joined(separator: ", "))]: was the plan made from this input?"
             )
         }
-        if !command.history.isEmpty {
-            let files = try InputPaths.resolve(command.history, option: "--history")
-            if input.files.contains(where: { $0.kind == .standardInput })
-                && files.contains(where: { $0.kind == .standardInput })
-            {
-                throw ExportError.validation("Standard input ('-') can feed --input or --history, not both")
-            }
-            var reader = TargetInput(files: files, expectedDimensions: schema.dimensions)
+        if !historyFiles.isEmpty {
+            var reader = TargetInput(
+                files: historyFiles,
+                expectedDimensions: schema.dimensions,
+                temporaryDirectory: grouping.temporaryDirectory
+            )
             var target = TargetHistory()
             while let batch = try reader.nextBatch() { target.add(batch) }
             metrics.history = target
@@ -183,7 +203,7 @@ struct ExportPlan {
             maxPartBytes: maxPartBytes,
             maxPartRows: maxPartRows,
             metrics: metrics,
-            grouping: GroupingOptions(memoryLimit: memoryLimit, temporaryDirectory: command.tempDir)
+            grouping: grouping
         )
         configuration.trustsInputOrder = command.trustInputOrder
         configuration.ifExists = ifExists

@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -291,3 +292,210 @@ def test_empty_folder_and_unmatched_glob_are_input_errors(cli, backtest):
     dest = backtest["root"] / "out-empty"
     assert_input_error(export(cli, [empty], dest, check=False), dest, "no input files")
     assert_input_error(export(cli, [f"{empty}/part-*.csv"], dest, check=False), dest, "matches no input files")
+
+
+# --- --history in every form --input takes, and Parquet on standard input --------------------
+
+
+def folder_digest(folder: Path):
+    """Every file of an export folder (parts, markers and the manifest), by relative path."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def run_export(cli, args, stdin_bytes=None):
+    return subprocess.run([str(cli.path), *map(str, args)], input=stdin_bytes, capture_output=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def with_history(cli, tmp_path_factory):
+    """A backtest with dimensions and awkward ids, its target history, and the export of both
+    as CSV (with MASE in the metrics table)."""
+    root = tmp_path_factory.mktemp("history")
+    src, history = root / "in.csv", root / "history.csv"
+    cli.run("sample", "--output", src, "--history-output", history, "--items", 30, "--dimensions", 2,
+            "--windows", 2, "--horizon", 6, "--awkward-ids", "--order", "shuffled")
+    reference = root / "reference"
+    export(cli, [src], reference, "--max-part-bytes", "16KiB", "--history", history)
+    assert (reference / "_SUCCESS").exists()
+    metrics = [p for p in (reference / "accuracy-metrics-values").iterdir()]
+    with open(metrics[0], newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    # MASE comes from the history: the comparison below would be vacuous without it.
+    assert rows and all(r["MASE"] != "" for r in rows)
+    temp = root / "temp"
+    temp.mkdir()
+    return {"root": root, "csv": src, "history": history, "history_table": read_csv_table(history),
+            "table": read_csv_table(src), "digest": folder_digest(reference), "temp": temp}
+
+
+def assert_same_history_export(cli, data, name, inputs, history, stdin_bytes=None):
+    dest = data["root"] / f"out-{name}"
+    if dest.exists():
+        shutil.rmtree(dest)
+    args = export_args(inputs, dest, "--max-part-bytes", "16KiB", "--temp-dir", data["temp"])
+    for h in history:
+        args += ["--history", h]
+    result = run_export(cli, args, stdin_bytes)
+    assert result.returncode == 0, result.stderr.decode()
+    assert folder_digest(dest) == data["digest"], f"{name}: the export differs from the CSV inputs'"
+    assert list(data["temp"].iterdir()) == [], "a temporary file was left behind"
+
+
+HISTORY_WRITES = {
+    "pyarrow-default": lambda t, p: pq.write_table(t, p),
+    "pyarrow-small-groups-dictionary-off": lambda t, p: pq.write_table(
+        t, p, row_group_size=100, data_page_size=512, use_dictionary=False),
+    "pyarrow-int96": lambda t, p: pq.write_table(t, p, use_deprecated_int96_timestamps=True),
+    "polars": lambda t, p: pl.from_arrow(t).write_parquet(p),
+    "pandas": lambda t, p: t.to_pandas().to_parquet(p),
+}
+
+
+@pytest.mark.parametrize("writer", sorted(HISTORY_WRITES))
+def test_parquet_history_exports_like_the_csv_history(cli, with_history, writer):
+    path = with_history["root"] / f"history-{writer}.parquet"
+    HISTORY_WRITES[writer](with_history["history_table"], path)
+    assert_same_history_export(cli, with_history, f"history-{writer}", [with_history["csv"]], [path])
+
+
+def test_history_as_folder_glob_and_standard_input(cli, with_history):
+    data = with_history
+    folder = data["root"] / "history-parts"
+    folder.mkdir()
+    t = data["history_table"]
+    half = t.num_rows // 2
+    # Columns in another order in the Parquet part, a gzip CSV part, markers to skip.
+    pq.write_table(t.slice(0, half).select(list(reversed(t.column_names))), folder / "part-0.parquet")
+    header, _ = split_csv(data["history"], 1)
+    with open(data["history"], newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))[1:]
+    write_csv(folder / "part-1.csv.gz", header, rows[half:], gzip.open)
+    (folder / "_SUCCESS").write_bytes(b"")
+    assert_same_history_export(cli, data, "history-folder", [data["csv"]], [folder])
+    assert_same_history_export(cli, data, "history-glob", [data["csv"]], [f"{folder}/part-*"])
+    # Standard input: CSV, gzip CSV and Parquet.
+    parquet = data["root"] / "history-stdin.parquet"
+    pq.write_table(t, parquet)
+    for name, payload in [("csv", data["history"].read_bytes()), ("gzip", gzip.compress(data["history"].read_bytes())),
+                          ("parquet", parquet.read_bytes())]:
+        assert_same_history_export(cli, data, f"history-stdin-{name}", [data["csv"]], ["-"], stdin_bytes=payload)
+
+
+def test_parquet_piped_to_standard_input(cli, with_history):
+    data = with_history
+    path = data["root"] / "stdin-input.parquet"
+    pq.write_table(data["table"], path, row_group_size=500)
+    assert_same_history_export(cli, data, "stdin-parquet", ["-"], [data["history"]], stdin_bytes=path.read_bytes())
+    # Through a real pipe (cat), and with the history as Parquet too.
+    history = data["root"] / "stdin-history.parquet"
+    pq.write_table(data["history_table"], history)
+    dest = data["root"] / "out-stdin-cat"
+    args = export_args(["-"], dest, "--max-part-bytes", "16KiB", "--temp-dir", data["temp"], "--history", history)
+    with open(path, "rb") as f:
+        cat = subprocess.Popen(["cat"], stdin=f, stdout=subprocess.PIPE)
+        result = subprocess.run([str(cli.path), *map(str, args)], stdin=cat.stdout, capture_output=True, timeout=300)
+        cat.wait()
+    assert result.returncode == 0, result.stderr.decode()
+    assert folder_digest(dest) == data["digest"]
+    assert list(data["temp"].iterdir()) == []
+
+
+def test_truncated_parquet_on_standard_input_is_an_input_error(cli, with_history):
+    data = with_history
+    path = data["root"] / "stdin-whole.parquet"
+    pq.write_table(data["table"], path)
+    whole = path.read_bytes()
+    column = pq.ParquetFile(path).metadata.row_group(0).column(3)
+    for name, payload in [("mid-page", whole[:column.data_page_offset + 40]), ("no-footer", whole[:-3])]:
+        dest = data["root"] / f"out-stdin-truncated-{name}"
+        args = export_args(["-"], dest, "--temp-dir", data["temp"], "--history", data["history"])
+        result = run_export(cli, args, payload)
+        result.stdout, result.stderr = result.stdout.decode(), result.stderr.decode()
+        message = assert_input_error(result, dest, "'-'", "truncated")
+        assert str(data["temp"]) not in message, message
+        assert list(data["temp"].iterdir()) == [], "the copy of standard input was left behind"
+    # The same for the history on standard input.
+    history = data["root"] / "stdin-history-whole.parquet"
+    pq.write_table(data["history_table"], history)
+    dest = data["root"] / "out-stdin-history-truncated"
+    args = export_args([data["csv"]], dest, "--temp-dir", data["temp"], "--history", "-")
+    result = run_export(cli, args, history.read_bytes()[:-100])
+    result.stdout, result.stderr = result.stdout.decode(), result.stderr.decode()
+    assert_input_error(result, dest, "'-'", "truncated")
+    assert list(data["temp"].iterdir()) == []
+
+
+def test_a_killed_copy_of_standard_input_is_removed_by_the_next_run(cli, with_history):
+    data = with_history
+    temp = data["root"] / "temp-killed"
+    temp.mkdir()
+    path = data["root"] / "stdin-killed.parquet"
+    pq.write_table(data["table"], path)
+    dest = data["root"] / "out-killed"
+    args = export_args(["-"], dest, "--temp-dir", temp)
+    process = subprocess.Popen([str(cli.path), *map(str, args)], stdin=subprocess.PIPE,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        process.stdin.write(path.read_bytes()[:1000])
+        process.stdin.flush()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(p.is_file() for p in temp.rglob("*")):
+            time.sleep(0.05)
+        left = [p for p in temp.rglob("*") if p.is_file()]
+        assert len(left) == 1 and left[0].parent.name.startswith(f"backtest-export-{process.pid}-"), left
+    finally:
+        process.kill()
+        process.wait()
+    assert not (dest / "_SUCCESS").exists()
+    # The next run in the same temporary folder removes what the killed one left.
+    second = data["root"] / "out-after-kill"
+    result = run_export(cli, export_args([data["csv"]], second, "--temp-dir", temp, "--history", data["history"],
+                                         "--max-part-bytes", "16KiB"))
+    assert result.returncode == 0, result.stderr.decode()
+    assert folder_digest(second) == data["digest"]
+    assert list(temp.iterdir()) == [], list(temp.rglob("*"))
+
+
+def test_parquet_history_values_follow_the_csv_rules(cli, with_history):
+    data = with_history
+    t = data["history_table"]
+    # A null timestamp: an error naming the file, row group and row, and the column.
+    times = t.column("timestamp").to_pylist()
+    times[7] = None
+    bad = t.set_column(t.column_names.index("timestamp"), "timestamp", pa.array(times, type=pa.timestamp("ms", tz="UTC")))
+    path = data["root"] / "history-null-time.parquet"
+    pq.write_table(bad, path)
+    dest = data["root"] / "out-history-null-time"
+    assert_input_error(export(cli, [data["csv"]], dest, "--history", path, check=False), dest,
+                       f"{path}:0:", "Missing timestamp")
+    # Text values parsed as in CSV: an unparseable one names its row.
+    values = [None if v is None else repr(v) for v in t.column("target_value").to_pylist()]
+    values[11] = "twelve"
+    bad = t.set_column(t.column_names.index("target_value"), "target_value", pa.array(values, type=pa.string()))
+    path = data["root"] / "history-text-value.parquet"
+    pq.write_table(bad, path)
+    dest = data["root"] / "out-history-text-value"
+    assert_input_error(export(cli, [data["csv"]], dest, "--history", path, check=False), dest,
+                       f"{path}:0:", "twelve", "number")
+    # Other dimensions than the forecast's.
+    path = data["root"] / "history-other-dimensions.parquet"
+    dimensions = [c for c in t.column_names if c not in ("item_id", "timestamp", "target_value")]
+    assert dimensions
+    pq.write_table(t.drop_columns(dimensions[:1]), path)
+    dest = data["root"] / "out-history-other-dimensions"
+    assert_input_error(export(cli, [data["csv"]], dest, "--history", path, check=False), dest,
+                       "history-other-dimensions.parquet", "dimensions")
+
+
+def test_standard_input_for_both_input_and_history_is_a_usage_error(cli, with_history):
+    dest = with_history["root"] / "out-two-stdin"
+    result = run_export(cli, export_args(["-"], dest, "--history", "-"), with_history["csv"].read_bytes())
+    assert result.returncode == 2, result.stderr
+    body = json.loads(result.stdout)
+    assert body["error"]["code"] == "VALIDATION_ERROR"
+    assert "--input" in body["error"]["message"] and "--history" in body["error"]["message"]
+    assert not dest.exists() or not any(dest.rglob("*.csv"))

@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -31,12 +32,13 @@ def data(cli, tmp_path_factory):
     return src, hist
 
 
-def export_args(src, hist, fmt):
-    return ["--input", src, "--history", hist, "--format", fmt, "--max-part-bytes", "40KiB", "--quiet"]
+def export_args(src, hist, fmt, part_bytes="40KiB"):
+    return ["--input", src, "--history", hist, "--format", fmt, "--max-part-bytes", part_bytes, "--quiet"]
 
 
-def single_export(cli, src, hist, fmt, dest):
-    cli.run("export", "--job-name", JOB, "--export-timestamp", TS, "--destination", dest, *export_args(src, hist, fmt))
+def single_export(cli, src, hist, fmt, dest, part_bytes="40KiB", env=None):
+    cli.run("export", "--job-name", JOB, "--export-timestamp", TS, "--destination", dest,
+            *export_args(src, hist, fmt, part_bytes), env=env)
 
 
 def run_plan(cli, src, plan, shards=4):
@@ -44,19 +46,19 @@ def run_plan(cli, src, plan, shards=4):
     return json.loads(Path(plan).read_text())
 
 
-def start_shard(cli, src, hist, fmt, dest, plan, index, env=None):
+def start_shard(cli, src, hist, fmt, dest, plan, index, env=None, part_bytes="40KiB"):
     """One worker as the Kubernetes engine starts it: --shard auto with JOB_COMPLETION_INDEX."""
     env = dict(env or os.environ)
     env["JOB_COMPLETION_INDEX"] = str(index)
     return subprocess.Popen(
         [str(cli.path), "export", "--destination", str(dest), "--plan", str(plan), "--shard", "auto",
-         *map(str, export_args(src, hist, fmt))],
+         *map(str, export_args(src, hist, fmt, part_bytes))],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 
 
-def run_shards(cli, src, hist, fmt, dest, plan, indices, env=None):
-    procs = [start_shard(cli, src, hist, fmt, dest, plan, i, env) for i in indices]  # all at once
+def run_shards(cli, src, hist, fmt, dest, plan, indices, env=None, part_bytes="40KiB"):
+    procs = [start_shard(cli, src, hist, fmt, dest, plan, i, env, part_bytes) for i in indices]  # all at once
     for p in procs:
         out, err = p.communicate(timeout=600)
         assert p.returncode == 0, f"shard exited {p.returncode}: {err}"
@@ -223,6 +225,138 @@ def test_shard_arguments_are_checked(cli, data, tmp_path):
     assert (tmp_path / "d" / "_staging" / f"{JOB}_{STAMP}" / "shard-1" / "_shard.json").exists()
 
 
+class HeldShard:
+    """A shard held running: its input is a FIFO fed half-way, so it holds its staging folder's
+    lock, blocked reading, until `finish()` feeds the rest (or `kill()` kills it). `started()`
+    tells when it has taken its lock (its staging `_CHECK` is there)."""
+
+    def __init__(self, cli, src, hist, dest, plan, index, folder, started, env=None):
+        self.fifo = folder / f"shard-{index}-input.csv"
+        os.mkfifo(self.fifo)
+        # Read-write: a writer exists from now on, so neither side's open blocks.
+        self.fd = os.open(self.fifo, os.O_RDWR)
+        data = Path(src).read_bytes()
+        self.rest = data[len(data) // 2:]
+        self.proc = start_shard(cli, self.fifo, hist, "csv", dest, plan, index, env)
+        feeder = threading.Thread(target=self._write, args=(data[:len(data) // 2],), daemon=True)
+        feeder.start()
+        deadline = time.monotonic() + 120
+        while not started():
+            assert self.proc.poll() is None, f"the held shard exited: {self.proc.communicate()}"
+            assert time.monotonic() < deadline, "the held shard did not start"
+            time.sleep(0.01)
+        feeder.join(timeout=120)  # it has read most of the first half: it is in the middle of its input
+        assert not feeder.is_alive() and self.proc.poll() is None
+
+    def _write(self, data):
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view):]
+
+    def finish(self):
+        self._write(self.rest)
+        os.close(self.fd)
+        out, err = self.proc.communicate(timeout=600)
+        assert self.proc.returncode == 0, f"the held shard failed: {err}"
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.communicate()
+        os.close(self.fd)
+
+
+def published_nothing(folder: Path):
+    return (not (folder / "_SUCCESS").exists() and not (folder / "_manifest.json").exists()
+            and not any((folder / t).exists() and any((folder / t).iterdir()) for t in TABLES))
+
+
+@pytest.mark.parametrize("earlier", ["single", "commit"])
+def test_commit_replaces_a_larger_export_of_the_same_job(cli, data, tmp_path, earlier):
+    """The destination holds an earlier export of the same job and timestamp with more parts (a
+    single-machine export, or a commit of another plan): after the commit exactly its parts
+    remain, and the manifest lists exactly them."""
+    src, hist = data
+    dest = tmp_path / "sharded"
+    if earlier == "single":
+        single_export(cli, src, hist, "csv", dest, part_bytes="10KiB")
+    else:
+        old_plan = tmp_path / "old-plan.json"
+        run_plan(cli, src, old_plan, shards=4)
+        run_shards(cli, src, hist, "csv", dest, old_plan, range(4), part_bytes="10KiB")
+        cli.run("commit", "--plan", old_plan, "--destination", dest)
+    old = json.loads((dest / "_manifest.json").read_text())
+    old_keys = {p["key"] for t in TABLES for p in old["tables"][t]["parts"]}
+
+    plan = tmp_path / "plan.json"
+    run_plan(cli, src, plan, shards=2)
+    run_shards(cli, src, hist, "csv", dest, plan, range(2))
+    result = json.loads(cli.run("commit", "--plan", plan, "--destination", dest, "--json").stdout)["data"]
+    assert result["published"] is True, result
+    new_keys = {p["key"] for p in result["parts"]}
+    assert len(new_keys) < len(old_keys), (len(new_keys), len(old_keys))
+
+    assert (dest / "_SUCCESS").exists() and not (dest / "_staging").exists()
+    manifest = json.loads((dest / "_manifest.json").read_text())
+    assert {p["key"] for t in TABLES for p in manifest["tables"][t]["parts"]} == new_keys
+    assert_manifest_matches_files(dest, manifest)  # on disk: exactly the listed parts
+    single = tmp_path / "single"
+    single_export(cli, src, hist, "csv", single)
+    assert_same_rows(table_rows(dest, "csv"), table_rows(single, "csv"), "csv")
+    assert_same_metrics(manifest, json.loads((single / "_manifest.json").read_text()))
+
+
+def test_commit_refuses_another_exports_parts_unless_told(cli, data, tmp_path):
+    src, hist = data
+    dest = tmp_path / "sharded"
+    cli.run("export", "--job-name", "Other_Job", "--export-timestamp", TS, "--destination", dest,
+            *export_args(src, hist, "csv"))
+    plan = tmp_path / "plan.json"
+    run_plan(cli, src, plan, shards=2)
+    run_shards(cli, src, hist, "csv", dest, plan, range(2))
+    before = tree(dest)
+    refused = cli.run("commit", "--plan", plan, "--destination", dest, "--json", check=False)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    message = json.loads(refused.stdout)["error"]["message"]
+    assert "Other_Job_" in message and "--if-exists" in message, message
+    assert tree(dest) == before, "a refused commit changed the destination"
+
+    cli.run("commit", "--plan", plan, "--destination", dest, "--if-exists", "overwrite")
+    assert not any(p.name.startswith("Other_Job_") for t in TABLES for p in (dest / t).iterdir())
+    assert_manifest_matches_files(dest, json.loads((dest / "_manifest.json").read_text()))
+
+
+def test_a_running_shard_blocks_the_commit(cli, data, tmp_path):
+    """A shard still running holds its staging folder's lock: commit fails naming it and
+    publishes nothing; once the shard finished, commit succeeds."""
+    src, hist = data
+    plan = tmp_path / "plan.json"
+    run_plan(cli, src, plan, shards=3)
+    dest = tmp_path / "sharded"
+    run_shards(cli, src, hist, "csv", dest, plan, [0, 2])
+    staging = dest / "_staging" / f"{JOB}_{STAMP}" / "shard-1"
+    held = HeldShard(cli, src, hist, dest, plan, 1, tmp_path, started=lambda: (staging / "_CHECK").exists())
+    try:
+        refused = cli.run("commit", "--plan", plan, "--destination", dest, "--json", check=False)
+        assert refused.returncode != 0
+        message = json.loads(refused.stdout)["error"]["message"]
+        assert "shard 1 is still running" in message and "shard 0" not in message, message
+        assert published_nothing(dest), "a commit published while shard 1 ran"
+        # The same shard started again meanwhile is refused too.
+        again = start_shard(cli, src, hist, "csv", dest, plan, 1)
+        out, err = again.communicate(timeout=600)
+        assert again.returncode != 0 and "Shard 1" in err, err
+        held.finish()
+    except BaseException:
+        held.kill()
+        raise
+    assert (staging / "_shard.json").exists()
+    cli.run("commit", "--plan", plan, "--destination", dest)
+    single = tmp_path / "single"
+    single_export(cli, src, hist, "csv", single)
+    assert_same_rows(table_rows(dest, "csv"), table_rows(single, "csv"), "csv")
+    assert_manifest_matches_files(dest, json.loads((dest / "_manifest.json").read_text()))
+
+
 # --- S3 -----------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -296,3 +430,76 @@ def test_missing_shard_on_s3_publishes_nothing(cli, data, tmp_path, s3):
     assert refused.returncode != 0 and "shard 1" in json.loads(refused.stdout)["error"]["message"]
     keys = download(s3, prefix, tmp_path / "after")
     assert all(k.startswith("_staging/") for k in keys), f"published: {[k for k in keys if not k.startswith('_staging/')]}"
+
+
+def s3_exists(s3, key):
+    try:
+        s3["client"].head_object(Bucket=s3["bucket"], Key=key)
+        return True
+    except s3["client"].exceptions.ClientError:
+        return False
+
+
+def test_commit_on_s3_replaces_a_larger_export_of_the_same_job(cli, data, tmp_path, s3):
+    src, hist = data
+    prefix = f"h16/sharding-{uuid.uuid4().hex[:12]}"
+    dest = f"s3://{s3['bucket']}/{prefix}"
+    single_export(cli, src, hist, "csv", dest, part_bytes="10KiB", env=s3["env"])
+    old_keys = download(s3, prefix, tmp_path / "old")
+    plan = tmp_path / "plan.json"
+    run_plan(cli, src, plan, shards=2)
+    run_shards(cli, src, hist, "csv", dest, plan, range(2), env=s3["env"])
+    result = json.loads(cli.run("commit", "--plan", plan, "--destination", dest, "--json", env=s3["env"]).stdout)
+    new_keys = {p["key"] for p in result["data"]["parts"]}
+    assert len(new_keys) < len([k for k in old_keys if k.split("/")[0] in TABLES])
+
+    folder = tmp_path / "downloaded"
+    keys = download(s3, prefix, folder)
+    assert not any(k.startswith("_staging/") for k in keys), "staging objects left behind"
+    assert {k for k in keys if k.split("/")[0] in TABLES} == new_keys
+    manifest = json.loads((folder / "_manifest.json").read_text())
+    assert_manifest_matches_files(folder, manifest)
+    single = tmp_path / "single"
+    single_export(cli, src, hist, "csv", single)
+    assert_same_rows(table_rows(folder, "csv"), table_rows(single, "csv"), "csv")
+
+
+def test_a_running_shard_blocks_the_commit_on_s3_and_a_killed_ones_lock_does_not(cli, data, tmp_path, s3):
+    src, hist = data
+    plan = tmp_path / "plan.json"
+    run_plan(cli, src, plan, shards=3)
+    prefix = f"h16/sharding-{uuid.uuid4().hex[:12]}"
+    dest = f"s3://{s3['bucket']}/{prefix}"
+    run_shards(cli, src, hist, "csv", dest, plan, [0, 2], env=s3["env"])
+    staging = f"{prefix}/_staging/{JOB}_{STAMP}/shard-1/"
+
+    def published(label):
+        keys = download(s3, prefix, tmp_path / label)
+        return [k for k in keys if not k.startswith("_staging/")]
+
+    # Held running: the commit names shard 1 and publishes nothing.
+    held = HeldShard(cli, src, hist, dest, plan, 1, tmp_path, started=lambda: s3_exists(s3, staging + "_CHECK"),
+                     env=s3["env"])
+    try:
+        refused = cli.run("commit", "--plan", plan, "--destination", dest, "--json", env=s3["env"], check=False)
+        assert refused.returncode != 0
+        message = json.loads(refused.stdout)["error"]["message"]
+        assert "shard 1 is still running" in message, message
+        assert published("held") == [], "a commit published while shard 1 ran"
+    finally:
+        held.kill()
+    # Killed, it leaves its _LOCK: neither a re-run of the shard nor the commit waits for it forever
+    # (a lock of a dead process of this host is taken over).
+    assert s3_exists(s3, staging + "_LOCK")
+    refused = cli.run("commit", "--plan", plan, "--destination", dest, "--json", env=s3["env"], check=False)
+    message = json.loads(refused.stdout)["error"]["message"]
+    assert refused.returncode != 0 and "shard 1" in message and "still running" not in message, message
+    assert published("killed") == []
+    run_shards(cli, src, hist, "csv", dest, plan, [1], env=s3["env"])
+    cli.run("commit", "--plan", plan, "--destination", dest, env=s3["env"])
+    folder = tmp_path / "downloaded"
+    download(s3, prefix, folder)
+    single = tmp_path / "single"
+    single_export(cli, src, hist, "csv", single)
+    assert_same_rows(table_rows(folder, "csv"), table_rows(single, "csv"), "csv")
+    assert_manifest_matches_files(folder, json.loads((folder / "_manifest.json").read_text()))

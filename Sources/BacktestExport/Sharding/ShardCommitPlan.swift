@@ -10,11 +10,19 @@ public import ExportCore
 ///   no row at all keeps the first shard's `part0` (a header-only CSV or zero-row Parquet file);
 /// - the shards' metric sums merged into the predictor-level state.
 ///
-/// ``steps`` is the order of operations: markers of an earlier run off, `_CHECK`, every move
-/// (forecasted-values, then accuracy-metrics-values), `_manifest.json`, `_SUCCESS`, and only
-/// then the staging folder removed. A reader therefore never sees `_SUCCESS` before every part
-/// is in place, and a commit interrupted part-way can be run again (a move whose source is gone
-/// and whose destination exists is done).
+/// - what becomes of the parts already in the destination's table folders: another export's
+///   (another job name or timestamp) follow ``IfExists`` (`error`: refused before anything
+///   changes; `overwrite`: removed; `append`: kept); this job's parts that the commit does not
+///   write (an earlier, larger export of the same job and timestamp) are removed, as a re-run
+///   of `export` removes them.
+///
+/// ``steps`` is the order of operations: markers of an earlier export off (`_SUCCESS`, then
+/// `_manifest.json`), other exports' parts off (with `overwrite`), `_CHECK`, every move
+/// (forecasted-values, then accuracy-metrics-values), this job's stale parts off,
+/// `_manifest.json`, `_SUCCESS`, and only then the staging folder removed. A reader therefore
+/// never sees `_SUCCESS` next to a mix of parts: when it exists, the folders hold exactly the
+/// parts the manifest lists for this job and timestamp. A commit interrupted part-way can be
+/// run again (a move whose source is gone and whose destination exists is done).
 public struct ShardCommitPlan: Sendable {
     /// One staged part to publish under its final name.
     public struct Move: Sendable, Equatable {
@@ -36,6 +44,16 @@ public struct ShardCommitPlan: Sendable {
         case removeStaging(prefix: String)
     }
 
+    /// What the destination's table folders held before the commit, by kind (keys below the
+    /// destination, sorted).
+    public struct ExistingParts: Sendable, Equatable {
+        /// Parts of another job name or timestamp.
+        public var foreign: [String] = []
+        /// Parts of this job and timestamp that the commit does not write (removed before the
+        /// manifest).
+        public var stale: [String] = []
+    }
+
     public let plan: ShardPlan
     public let moves: [Move]
     /// The published parts, final keys, both tables, in order.
@@ -46,11 +64,25 @@ public struct ShardCommitPlan: Sendable {
     public let formatName: String
     public let codecName: String
     public let metricSums: PredictorMetricsState
+    /// The parts found in the destination that are not the commit's (see ``ExistingParts``).
+    public let existing: ExistingParts
+    /// What happens to ``ExistingParts/foreign``.
+    public let ifExists: IfExists
 
-    /// - Parameter manifests: one entry per shard, nil where the shard's manifest is missing.
+    /// - Parameters:
+    ///   - manifests: one entry per shard, nil where the shard's manifest is missing.
+    ///   - existingKeys: the files listed in the destination's two table folders before the
+    ///     commit (keys below the destination); files whose names are not part names are ignored.
+    ///   - ifExists: what to do with another export's parts among them.
     /// - Throws: ``ExportError/Code/notFound`` naming every unfinished shard;
-    ///   ``ExportError/Code/validation`` when a manifest belongs to another plan or disagrees.
-    public init(plan: ShardPlan, manifests: [ShardManifest?]) throws(ExportError) {
+    ///   ``ExportError/Code/validation`` when a manifest belongs to another plan or disagrees, or
+    ///   when another export's parts are there and `ifExists` is `.error`.
+    public init(
+        plan: ShardPlan,
+        manifests: [ShardManifest?],
+        existingKeys: [String] = [],
+        ifExists: IfExists = .error
+    ) throws(ExportError) {
         precondition(manifests.count == plan.shardCount, "one manifest slot per shard")
         let missing = manifests.indices.filter { manifests[$0] == nil }
         if !missing.isEmpty {
@@ -147,6 +179,17 @@ public struct ShardCommitPlan: Sendable {
         var sums = PredictorMetricsState(quantileCount: first.metricSums.quantileCount)
         for manifest in shards { sums.merge(manifest.metricSums) }
 
+        let existing = Self.classify(existingKeys, plan: plan, written: Set(parts.map(\.key)))
+        if ifExists == .error, !existing.foreign.isEmpty {
+            let shown = existing.foreign.prefix(3).joined(separator: ", ")
+            throw .validation(
+                "Cannot commit \(plan.jobName): the destination already holds another export's parts"
+                    + " (\(existing.foreign.count): \(shown)\(existing.foreign.count > 3 ? ", …" : "")). Nothing was"
+                    + " published. Use --if-exists overwrite to remove them first, or --if-exists append to keep"
+                    + " them next to this export (as Amazon Forecast does)"
+            )
+        }
+
         self.plan = plan
         self.moves = moves
         self.parts = parts
@@ -156,25 +199,53 @@ public struct ShardCommitPlan: Sendable {
         formatName = first.formatName
         codecName = first.codecName
         metricSums = sums
+        self.existing = existing
+        self.ifExists = ifExists
+    }
+
+    /// Sorts the part files among `keys` (direct children of a table folder whose names parse as
+    /// part names) into another export's and this job's that the commit does not write.
+    static func classify(_ keys: [String], plan: ShardPlan, written: Set<String>) -> ExistingParts {
+        var existing = ExistingParts()
+        for key in keys.sorted() where !written.contains(key) {
+            guard let table = ExportTable.allCases.first(where: { key.hasPrefix($0.folderName + "/") }) else {
+                continue
+            }
+            let name = String(key.dropFirst(table.folderName.count + 1))
+            guard !name.contains("/"), let part = try? PartName(parsing: name) else { continue }
+            if part.jobName == plan.jobName && part.timestamp == plan.timestamp {
+                existing.stale.append(key)
+            } else {
+                existing.foreign.append(key)
+            }
+        }
+        return existing
     }
 
     /// Every operation, in the order the commit performs them.
     public var steps: [Step] {
-        [.remove("_SUCCESS"), .remove("_manifest.json"), .put("_CHECK")] + moves.map(Step.move)
+        let foreign = ifExists == .overwrite ? existing.foreign.map(Step.remove) : []
+        return [.remove("_SUCCESS"), .remove("_manifest.json")] + foreign + [.put("_CHECK")] + moves.map(Step.move)
+            + existing.stale.map(Step.remove)
             + [.putManifest, .putSuccess, .removeStaging(prefix: plan.stagingPrefix)]
     }
 
     /// The predictor-level metrics of all shards pooled.
     public var predictorMetrics: PredictorMetrics { metricSums.metrics(schema: schema) }
 
-    /// Whether the destination already holds this job's committed export: `_SUCCESS` is there
-    /// and `_manifest.json` names this job and timestamp. A second commit is then a no-op
-    /// (it only removes staging leftovers), never a second publication.
+    /// Whether the destination already holds this plan's committed export: `_SUCCESS` is there
+    /// and `_manifest.json` names this job and timestamp and was written by a commit of this plan
+    /// (its `shard_plan` has the plan's shard count and ``ShardPlan/membershipDigest``). A second
+    /// commit is then a no-op (it only removes staging leftovers), never a second publication.
+    /// Another export of the same job and timestamp (a single-machine export, or a commit of
+    /// another plan) is not this commit's: the commit replaces it.
     public static func isAlreadyCommitted(plan: ShardPlan, successExists: Bool, manifestText: String?) -> Bool {
         guard successExists, let manifestText,
             let manifest = try? JSONValue(parsing: manifestText, what: "_manifest.json")
         else { return false }
         return manifest["job_name"]?.string == plan.jobName.rawValue
             && manifest["export_timestamp"]?.string == plan.timestamp.iso8601
+            && manifest["shard_plan"]?["shards"]?.int == plan.shardCount
+            && manifest["shard_plan"]?["digest"]?.string == plan.membershipDigest
     }
 }

@@ -2,11 +2,18 @@ public import ExportCore
 public import ExportSinks
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// Runs one shard of a sharded export: the rows of the shard's key range only, written as an
 /// ordinary export into the shard's staging folder (`_staging/<job>_<ts>/shard-<K>/` below the
 /// destination, never under final names), then its ``ShardManifest`` (`_shard.json`) last.
 ///
-/// Re-running a shard replaces its staging folder: it is removed first. Rows outside the range
+/// Re-running a shard replaces its staging folder: its old manifest is removed first, then the
+/// rest (all under the staging folder's lock, which a running shard holds). Rows outside the range
 /// are dropped by a ``ShardFilterSource`` before the order check and the grouping, so each shard
 /// sorts and encodes only its own rows (it still reads and parses the whole input).
 public struct ShardExporter<Sink: StagingSink, Format: TableFormat>: Sendable {
@@ -29,13 +36,40 @@ public struct ShardExporter<Sink: StagingSink, Format: TableFormat>: Sendable {
 
     /// Exports the shard; returns the export of its rows (keys relative to the staging folder)
     /// and the manifest written.
+    ///
+    /// Holds the staging folder's lock (``StagingSink/withExclusiveLock(under:holder:_:)``) from
+    /// start to end, so that `commit` refuses while this shard runs, and this shard refuses to
+    /// start while a commit (or another run of the same shard) holds it. Inside the lock the old
+    /// shard manifest is removed first, before any other file, so an interrupted re-run never
+    /// leaves an old manifest next to a mix of old and new parts.
+    /// - Throws: ``ExportError/Code/sink`` naming the holder when the staging folder is locked.
     public func export<Source: ForecastSource>(
         from makeSource: () throws -> Source,
         progress: (ExportProgress) -> Void = { _ in }
     ) async throws -> (result: ExportResult, manifest: ShardManifest) {
         let prefix = plan.stagingPrefix(ofShard: shard)
+        var started = false
         do {
-            try await sink.removeAll(under: prefix)
+            return try await sink.withExclusiveLock(under: prefix, holder: lockHolderDescription()) {
+                started = true
+                return try await exportHoldingLock(prefix: prefix, from: makeSource, progress: progress)
+            }
+        } catch let error as ExportError where !started {
+            throw ExportError(
+                error.code,
+                "Shard \(shard) of \(plan.jobName) cannot start: its staging folder '\(prefix)' is in use "
+                    + "(a commit or another run of shard \(shard)). \(error.message)"
+            )
+        }
+    }
+
+    private func exportHoldingLock<Source: ForecastSource>(
+        prefix: String,
+        from makeSource: () throws -> Source,
+        progress: (ExportProgress) -> Void
+    ) async throws -> (result: ExportResult, manifest: ShardManifest) {
+        do {
+            try await clearStaging(prefix: prefix)
         } catch let error as ExportError {
             throw error
         } catch {
@@ -66,5 +100,27 @@ public struct ShardExporter<Sink: StagingSink, Format: TableFormat>: Sendable {
         )
         try await staging.put(ByteBuffer(string: manifest.json()), named: ShardManifest.fileName)
         return (result, manifest)
+    }
+
+    /// Empties the staging folder of an earlier run, keeping only the lock this run holds: the
+    /// shard manifest first, then every other file (top-level files, then both table folders).
+    private func clearStaging(prefix: String) async throws {
+        try await sink.remove(named: prefix + ShardManifest.fileName)
+        let lockKey = prefix + destinationLockKey
+        for key in try await sink.list(prefix: prefix) where key != lockKey {
+            try await sink.remove(named: key)
+        }
+        for table in ExportTable.allCases {
+            try await sink.removeAll(under: prefix + table.folderName + "/")
+        }
+    }
+
+    /// Who holds the staging folder, for the message a commit or another run gets: shard, job,
+    /// timestamp, process, host, start (the `process <pid> on <host>` form lets a later run take
+    /// over the S3 lock of a dead process of this host).
+    private func lockHolderDescription() -> String {
+        let started = ExportTimestamp(epochSeconds: Int64(time(nil))).iso8601
+        return "shard \(shard) of job \(plan.jobName.rawValue) (timestamp \(plan.timestamp.iso8601)),"
+            + " process \(getpid()) on \(TemporaryFiles.hostName), started \(started)"
     }
 }

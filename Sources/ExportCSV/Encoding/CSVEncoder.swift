@@ -1,4 +1,3 @@
-internal import Dispatch
 public import ExportCore
 public import NIOCore
 
@@ -429,20 +428,10 @@ public struct CSVEncoder: TableEncoder {
     }
 }
 
-/// Runs `first` and `second` at the same time (`second` on a thread of the pool made for such
-/// work) and returns when both are done. Each closure must touch only state the other does not.
+/// Runs `first` and `second` at the same time and returns when both are done. Each closure
+/// must touch only state the other does not.
 private func bothAtOnce(_ first: () -> Void, _ second: () -> Void) {
-    withoutActuallyEscaping(first) { first in
-        withoutActuallyEscaping(second) { second in
-            let work = UncheckedWork(closures: [first, second])
-            DispatchQueue.concurrentPerform(iterations: 2) { work.closures[$0]() }
-        }
-    }
-}
-
-/// Closures handed to the two workers of ``bothAtOnce(_:_:)``, which keeps them apart.
-private struct UncheckedWork: @unchecked Sendable {
-    let closures: [() -> Void]
+    ParallelWork.run(2) { $0 == 0 ? first() : second() }
 }
 
 /// The memory an encoder keeps across batches: timestamp caches, missing-value texts, the gzip

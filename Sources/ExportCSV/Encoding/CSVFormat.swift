@@ -27,14 +27,8 @@ public struct CSVFormat: TableFormat {
         self.threads = min(2, max(1, threads ?? CSVFormat.coreCount))
     }
 
-    /// Cores this process may run on.
-    static var coreCount: Int {
-        #if canImport(Glibc)
-        Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        #else
-        2
-        #endif
-    }
+    /// Cores this process may run on (its CPU affinity).
+    static var coreCount: Int { AvailableCores.count }
 
     public var fileExtension: String { compression == .gzip ? "csv.gz" : "csv" }
     public var formatName: String { "CSV" }

@@ -56,6 +56,15 @@ public final class FileByteSource: InputByteSource {
         return fstat(fileDescriptor, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
     }
 
+    /// The file's size when it is a regular file opened by its path (read from its first byte),
+    /// nil for standard input, a pipe, a FIFO or a device: only such a file can be read at offsets.
+    public var regularFileSize: Int? {
+        guard ownsDescriptor else { return nil }
+        var info = stat()
+        guard fstat(fileDescriptor, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Int(info.st_size)
+    }
+
     /// The first `count` bytes not yet handed out (fewer at the end of the input), without
     /// consuming them: the next ``read(into:count:)`` returns them first.
     public func peek(_ count: Int) throws(ExportError) -> [UInt8] {

@@ -47,6 +47,11 @@ public struct BacktestCSVReader {
     /// Field numbers of the columns in `doubles`.
     private let doubleFields: [Int]
     private var finished = false
+    /// For a large regular file: its records parsed on several threads (nil: this reader's own
+    /// scanner reads them).
+    private var chunks: ParallelChunkReader?
+    /// The size of the plain regular file read (nil: another kind of input).
+    private var fileSize: Int?
 
     /// Opens `path` (`-`: standard input; gzip data is inflated as it is read) and reads its header.
     /// Throws an input error when the file cannot be opened, is empty, or its header breaks a
@@ -84,19 +89,55 @@ public struct BacktestCSVReader {
         )
     }
 
+    /// `parallelChunkBytes`: the chunk size for reading a regular file on several threads (see
+    /// ``ParallelChunkReader``); nil: chosen from the file's size and the cores, and a file under
+    /// 2 MiB or a single core reads on this thread only. `threads` (tests): the threads to use.
     init(
         source: any InputByteSource,
         matching reference: InputColumns? = nil,
         dimensions: [String]? = nil,
         batchSize: Int,
-        blockSize: Int
+        blockSize: Int,
+        parallelChunkBytes: Int? = nil,
+        threads: Int? = nil
     ) throws(ExportError) {
         guard batchSize > 0 else { throw .validation("The batch size must be positive, got \(batchSize)") }
-        let path = source.name
         let scanner = try CSVRecordScanner(source: source, blockSize: blockSize)
         let header = try CSVHeader(scanner: scanner, expecting: BacktestColumnMap.requiredColumns)
-        (columns, schema) = try BacktestColumnMap.map(header, matching: reference, declaredDimensions: dimensions)
-        self.path = path
+        let (columns, schema) = try BacktestColumnMap.map(header, matching: reference, declaredDimensions: dimensions)
+        self.init(scanner: scanner, columns: columns, schema: schema, batchSize: batchSize)
+        guard let file = source as? FileByteSource, let size = file.regularFileSize else { return }
+        fileSize = size
+        let start = scanner.consumedBytes
+        let threads = threads ?? AvailableCores.count
+        let chunkBytes: Int
+        if let parallelChunkBytes {
+            chunkBytes = parallelChunkBytes
+        } else {
+            guard threads > 1 && size - start >= Self.parallelFileBytes else { return }
+            chunkBytes = min(8 << 20, max(1 << 20, (size - start) / threads))
+        }
+        let prototype = self
+        chunks = try ParallelChunkReader(
+            file: file,
+            fileSize: size,
+            start: start,
+            linesBefore: scanner.linesConsumed,
+            chunkBytes: chunkBytes,
+            threads: threads,
+            worker: { (chunk: any InputByteSource) throws(ExportError) -> BacktestCSVReader in
+                try prototype.worker(reading: chunk, blockSize: blockSize)
+            }
+        )
+    }
+
+    /// Regular files at least this long (after the header) are read on several threads.
+    static let parallelFileBytes = 2 << 20
+
+    private init(scanner: CSVRecordScanner, columns: BacktestColumnMap, schema: ExportSchema, batchSize: Int) {
+        self.columns = columns
+        self.schema = schema
+        self.path = scanner.path
         self.batchSize = batchSize
         self.scanner = scanner
         scanner.columnNames = columns.names
@@ -108,6 +149,31 @@ public struct BacktestCSVReader {
         presence = ScratchColumns(columns: doubleFields.count, capacity: batchSize)
         lines = ScratchColumns(columns: 1, capacity: batchSize)
     }
+
+    /// A reader of this file's columns for a part of it (no header), with its own scanner and
+    /// batch columns: one of a ``ParallelChunkReader``'s workers.
+    private func worker(reading chunk: any InputByteSource, blockSize: Int) throws(ExportError) -> BacktestCSVReader {
+        let scanner = try CSVRecordScanner(source: chunk, blockSize: blockSize, skipsByteOrderMark: false)
+        return BacktestCSVReader(scanner: scanner, columns: columns, schema: schema, batchSize: batchSize)
+    }
+
+    /// Starts this worker over on `source`, whose first record is on line `firstLine`.
+    mutating func restart(on source: any InputByteSource, firstLine: Int, maxRecordBytes: Int) {
+        scanner.restart(on: source, firstLine: firstLine)
+        scanner.maxRecordBytes = maxRecordBytes
+        finished = false
+    }
+
+    /// The bytes of the file read so far and its size, for a regular file read by its path (nil
+    /// for standard input, a pipe or gzip data).
+    public var inputProgress: InputProgress? {
+        if let chunks { return chunks.inputProgress }
+        guard let size = fileSize else { return nil }
+        return InputProgress(bytesRead: min(size, scanner.consumedBytes), totalBytes: size)
+    }
+
+    /// Physical lines consumed so far (all of the source's once it is exhausted).
+    var linesConsumed: Int { scanner.linesConsumed }
 
     /// The longest record (or quoted field) accepted, in bytes; a longer one is an input error
     /// naming its line, so that a file without line breaks (`/dev/zero`) fails fast with bounded
@@ -121,6 +187,7 @@ public struct BacktestCSVReader {
     /// and no rows gives nil at once). Each distinct series of the batch appears once in its
     /// ``ForecastBatch/series``.
     public mutating func nextBatch() throws(ExportError) -> ForecastBatch? {
+        if let chunks { return try chunks.nextBatch(maxRecordBytes: scanner.maxRecordBytes) }
         if finished { return nil }
         let scanner = self.scanner
         let fieldCount = columns.names.count

@@ -23,7 +23,9 @@ internal import Darwin
 final class CSVRecordScanner {
     /// The path as the user gave it, for error locations.
     let path: String
-    private let source: any InputByteSource
+    private var source: any InputByteSource
+    /// Bytes read from the source so far (not all of them consumed yet).
+    private var bytesRead = 0
     private var buffer: UnsafeMutablePointer<UInt8>
     private var capacity: Int
     /// First byte not yet consumed.
@@ -63,8 +65,14 @@ final class CSVRecordScanner {
     /// throws an input error naming the line where the record starts.
     var maxRecordBytes = defaultMaxRecordBytes
 
-    /// Reads `source` from where it stands (its first byte, for a fresh source).
-    init(source: any InputByteSource, blockSize: Int = defaultBlockSize) throws(ExportError) {
+    /// Reads `source` from where it stands (its first byte, for a fresh source). A UTF-8 byte
+    /// order mark at its start is skipped unless `skipsByteOrderMark` is false (a source that is
+    /// the middle of a file).
+    init(
+        source: any InputByteSource,
+        blockSize: Int = defaultBlockSize,
+        skipsByteOrderMark: Bool = true
+    ) throws(ExportError) {
         self.path = source.name
         self.source = source
         self.capacity = max(blockSize, 4)
@@ -73,9 +81,33 @@ final class CSVRecordScanner {
         self.fieldStarts = .allocate(capacity: fieldCapacity)
         self.fieldEnds = .allocate(capacity: fieldCapacity)
         self.fieldQuoting = .allocate(capacity: fieldCapacity)
-        while end < 3 && !atEndOfFile { try refill() }
-        if end >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF { start = 3 }
+        if skipsByteOrderMark {
+            while end < 3 && !atEndOfFile { try refill() }
+            if end >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF { start = 3 }
+        }
     }
+
+    /// Starts over on `source` (the middle of a file: no byte order mark is looked for), keeping
+    /// the block buffer; the first record of `source` is on line `firstLine`.
+    func restart(on source: any InputByteSource, firstLine: Int = 1) {
+        self.source = source
+        start = 0
+        end = 0
+        bytesRead = 0
+        atEndOfFile = false
+        nextLine = firstLine
+        recordLine = 0
+        recordBytes = 0
+        fieldCount = 0
+        hasEscapedQuotes = false
+    }
+
+    /// Bytes of the source consumed by the records returned so far (with a skipped byte order
+    /// mark): where the next record starts.
+    var consumedBytes: Int { bytesRead - (end - start) }
+
+    /// Physical lines consumed so far: every line of the source once the end is reached.
+    var linesConsumed: Int { nextLine - 1 }
 
     deinit {
         buffer.deallocate()
@@ -309,6 +341,7 @@ final class CSVRecordScanner {
         let n = try source.read(into: buffer + end, count: capacity - end)
         if n > 0 {
             end += n
+            bytesRead += n
         } else {
             atEndOfFile = true
         }

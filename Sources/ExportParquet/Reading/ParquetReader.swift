@@ -34,12 +34,14 @@ public final class ParquetReader {
 
     /// Opens `path` and reads its footer and schema. Throws an input error when the file cannot
     /// be read, is not Parquet or is truncated, is encrypted, or has a nested or repeated column.
-    public init(path: String) throws(ExportError) {
-        self.path = path
+    /// With `name`, errors (and ``path``) name the input so: for a copy of standard input, `-`.
+    public init(path: String, name: String? = nil) throws(ExportError) {
+        let shownPath = name ?? path
+        self.path = shownPath
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             let reason = String(cString: strerror(errno))
-            throw .input("Cannot open input file '\(path)': \(reason)")
+            throw .input("Cannot open input file '\(shownPath)': \(reason)")
         }
         fileDescriptor = fd
         do throws(ParquetFormatError) {
@@ -81,7 +83,7 @@ public final class ParquetReader {
             try Self.checkRowGroups(footer, leaves: leaves, dataEnd: dataEnd)
         } catch {
             close(fd)
-            throw .input("Cannot read Parquet file '\(path)': \(error.message)")
+            throw .input("Cannot read Parquet file '\(shownPath)': \(error.message)")
         }
         columnNames = leaves.map(\.name)
         columnKinds = leaves.map(\.kind)
