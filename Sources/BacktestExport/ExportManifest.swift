@@ -49,7 +49,10 @@ struct ExportManifest {
         ]
         if let shardPlan {
             members.append(
-                ("shard_plan", .object([("shards", .integer(shardPlan.shards)), ("digest", .string(shardPlan.digest))]))
+                (
+                    "shard_plan",
+                    .object([("shards", .integer(shardPlan.shards)), ("digest", .string(shardPlan.digest))])
+                )
             )
         }
         members += [("tables", .object(tables)), ("predictor_metrics", predictorMetrics.json)]
