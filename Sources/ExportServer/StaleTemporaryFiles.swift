@@ -1,3 +1,5 @@
+import ExportSinks
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -14,9 +16,7 @@ enum StaleTemporaryFiles {
             guard let directory = opendir(folder) else { continue }
             var stale: [String] = []
             while let entry = readdir(directory) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-                }
+                let name = DirectoryEntryName.of(entry)
                 guard name.hasPrefix("."), name.hasSuffix(".tmp") else { continue }
                 let fields = name.split(separator: ".")
                 guard fields.count >= 4, let pid = Int32(fields[fields.count - 3]), pid > 0 else { continue }
