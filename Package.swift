@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "ExportSinks", targets: ["ExportSinks"]),
         .library(name: "ExportS3", targets: ["ExportS3"]),
         .library(name: "ExportServer", targets: ["ExportServer"]),
+        .library(name: "BacktestSample", targets: ["BacktestSample"]),
         .executable(name: "backtest-export", targets: ["backtest-export"]),
     ],
     dependencies: [
@@ -38,7 +39,7 @@ let package = Package(
         // CSV: the encoder for both tables and the reader for backtest input.
         .target(
             name: "ExportCSV",
-            dependencies: ["ExportCore", "CZlib", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["ExportCore", "ExportZlib", "CZlib", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         // zlib, from Debian's zlib1g-dev.
@@ -47,12 +48,16 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // The one zlib setup (stream parameters, init and end) for gzip CSV and Parquet GZIP pages.
+        .target(name: "ExportZlib", dependencies: ["CZlib", "ExportCore"], swiftSettings: swiftSettings),
         // zstd (the Parquet ZSTD codec), loaded at run time from libzstd.so.1: no header package.
         .target(name: "CZstd", linkerSettings: [.linkedLibrary("dl")]),
         // Parquet: our own encoder (thrift compact footer, dictionary/RLE, snappy, gzip, zstd).
         .target(
             name: "ExportParquet",
-            dependencies: ["ExportCore", "CZlib", "CZstd", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "ExportCore", "ExportZlib", "CZlib", "CZstd", .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Inputs as pipelines write them: files, folders, globs, standard input; CSV, gzip, Parquet.
@@ -91,6 +96,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Synthetic backtests: the `sample` command's CSV and the benchmarks' in-memory data set.
+        .target(name: "BacktestSample", dependencies: ["ExportCore"], swiftSettings: swiftSettings),
         // The job API: an Amazon Forecast JSON 1.1 endpoint (Hummingbird), jobs kept in SQLite (GRDB).
         .target(
             name: "ExportServer",
@@ -106,14 +113,24 @@ let package = Package(
         .executableTarget(
             name: "backtest-export",
             dependencies: [
-                "BacktestExport", "ExportCore", "ExportSinks", "ExportCSV", "ExportParquet", "ExportInput", "ExportS3",
-                "ExportServer",
+                "BacktestExport", "BacktestSample", "ExportCore", "ExportSinks", "ExportCSV", "ExportParquet",
+                "ExportInput", "ExportS3", "ExportServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ExportCoreTests", dependencies: ["ExportCore"], swiftSettings: swiftSettings),
+        // Test support shared by the test targets: the PartSink conformance checks and row fixtures.
+        .target(
+            name: "ExportTesting",
+            dependencies: ["ExportCore", "ExportSinks", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ExportCoreTests",
+            dependencies: ["ExportCore", "ExportTesting"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ExportCSVTests",
             dependencies: ["ExportCSV", "ExportCore", .product(name: "NIOCore", package: "swift-nio")],
@@ -136,7 +153,7 @@ let package = Package(
         .testTarget(
             name: "ExportSinksTests",
             dependencies: [
-                "ExportSinks", "ExportCore", .product(name: "NIOCore", package: "swift-nio"),
+                "ExportSinks", "ExportCore", "ExportTesting", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
@@ -144,7 +161,7 @@ let package = Package(
         .testTarget(
             name: "ExportS3Tests",
             dependencies: [
-                "ExportS3", "ExportSinks", "ExportCore",
+                "ExportS3", "ExportSinks", "ExportCore", "ExportTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -160,7 +177,7 @@ let package = Package(
         .testTarget(
             name: "BacktestExportTests",
             dependencies: [
-                "BacktestExport", "ExportCore", "ExportSinks", "ExportCSV",
+                "BacktestExport", "ExportCore", "ExportSinks", "ExportCSV", "ExportTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

@@ -22,18 +22,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
-        // The data set of research/perf-anchors.md, generated in process (no I/O).
-        .target(
-            name: "BenchmarkData",
-            dependencies: [.product(name: "ExportCore", package: "backtest-export")],
-            path: "Sources/BenchmarkData",
-            swiftSettings: swiftSettings
-        ),
         // The package-benchmark suites. Its folder's parent must be named Benchmarks (the plugin's rule).
         .executableTarget(
             name: "ExportBenchmarks",
             dependencies: [
-                "BenchmarkData",
+                .product(name: "BacktestSample", package: "backtest-export"),
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
                 .product(name: "BacktestExport", package: "backtest-export"),

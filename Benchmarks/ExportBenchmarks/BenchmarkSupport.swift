@@ -1,5 +1,5 @@
+import BacktestSample
 import Benchmark
-import BenchmarkData
 import ExportCore
 import NIOCore
 

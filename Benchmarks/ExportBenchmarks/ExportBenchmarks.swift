@@ -1,6 +1,6 @@
 import BacktestExport
+import BacktestSample
 import Benchmark
-import BenchmarkData
 import ExportCSV
 import ExportCore
 import ExportParquet

@@ -18,50 +18,48 @@ struct ExportManifest {
     /// knows the export is its own. Nil (and absent from the JSON) for a single-machine export.
     var shardPlan: (shards: Int, digest: String)? = nil
 
+    /// The document: the top level, `tables`, each table and its `parts` one member per line;
+    /// each part and the predictor metrics on one line.
     func json() -> String {
-        var out = "{\n"
-        out += "  \"job_name\": \(JSONText.quote(configuration.jobName.rawValue)),\n"
-        out += "  \"export_timestamp\": \(JSONText.quote(configuration.timestamp.iso8601)),\n"
-        out += "  \"format\": \(JSONText.quote(formatName)),\n"
-        out += "  \"compression\": \(JSONText.quote(codecName)),\n"
-        out += "  \"wape_mode\": \(JSONText.quote(configuration.metrics.wapeMode.rawValue)),\n"
-        out += "  \"dimensions\": [\(schema.dimensions.map(JSONText.quote).joined(separator: ", "))],\n"
-        out +=
-            "  \"forecast_types\": [\(schema.outputForecastTypes.map { JSONText.quote($0.columnName) }.joined(separator: ", "))],\n"
-        if let shardPlan {
-            out +=
-                "  \"shard_plan\": {\"shards\": \(shardPlan.shards), \"digest\": \(JSONText.quote(shardPlan.digest))},\n"
-        }
-        out += "  \"tables\": {\n"
-        let tables = ExportTable.allCases.map { table in
-            let columns = schema.tableSchema(for: table).columnNames.map(JSONText.quote).joined(separator: ", ")
+        let tables: [(String, JSONValue)] = ExportTable.allCases.map { table in
             let rows = table == .forecastedValues ? forecastRowCount : metricsRowCount
-            let parts = self.parts.filter { $0.table == table }.map { part in
-                "      {\"key\": \(JSONText.quote(part.key)), \"rows\": \(part.rowCount), \"bytes\": \(part.byteCount), \"sha256\": \(JSONText.quote(part.sha256))}"
+            let parts: [JSONValue] = self.parts.filter { $0.table == table }.map { part in
+                .object([
+                    ("key", .string(part.key)), ("rows", .integer(part.rowCount)),
+                    ("bytes", .integer(part.byteCount)), ("sha256", .string(part.sha256)),
+                ])
             }
-            return
-                "    \(JSONText.quote(table.folderName)): {\n      \"columns\": [\(columns)],\n      \"rows\": \(rows),\n      \"parts\": [\n  \(parts.joined(separator: ",\n  "))\n      ]\n    }"
+            return (
+                table.folderName,
+                .object([
+                    ("columns", .array(schema.tableSchema(for: table).columnNames.map { .string($0) })),
+                    ("rows", .integer(rows)),
+                    ("parts", .array(parts)),
+                ])
+            )
         }
-        out += tables.joined(separator: ",\n") + "\n  },\n"
-        out += "  \"predictor_metrics\": \(Self.json(predictorMetrics))\n}\n"
-        return out
-    }
-
-    /// Predictor-level metrics: per window and summary, each metric by name (null = not defined).
-    static func json(_ metrics: PredictorMetrics) -> String {
-        func values(_ values: [Double?]) -> String {
-            let pairs = zip(metrics.metricNames, values).map { name, value in
-                "\(JSONText.quote(name)): \(value.map { $0.isFinite ? "\($0)" : "null" } ?? "null")"
-            }
-            return "{" + pairs.joined(separator: ", ") + "}"
+        var members: [(String, JSONValue)] = [
+            ("job_name", .string(configuration.jobName.rawValue)),
+            ("export_timestamp", .string(configuration.timestamp.iso8601)),
+            ("format", .string(formatName)),
+            ("compression", .string(codecName)),
+            ("wape_mode", .string(configuration.metrics.wapeMode.rawValue)),
+            ("dimensions", .array(schema.dimensions.map { .string($0) })),
+            ("forecast_types", .array(schema.outputForecastTypes.map { .string($0.columnName) })),
+        ]
+        if let shardPlan {
+            members.append(
+                (
+                    "shard_plan",
+                    .object([("shards", .integer(shardPlan.shards)), ("digest", .string(shardPlan.digest))])
+                )
+            )
         }
-        let windows = metrics.windows.map { window in
-            let start = JSONText.quote(ExportTimestamp.windowBoundText(millis: window.start))
-            let end = JSONText.quote(ExportTimestamp.windowBoundText(millis: window.end))
-            return
-                "{\"start\": \(start), \"end\": \(end), \"items\": \(window.itemCount), \"metrics\": \(values(window.values))}"
-        }
-        return "{\"series\": \(metrics.seriesCount), \"summary\": \(values(metrics.summary)), \"windows\": ["
-            + windows.joined(separator: ", ") + "]}"
+        members += [("tables", .object(tables)), ("predictor_metrics", predictorMetrics.json)]
+        let document = JSONValue.object(members)
+        return document.text(expanding: { path in
+            path.isEmpty || path == ["tables"] || (path.count == 2 && path[0] == "tables")
+                || (path.count == 3 && path[0] == "tables" && path[2] == "parts")
+        }) + "\n"
     }
 }

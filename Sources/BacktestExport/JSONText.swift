@@ -1,4 +1,4 @@
-/// JSON text helpers shared by the manifest and the CLI's `--json` output.
+/// JSON string literals: the quoting under ``JSONValue/text`` (the one JSON writer) and the shard files.
 public enum JSONText {
     /// A JSON string literal for `text`: quotes, backslashes and control characters escaped,
     /// everything else (including non-ASCII) as UTF-8.

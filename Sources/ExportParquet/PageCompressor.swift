@@ -1,19 +1,20 @@
 import CZlib
 import CZstd
 import ExportCore
+import ExportZlib
 
 /// Compresses page bodies with one Parquet codec, keeping the codec's state (snappy hash table, zlib
 /// stream, zstd context) across pages so that a page costs no setup allocation.
 ///
 /// - SNAPPY: ``SnappyCompressor`` (raw block format).
-/// - GZIP: one RFC 1952 member per page (zlib with `windowBits = 31`: a plain 10-byte header, no
+/// - GZIP: one RFC 1952 member per page (``ZlibStream`` `.gzipDeflate`: a plain 10-byte header, no
 ///   file name), which every reader accepts (parquet.md §6.1).
 /// - ZSTD: one zstd frame per page (`ZSTD_compressCCtx`).
 /// Not thread-safe; one per encoder.
 final class PageCompressor {
     let codec: ParquetFormat.Codec
     private let snappy = SnappyCompressor()
-    private var zstream: UnsafeMutablePointer<z_stream>?
+    private var zlib: ZlibStream?
     private var zstdContext: UnsafeMutableRawPointer?
     private let gzipLevel: Int32
     private let zstdLevel: Int32
@@ -25,10 +26,6 @@ final class PageCompressor {
     }
 
     deinit {
-        if let zstream {
-            deflateEnd(zstream)
-            zstream.deallocate()
-        }
         if let zstdContext { czstd_free_cctx(zstdContext) }
     }
 
@@ -62,28 +59,13 @@ final class PageCompressor {
 
     private func gzip(_ body: UnsafeRawBufferPointer, into out: inout RawBuffer) throws(ExportError) -> Int {
         let stream: UnsafeMutablePointer<z_stream>
-        if let zstream {
-            stream = zstream
-            guard deflateReset(stream) == Z_OK else { throw .internal("zlib deflateReset failed") }
+        if let zlib {
+            stream = zlib.stream
+            guard zlib.reset() else { throw .internal("zlib deflateReset failed") }
         } else {
-            stream = .allocate(capacity: 1)
-            stream.initialize(to: z_stream())
-            // windowBits 15 + 16: a gzip member with the minimal header (no name, no extra fields).
-            let status = deflateInit2_(
-                stream,
-                gzipLevel,
-                Z_DEFLATED,
-                15 + 16,
-                8,
-                Z_DEFAULT_STRATEGY,
-                zlibVersion(),
-                Int32(MemoryLayout<z_stream>.size)
-            )
-            guard status == Z_OK else {
-                stream.deallocate()
-                throw .internal("zlib deflateInit2 failed with status \(status)")
-            }
-            zstream = stream
+            let zlib = try ZlibStream(.gzipDeflate(level: gzipLevel))
+            self.zlib = zlib
+            stream = zlib.stream
         }
         let bound = Int(deflateBound(stream, UInt(body.count)))
         let p = out.reserve(bound)

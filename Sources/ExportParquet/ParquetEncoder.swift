@@ -214,6 +214,63 @@ public struct ParquetEncoder: TableEncoder {
         }
     }
 
+    /// A bound on how much ``byteCount`` can grow when `rows` of `batch` are appended: every value
+    /// as if PLAIN (a string's length prefix and bytes, at the longest key of those rows; 8 bytes a
+    /// number) plus its levels, a fifth more for a codec that expands, and page headers. With it,
+    /// the part writer holds rows back and hands them over together (``append(pieces:)``).
+    public func byteBound<Batch: ColumnarBatch>(_ batch: Batch, rows: Range<Int>) -> Int {
+        guard !rows.isEmpty else { return 0 }
+        let seriesIndex = batch.seriesIndex
+        guard rows.lowerBound >= 0, rows.upperBound <= seriesIndex.count else { return .max }
+        var lowest = Int32.max
+        var highest = Int32.min
+        seriesIndex.withUnsafeBufferPointer { index in
+            for row in rows {
+                lowest = min(lowest, index[row])
+                highest = max(highest, index[row])
+            }
+        }
+        guard lowest >= 0, Int(highest) < batch.series.count else { return .max }
+        var longestKeys = 0
+        for s in Int(lowest)...Int(highest) {
+            let key = batch.series[s]
+            var length = key.itemId.utf8.count + 5
+            for d in key.dimensions { length += d.utf8.count + 5 }
+            longestKeys = max(longestKeys, length)
+        }
+        var perRow = longestKeys
+        var pageHeaders = 0
+        for column in columns {
+            switch column {
+            case .key: break
+            case .window: perRow += 16
+            case .time: perRow += 17
+            case .double: perRow += 10
+            }
+            pageHeaders += (2 + rows.count / max(1, limits.pageRows)) * 128
+        }
+        return rows.count * perRow * 5 / 4 + pageHeaders + 1024
+    }
+
+    /// Appends the pieces in order; pieces that continue each other in one batch are appended as
+    /// one range, so that runs of short series reach the threads (``parallelRows``).
+    public mutating func append<Batch: ColumnarBatch>(pieces: [(batch: Batch, rows: Range<Int>)]) throws(ExportError) {
+        var index = 0
+        while index < pieces.count {
+            let batch = pieces[index].batch
+            let identity = batch.seriesIndex.withUnsafeBufferPointer { $0.baseAddress }
+            var rows = pieces[index].rows
+            index += 1
+            while index < pieces.count, pieces[index].rows.lowerBound == rows.upperBound,
+                pieces[index].batch.seriesIndex.withUnsafeBufferPointer({ $0.baseAddress }) == identity
+            {
+                rows = rows.lowerBound..<pieces[index].rows.upperBound
+                index += 1
+            }
+            try append(batch, rows: rows)
+        }
+    }
+
     /// Checks that the batch has this table's columns, with enough rows and valid series indices.
     private func validate<Batch: ColumnarBatch>(
         _ batch: Batch,

@@ -31,13 +31,14 @@ public struct ParquetFormat: TableFormat {
         public var pageBytes: Int
         public var dictionaryPageBytes: Int
 
-        /// 1 Mi rows or 16 MiB per row group (a row group is held in memory until it is complete:
-        /// about polars' 262,144 rows for a typical backtest); 20,000 rows or 1 MiB per page; 1 MiB
-        /// dictionaries.
+        /// 262,144 rows (polars' default) or 128 MiB per row group (a row group is held in memory
+        /// until it is complete; a row count, not bytes, ends it in practice, so that where row
+        /// groups end does not depend on how rows were handed over); 20,000 rows or 1 MiB per
+        /// page; 1 MiB dictionaries.
         /// Limits out of range are reported by ``validate()`` (the exporter and the encoder call it).
         public init(
-            rowGroupRows: Int = 1 << 20,
-            rowGroupBytes: Int = 16 << 20,
+            rowGroupRows: Int = 1 << 18,
+            rowGroupBytes: Int = 128 << 20,
             pageRows: Int = 20_000,
             pageBytes: Int = 1 << 20,
             dictionaryPageBytes: Int = 1 << 20

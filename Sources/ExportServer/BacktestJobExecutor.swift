@@ -53,12 +53,8 @@ public struct BacktestJobExecutor: JobExecutor {
             let sink = try S3Sink(location: try S3Location(parsing: job.destinationPath), configuration: s3)
             try await run(job, sink: StoppableSink(base: sink, signal: signal), configuration, signal)
         } else {
-            let folder = try localFolder(for: job.destinationPath)
-            StaleTemporaryFiles.remove(
-                under: folder,
-                folders: ExportTable.allCases.map(\.folderName)
-            )
-            let sink = LocalDirectorySink(root: folder)
+            // The exporter removes what killed runs of the job left (PartSink.removeLeftovers).
+            let sink = LocalDirectorySink(root: try localFolder(for: job.destinationPath))
             try await run(job, sink: StoppableSink(base: sink, signal: signal), configuration, signal)
         }
     }

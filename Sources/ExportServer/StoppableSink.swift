@@ -50,6 +50,12 @@ public struct StoppableSink<Base: PartSink>: PartSink {
 
     public func list(prefix: String) async throws -> [String] { try await base.list(prefix: prefix) }
 
+    /// Never refused, like removal: a stopped job's next run cleans up after it.
+    @discardableResult
+    public func removeLeftovers(ofJob jobName: String) async throws -> [String] {
+        try await base.removeLeftovers(ofJob: jobName)
+    }
+
     public func withExclusiveLock<R>(holder: String, _ body: () async throws -> R) async throws -> R {
         try await base.withExclusiveLock(holder: holder, body)
     }

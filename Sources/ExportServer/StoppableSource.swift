@@ -1,4 +1,3 @@
-public import BacktestExport
 public import ExportCore
 
 /// A forecast source that ends with `CancellationError` once its ``StopSignal`` is raised, so a

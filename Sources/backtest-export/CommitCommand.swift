@@ -65,19 +65,20 @@ struct CommitCommand: AsyncParsableCommand {
         if json {
             let parts: [JSONOutput.Value] = outcome.parts.map { part in
                 .object([
-                    ("key", .string(part.key)), ("rows", .int(part.rowCount)), ("bytes", .int(part.byteCount)),
+                    ("key", .string(part.key)), ("rows", .integer(part.rowCount)), ("bytes", .integer(part.byteCount)),
                     ("sha256", .string(part.sha256)),
                 ])
             }
             var data: [(String, JSONOutput.Value)] = [
                 ("id", .string(plan.jobName.rawValue)), ("created_at", .string(plan.timestamp.iso8601)),
-                ("destination", .string(destination)), ("shards", .int(plan.shardCount)),
+                ("destination", .string(destination)), ("shards", .integer(plan.shardCount)),
                 ("published", .bool(outcome.published)),
-                ("forecast_rows", .int(outcome.forecastRowCount)), ("metrics_rows", .int(outcome.metricsRowCount)),
-                ("seconds", .double(seconds)), ("parts", .array(parts)),
+                ("forecast_rows", .integer(outcome.forecastRowCount)),
+                ("metrics_rows", .integer(outcome.metricsRowCount)),
+                ("seconds", .finite(seconds)), ("parts", .array(parts)),
             ]
             if let metrics = outcome.predictorMetrics {
-                data.append(("predictor_metrics", ExportCommand.json(metrics)))
+                data.append(("predictor_metrics", metrics.json))
             }
             print(JSONOutput.success(data))
             return

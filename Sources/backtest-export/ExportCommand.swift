@@ -199,7 +199,7 @@ struct ExportCommand: AsyncParsableCommand {
         if json {
             let parts: [JSONOutput.Value] = result.parts.map { part in
                 .object([
-                    ("key", .string(part.key)), ("rows", .int(part.rowCount)), ("bytes", .int(part.byteCount)),
+                    ("key", .string(part.key)), ("rows", .integer(part.rowCount)), ("bytes", .integer(part.byteCount)),
                     ("sha256", .string(part.sha256)),
                 ])
             }
@@ -209,14 +209,15 @@ struct ExportCommand: AsyncParsableCommand {
                     ("created_at", .string(plan.configuration.timestamp.iso8601)),
                     ("destination", .string(destination)),
                     ("format", .string(plan.formatName)), ("compression", .string(plan.codecName)),
-                    ("forecast_rows", .int(result.forecastRowCount)), ("metrics_rows", .int(result.metricsRowCount)),
-                    ("bytes", .int(result.byteCount)), ("seconds", .double(seconds)),
+                    ("forecast_rows", .integer(result.forecastRowCount)),
+                    ("metrics_rows", .integer(result.metricsRowCount)),
+                    ("bytes", .integer(result.byteCount)), ("seconds", .finite(seconds)),
                     ("schema", Self.json(plan.schema, declared: plan.dimensionsWereDeclared)),
                     ("wape_mode", .string(plan.configuration.metrics.wapeMode.rawValue)),
                     ("input_was_in_export_order", .bool(result.inputWasInExportOrder)),
-                    ("spilled_runs", .int(result.spilledRunCount)),
+                    ("spilled_runs", .integer(result.spilledRunCount)),
                     ("parts", .array(parts)),
-                    ("predictor_metrics", Self.json(result.predictorMetrics)),
+                    ("predictor_metrics", result.predictorMetrics.json),
                     ("staging", plan.shard.map { .string($0.prefix) } ?? .null),
                 ])
             )
@@ -253,23 +254,6 @@ struct ExportCommand: AsyncParsableCommand {
         let dimensions = schema.dimensions.isEmpty ? "none" : schema.dimensions.joined(separator: ", ")
         return "schema: dimensions \(dimensions) (\(declared ? "declared" : "detected")); forecast types "
             + schema.outputForecastTypes.map(\.columnName).joined(separator: ", ")
-    }
-
-    /// Predictor-level metrics (every series pooled) as JSON: per window and the summary.
-    static func json(_ metrics: PredictorMetrics) -> JSONOutput.Value {
-        func values(_ values: [Double?]) -> JSONOutput.Value {
-            .object(zip(metrics.metricNames, values).map { ($0, .double($1)) })
-        }
-        let windows: [JSONOutput.Value] = metrics.windows.map { window in
-            .object([
-                ("start", .string(ExportTimestamp.windowBoundText(millis: window.start))),
-                ("end", .string(ExportTimestamp.windowBoundText(millis: window.end))),
-                ("items", .int(window.itemCount)), ("metrics", values(window.values)),
-            ])
-        }
-        return .object([
-            ("series", .int(metrics.seriesCount)), ("summary", values(metrics.summary)), ("windows", .array(windows)),
-        ])
     }
 
     /// Predictor-level metrics as a small text table: one row per window, then the summary.

@@ -69,9 +69,9 @@ struct PlanCommand: AsyncParsableCommand {
             print(
                 JSONOutput.success([
                     ("id", .string(plan.jobName.rawValue)), ("created_at", .string(plan.timestamp.iso8601)),
-                    ("plan", .string(output)), ("shards", .int(plan.shardCount)),
+                    ("plan", .string(output)), ("shards", .integer(plan.shardCount)),
                     ("split_points", .array(plan.splitPoints.map { .array($0.values.map(JSONOutput.Value.string)) })),
-                    ("rows", .int(sampler.rowCount)),
+                    ("rows", .integer(sampler.rowCount)),
                 ])
             )
         } else {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BacktestExport
+import BacktestSample
 import ExportCore
 
 /// `backtest-export sample`: writes a deterministic synthetic backtest CSV to try the tool with.
@@ -52,7 +53,7 @@ struct SampleCommand: AsyncParsableCommand {
         if json {
             print(
                 JSONOutput.success([
-                    ("id", .string(output)), ("rows", .int(rows)),
+                    ("id", .string(output)), ("rows", .integer(rows)),
                     ("history", historyOutput.map { .string($0) } ?? .null),
                 ])
             )

@@ -1,69 +1,24 @@
 import BacktestExport
 import ExportCore
 import ExportSinks
+import ExportTesting
 import Foundation
 import NIOCore
 import Testing
 
 /// One input row, for building batches in any order.
-struct Row {
-    var key: SeriesKey
-    var timestamp: Int64
-    var target: Double?
-    var windowStart: Int64
-    var windowEnd: Int64
-    var forecasts: [Double?]
-}
+typealias Row = ForecastRow
 
 enum Fixture {
     static let schema = try! ExportSchema(dimensions: ["store"], forecastTypes: [.quantile(hundredths: 10), .mean])
 
     /// `series` series × `windows` windows × `horizon` daily points, with awkward ids and some missing values.
     static func rows(series: Int, windows: Int = 2, horizon: Int = 5, seed: UInt64 = 7) -> [Row] {
-        var random = seed
-        func next() -> Double {
-            random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Double(random >> 11) / Double(1 << 53)
-        }
-        let ids = ["a", "b,c", "q\"uote", "new\nline", "é", "e\u{301}", "", "Z", "zz"]
-        var rows: [Row] = []
-        for s in 0..<series {
-            let key = SeriesKey(itemId: ids[s % ids.count] + String(s / ids.count), dimensions: ["s\(s % 3)"])
-            for w in 0..<windows {
-                let start = Int64(1_700_000_000_000) + Int64(w * horizon) * 86_400_000
-                for h in 0..<horizon {
-                    let y: Double? = next() < 0.1 ? nil : (next() * 100).rounded()
-                    rows.append(
-                        Row(
-                            key: key,
-                            timestamp: start + Int64(h) * 86_400_000,
-                            target: y,
-                            windowStart: start,
-                            windowEnd: start + Int64(horizon - 1) * 86_400_000,
-                            forecasts: [next() * 80, next() < 0.05 ? nil : next() * 100]
-                        )
-                    )
-                }
-            }
-        }
-        return rows
+        ForecastRow.awkwardSeries(series: series, windows: windows, horizon: horizon, seed: seed)
     }
 
     static func batches(_ rows: [Row], size: Int) -> [ForecastBatch] {
-        stride(from: 0, to: rows.count, by: size).map { start in
-            var batch = ForecastBatch(forecastTypeCount: schema.forecastTypes.count)
-            for row in rows[start..<min(start + size, rows.count)] {
-                batch.append(
-                    series: row.key,
-                    timestamp: row.timestamp,
-                    target: row.target,
-                    windowStart: row.windowStart,
-                    windowEnd: row.windowEnd,
-                    forecasts: row.forecasts
-                )
-            }
-            return batch
-        }
+        ForecastRow.batches(rows, size: size, forecastTypeCount: schema.forecastTypes.count)
     }
 
     static func configuration(

@@ -1,4 +1,5 @@
 import ExportCore
+import ExportTesting
 import Testing
 
 /// Shared helpers for the metrics tests.
@@ -13,28 +14,10 @@ enum MetricsFixture {
     }
 
     /// One row of test input.
-    struct Row {
-        var key: SeriesKey
-        var timestamp: Int64
-        var target: Double?
-        var start: Int64
-        var end: Int64
-        var forecasts: [Double?]
-    }
+    typealias Row = ForecastRow
 
     static func batch(_ rows: some Collection<Row>, forecastTypeCount: Int) -> ForecastBatch {
-        var batch = ForecastBatch(forecastTypeCount: forecastTypeCount)
-        for row in rows {
-            batch.append(
-                series: row.key,
-                timestamp: row.timestamp,
-                target: row.target,
-                windowStart: row.start,
-                windowEnd: row.end,
-                forecasts: row.forecasts
-            )
-        }
-        return batch
+        ForecastBatch(rows: rows, forecastTypeCount: forecastTypeCount)
     }
 
     /// Feeds `rows` in one batch and returns everything `finish()` gives.

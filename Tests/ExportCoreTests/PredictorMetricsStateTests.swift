@@ -38,7 +38,7 @@ private typealias Row = MetricsFixture.Row
                 }
             }
         }
-        rows.sort { ($0.key, $0.start, $0.timestamp) < ($1.key, $1.start, $1.timestamp) }
+        rows.sort { ($0.key, $0.windowStart, $0.timestamp) < ($1.key, $1.windowStart, $1.timestamp) }
         return rows
     }
 

@@ -1,4 +1,5 @@
 import ExportCore
+import ExportTesting
 import NIOCore
 import Testing
 
@@ -81,6 +82,20 @@ func uniquePrefix(_ name: String) -> String {
 )
 struct S3SinkIntegrationTests {
     static let mib = 1024 * 1024
+
+    /// The PartSink contract every sink passes (ExportTesting's checks), each check under a
+    /// prefix of its own.
+    @Test func passesThePartSinkConformanceChecks() async throws {
+        let server = try S3TestServer(partSize: 5 * Self.mib, inFlight: 2)
+        try await PartSinkConformance(
+            makeSink: { try server.sink(prefix: uniquePrefix("conformance")) },
+            read: { sink, key in
+                try await sink.client.getObject(key: sink.location.key(for: key), maxBytes: 1 << 20).map {
+                    Array(buffer: $0)
+                }
+            }
+        ).run()
+    }
 
     @Test func smallPartIsOnePut() async throws {
         let server = try S3TestServer()

@@ -4,9 +4,10 @@
 // thread, the way the exporter does (append 65,536-row batches, write each ready chunk, finish).
 // One JSON object per timed write on stdout.
 //
-// `--threads all` writes through the library's LocalDirectorySink instead of plain write(2) calls:
-// the encoder runs on this thread while the sink's writer thread does the system calls (and the
-// sink's temporary name, fsync and rename), as in a real export.
+// `--threads all` writes through the library's LocalDirectorySink instead of plain write(2) calls,
+// with the encoders' two threads (CSV: runs of series encoded in two halves at once; Parquet: the
+// columns split over two threads): the sink's writer thread does the system calls (and the sink's
+// temporary name, fsync and rename), as in a real export. `--threads 1`: one encoding thread.
 //
 //   PeerWriter --input F.csv --out DIR [--reps N] [--threads 1|all]
 //   PeerWriter --input F.csv --out DIR --emit-metrics M.csv     (writes the metrics CSV, times nothing)
@@ -165,11 +166,14 @@ func writeTableThroughSink<Encoder: TableEncoder, Batch: ColumnarBatch>(
     let slash = path.lastIndex(of: "/")!
     let sink = LocalDirectorySink(root: String(path[..<slash]))
     return try await sink.withPart(named: String(path[path.index(after: slash)...])) { writer in
+        // As the exporter hands rows over: runs of 32,768 rows in pieces (series) together, which
+        // the encoders spread over their threads.
         for b in batches {
             var r = 0
             while r < b.rowCount {
-                let end = min(r + 65_536, b.rowCount)
-                try encoder.append(b, rows: r..<end)
+                let end = min(r + 32_768, b.rowCount)
+                let pieces = stride(from: r, to: end, by: 300).map { (b, $0..<min($0 + 300, end)) }
+                try encoder.append(pieces: pieces)
                 while let chunk = encoder.takeReadyBytes() { try await writer.write(chunk) }
                 r = end
             }
@@ -186,16 +190,16 @@ func writeTimed(_ table: ExportTable, _ kind: Kind, path: String) async throws -
     guard threads == "all" else { return try write(table, kind, path: path) }
     switch (table, kind) {
     case (.forecastedValues, .csv):
-        var e = CSVFormat().makeEncoder(for: context(table))
+        var e = CSVFormat(threads: 2).makeEncoder(for: context(table))
         return try await writeTableThroughSink(&e, batches, to: path)
     case (.forecastedValues, .parquet):
-        var e = ParquetFormat(codec: .snappy).makeEncoder(for: context(table))
+        var e = ParquetFormat(codec: .snappy, threads: 2).makeEncoder(for: context(table))
         return try await writeTableThroughSink(&e, batches, to: path)
     case (.accuracyMetricsValues, .csv):
-        var e = CSVFormat().makeEncoder(for: context(table))
+        var e = CSVFormat(threads: 2).makeEncoder(for: context(table))
         return try await writeTableThroughSink(&e, [metricsBatch], to: path)
     case (.accuracyMetricsValues, .parquet):
-        var e = ParquetFormat(codec: .snappy).makeEncoder(for: context(table))
+        var e = ParquetFormat(codec: .snappy, threads: 2).makeEncoder(for: context(table))
         return try await writeTableThroughSink(&e, [metricsBatch], to: path)
     }
 }
@@ -203,16 +207,16 @@ func writeTimed(_ table: ExportTable, _ kind: Kind, path: String) async throws -
 func write(_ table: ExportTable, _ kind: Kind, path: String) throws -> Int {
     switch (table, kind) {
     case (.forecastedValues, .csv):
-        var e = CSVFormat().makeEncoder(for: context(table))
+        var e = CSVFormat(threads: 1).makeEncoder(for: context(table))
         return try writeTable(&e, batches, to: path)
     case (.forecastedValues, .parquet):
-        var e = ParquetFormat(codec: .snappy).makeEncoder(for: context(table))
+        var e = ParquetFormat(codec: .snappy, threads: 1).makeEncoder(for: context(table))
         return try writeTable(&e, batches, to: path)
     case (.accuracyMetricsValues, .csv):
-        var e = CSVFormat().makeEncoder(for: context(table))
+        var e = CSVFormat(threads: 1).makeEncoder(for: context(table))
         return try writeTable(&e, [metricsBatch], to: path)
     case (.accuracyMetricsValues, .parquet):
-        var e = ParquetFormat(codec: .snappy).makeEncoder(for: context(table))
+        var e = ParquetFormat(codec: .snappy, threads: 1).makeEncoder(for: context(table))
         return try writeTable(&e, [metricsBatch], to: path)
     }
 }

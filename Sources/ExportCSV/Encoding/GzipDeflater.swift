@@ -1,12 +1,13 @@
 import CZlib
 public import ExportCore
+import ExportZlib
 public import NIOCore
 
 /// A streaming zlib deflate that writes one gzip member (RFC 1952: header, deflate data, CRC-32
 /// and length trailer), readable by `gzip -d`, Python's `gzip` and every other gzip reader.
 ///
-/// Owns a `z_stream` at a stable address (zlib keeps pointers into it), so it is a class; one
-/// per part. Memory: zlib's ~256 KiB of state at memLevel 8.
+/// Owns a ``ZlibStream`` (`.gzipDeflate`); one per part. Memory: zlib's ~256 KiB of state at
+/// memLevel 8.
 public final class GzipDeflater {
     /// zlib level used for `csv.gz`: 1, the fastest LZ77 level. Measured on 100 MB of this encoder's
     /// forecasted-values output (zlib 1.2.13, one core): level 1 compresses 170 MB/s at a ratio of
@@ -15,35 +16,13 @@ public final class GzipDeflater {
     /// and Huffman-only saves 10 % of the time for 40 % larger parts.
     public static let defaultLevel: Int32 = 1
 
-    private let stream: UnsafeMutablePointer<z_stream>
+    private let zlib: ZlibStream
+    private var stream: UnsafeMutablePointer<z_stream> { zlib.stream }
     private var finished = false
 
     /// Starts a gzip member at `level` (0…9).
     public init(level: Int32 = GzipDeflater.defaultLevel) throws(ExportError) {
-        stream = .allocate(capacity: 1)
-        stream.initialize(to: z_stream())
-        // windowBits 15 + 16: a gzip wrapper instead of zlib's.
-        let status = deflateInit2_(
-            stream,
-            level,
-            Z_DEFLATED,
-            15 + 16,
-            8,
-            Z_DEFAULT_STRATEGY,
-            zlibVersion(),
-            Int32(MemoryLayout<z_stream>.size)
-        )
-        guard status == Z_OK else {
-            stream.deinitialize(count: 1)
-            stream.deallocate()
-            throw .internal("zlib deflateInit2 failed with status \(status)")
-        }
-    }
-
-    deinit {
-        deflateEnd(stream)
-        stream.deinitialize(count: 1)
-        stream.deallocate()
+        zlib = try ZlibStream(.gzipDeflate(level: level))
     }
 
     /// Uncompressed bytes consumed so far.

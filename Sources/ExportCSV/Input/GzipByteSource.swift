@@ -1,5 +1,6 @@
 internal import CZlib
 public import ExportCore
+internal import ExportZlib
 
 /// Inflates a gzip stream (RFC 1952; also several members back to back, as `cat a.gz b.gz` and
 /// some parallel compressors write) while it is read: no temporary file, no whole-file buffer.
@@ -10,7 +11,8 @@ public import ExportCore
 public final class GzipByteSource: InputByteSource {
     public var name: String { file.name }
     private let file: any InputByteSource
-    private let stream: UnsafeMutablePointer<z_stream>
+    private let zlib: ZlibStream
+    private var stream: UnsafeMutablePointer<z_stream> { zlib.stream }
     private let input: UnsafeMutablePointer<UInt8>
     private let inputCapacity = 1 << 20
     private var inputAtEnd = false
@@ -19,23 +21,11 @@ public final class GzipByteSource: InputByteSource {
     /// Reads gzip data from `file`.
     public init(_ file: any InputByteSource) throws(ExportError) {
         self.file = file
-        stream = .allocate(capacity: 1)
-        stream.initialize(to: z_stream())
+        zlib = try ZlibStream(.gzipInflate)
         input = .allocate(capacity: inputCapacity)
-        // windowBits 15 + 16: a gzip wrapper (header and CRC-32/length trailer checked by zlib).
-        let status = inflateInit2_(stream, 15 + 16, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
-        guard status == Z_OK else {
-            stream.deinitialize(count: 1)
-            stream.deallocate()
-            input.deallocate()
-            throw .internal("zlib inflateInit2 failed with status \(status)")
-        }
     }
 
     deinit {
-        inflateEnd(stream)
-        stream.deinitialize(count: 1)
-        stream.deallocate()
         input.deallocate()
     }
 
@@ -58,7 +48,7 @@ public final class GzipByteSource: InputByteSource {
                     finished = true
                     return produced
                 }
-                guard inflateReset(stream) == Z_OK else { throw .internal("zlib inflateReset failed") }
+                guard zlib.reset() else { throw .internal("zlib inflateReset failed") }
                 if produced > 0 { return produced }
             case Z_BUF_ERROR:
                 if inputAtEnd && stream.pointee.avail_in == 0 {

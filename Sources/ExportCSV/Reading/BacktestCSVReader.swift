@@ -115,7 +115,7 @@ public struct BacktestCSVReader {
             chunkBytes = parallelChunkBytes
         } else {
             guard threads > 1 && size - start >= Self.parallelFileBytes else { return }
-            chunkBytes = min(8 << 20, max(1 << 20, (size - start) / threads))
+            chunkBytes = min(4 << 20, max(1 << 20, (size - start) / threads))
         }
         let prototype = self
         chunks = try ParallelChunkReader(

@@ -93,7 +93,12 @@ final class ParallelChunkReader {
             } else {
                 next = startWave(try boundaries(maxRecordBytes: maxRecordBytes), maxRecordBytes)
             }
-            guard let wave = next else { return nil }
+            guard let wave = next else {
+                // The end: the workers' block buffers and batch columns are not needed any more.
+                workers.removeAll()
+                ready.removeAll()
+                return nil
+            }
             pending = nil
             wave.group.wait()
             take(wave, maxRecordBytes: maxRecordBytes)

@@ -1,4 +1,5 @@
 internal import CZlib
+internal import ExportZlib
 
 /// Expands compressed page bodies for one column chunk's codec: UNCOMPRESSED, SNAPPY (our own
 /// ``SnappyDecompressor``), GZIP (zlib; a gzip member or a zlib stream) and ZSTD (libzstd, loaded at
@@ -8,7 +9,7 @@ internal import CZlib
 /// size is an error. Keeps one zlib stream across pages. Not thread-safe; one per column cursor.
 final class PageDecompressor {
     let codec: Int32
-    private var zstream: UnsafeMutablePointer<z_stream>?
+    private var zlib: ZlibStream?
 
     /// Codec names as `CompressionCodec` numbers them.
     static func name(of codec: Int32) -> String {
@@ -33,14 +34,6 @@ final class PageDecompressor {
             )
         }
         self.codec = codec
-    }
-
-    deinit {
-        if let zstream {
-            inflateEnd(zstream)
-            zstream.deinitialize(count: 1)
-            zstream.deallocate()
-        }
     }
 
     /// Expands `input` into all of `output`.
@@ -70,19 +63,14 @@ final class PageDecompressor {
         into output: UnsafeMutableRawBufferPointer
     ) throws(ParquetFormatError) {
         let stream: UnsafeMutablePointer<z_stream>
-        if let zstream {
-            stream = zstream
-            guard inflateReset(stream) == Z_OK else { throw ParquetFormatError("zlib inflateReset failed") }
+        if let zlib {
+            stream = zlib.stream
+            guard zlib.reset() else { throw ParquetFormatError("zlib inflateReset failed") }
         } else {
-            stream = .allocate(capacity: 1)
-            stream.initialize(to: z_stream())
-            // windowBits 15 + 32: a gzip member or a zlib stream, told by its header.
-            guard inflateInit2_(stream, 15 + 32, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-                stream.deinitialize(count: 1)
-                stream.deallocate()
-                throw ParquetFormatError("zlib inflateInit2 failed")
-            }
-            zstream = stream
+            let zlib: ZlibStream
+            do { zlib = try ZlibStream(.gzipOrZlibInflate) } catch { throw ParquetFormatError("\(error)") }
+            self.zlib = zlib
+            stream = zlib.stream
         }
         var scratch: UInt8 = 0
         stream.pointee.next_in = UnsafeMutablePointer(

@@ -1,5 +1,3 @@
-public import ExportCore
-
 /// Where backtest rows come from: the CSV reader, the series grouper, or a pipeline's own code.
 ///
 /// A source knows its schema before the first batch and hands out batches until it returns nil.
@@ -13,22 +11,4 @@ public protocol ForecastSource: SendableMetatype {
 
 extension ForecastSource {
     public var inputProgress: InputProgress? { nil }
-}
-
-/// A source over batches already in memory (tests, pipelines that build batches themselves).
-public struct ForecastBatchList: ForecastSource, Sendable {
-    public let schema: ExportSchema
-    private var batches: [ForecastBatch]
-    private var next = 0
-
-    public init(schema: ExportSchema, batches: [ForecastBatch]) {
-        self.schema = schema
-        self.batches = batches
-    }
-
-    public mutating func nextBatch() throws -> ForecastBatch? {
-        guard next < batches.count else { return nil }
-        defer { next += 1 }
-        return batches[next]
-    }
 }
