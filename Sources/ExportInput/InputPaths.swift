@@ -1,4 +1,5 @@
 public import ExportCore
+internal import ExportSinks
 
 #if canImport(Glibc)
 internal import Glibc
@@ -106,9 +107,7 @@ public enum InputPaths {
         defer { closedir(directory) }
         var names: [String] = []
         while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
+            let name = DirectoryEntryName.of(entry)
             if name.hasPrefix(".") || name.hasPrefix("_") { continue }
             names.append(name)
         }

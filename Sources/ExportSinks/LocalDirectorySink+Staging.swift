@@ -79,9 +79,7 @@ extension LocalDirectorySink: StagingSink {
             guard let directory = opendir(path) else { throw error("cannot list", path) }
             var names: [String] = []
             while let entry = readdir(directory) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-                }
+                let name = DirectoryEntryName.of(entry)
                 if name != "." && name != ".." { names.append(name) }
             }
             closedir(directory)

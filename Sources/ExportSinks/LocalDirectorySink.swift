@@ -178,9 +178,7 @@ public struct LocalDirectorySink: PartSink {
         defer { closedir(directory) }
         var keys: [String] = []
         while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
+            let name = DirectoryEntryName.of(entry)
             guard !name.hasPrefix("."), name.hasPrefix(namePrefix) else { continue }
             let key = folderKey.isEmpty ? name : folderKey + "/" + name
             var info = stat()
