@@ -28,7 +28,9 @@ public struct BacktestInput {
     private let reference: InputColumns
     private var current: FileReader?
     private var nextFile: Int
-    /// The files' total size (nil when one is not a regular file), and the size of those done.
+    /// Each file's size as it was when the input was opened (nil: not a regular file), their
+    /// total (nil when one is not a regular file), and the size of the files done.
+    private let fileSizes: [Int?]
     private let totalBytes: Int?
     private var bytesOfFinishedFiles = 0
 
@@ -81,16 +83,9 @@ public struct BacktestInput {
         schema = reference.schema
         current = first
         nextFile = index + 1
-        var total = 0
-        for file in files {
-            guard file.kind != .standardInput, let size = Self.regularFileSize(file.path) else {
-                totalBytes = nil
-                return
-            }
-            total += size
-        }
-        totalBytes = total
-        for skipped in files[..<index] { bytesOfFinishedFiles += Self.regularFileSize(skipped.path) ?? 0 }
+        fileSizes = files.map { $0.kind == .standardInput ? nil : Self.regularFileSize($0.path) }
+        totalBytes = fileSizes.contains(nil) ? nil : fileSizes.reduce(0) { $0 + ($1 ?? 0) }
+        bytesOfFinishedFiles = fileSizes[..<index].reduce(0) { $0 + ($1 ?? 0) }
     }
 
     private static func regularFileSize(_ path: String) -> Int? {
@@ -129,14 +124,12 @@ public struct BacktestInput {
             }
             if let batch = try current!.nextBatch() { return batch }
             current = nil
-            bytesOfFinishedFiles += Self.regularFileSize(files[nextFile - 1].path) ?? 0
+            bytesOfFinishedFiles += fileSizes[nextFile - 1] ?? 0
         }
     }
 
     private static func isEmptyFile(_ file: InputFile) -> Bool {
-        guard file.kind != .standardInput else { return false }
-        var info = stat()
-        return stat(file.path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG && info.st_size == 0
+        file.kind != .standardInput && regularFileSize(file.path) == 0
     }
 
     private static func open(

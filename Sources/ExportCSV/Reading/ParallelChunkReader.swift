@@ -129,7 +129,7 @@ final class ParallelChunkReader {
         for (i, range) in ranges.enumerated() {
             let job = ChunkJob(
                 worker: workers[i],
-                source: FileRangeByteSource(name: file.name, fileDescriptor: file.fileDescriptor, range: range),
+                source: bytes(range),
                 maxRecordBytes: maxRecordBytes,
                 wave: wave,
                 slot: i
@@ -151,11 +151,7 @@ final class ParallelChunkReader {
                 // from here, with the true line numbers, and reports the error (or reads on).
                 var reader = workers[0]
                 reader.restart(
-                    on: FileRangeByteSource(
-                        name: file.name,
-                        fileDescriptor: file.fileDescriptor,
-                        range: wave.ranges[i].lowerBound..<fileSize
-                    ),
+                    on: bytes(wave.ranges[i].lowerBound..<fileSize),
                     firstLine: linesBefore + 1,
                     maxRecordBytes: maxRecordBytes
                 )
@@ -177,11 +173,14 @@ final class ParallelChunkReader {
         }
     }
 
-    /// The bytes of the chunks handed out (or being read by the rest reader) and the file's size.
+    /// The bytes of the chunks handed out (after a failed chunk, those before it) and the file's size.
     var inputProgress: InputProgress {
-        let read: Int
-        if let rest { read = rest.inputProgress.map { $0.bytesRead } ?? handedOut } else { read = handedOut }
-        return InputProgress(bytesRead: min(read, fileSize), totalBytes: fileSize)
+        InputProgress(bytesRead: min(handedOut, fileSize), totalBytes: fileSize)
+    }
+
+    /// The bytes `range` of the file, read with `pread`.
+    private func bytes(_ range: Range<Int>) -> FileRangeByteSource {
+        FileRangeByteSource(name: file.name, fileDescriptor: file.fileDescriptor, range: range)
     }
 
     /// The offset just after the first line feed at or after `nominal - 1` (so a chunk ends with
@@ -195,11 +194,7 @@ final class ParallelChunkReader {
         var offset = nominal - 1
         let limit = nominal + maxRecordBytes
         while offset < fileSize && offset < limit {
-            let source = FileRangeByteSource(
-                name: file.name,
-                fileDescriptor: file.fileDescriptor,
-                range: offset..<min(fileSize, offset + window)
-            )
+            let source = bytes(offset..<min(fileSize, offset + window))
             let n = try source.read(into: probe, count: window)
             if n == 0 { break }
             if let found = memchr(probe, Int32(UInt8(ascii: "\n")), n) {
