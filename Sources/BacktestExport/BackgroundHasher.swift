@@ -1,7 +1,7 @@
 import ExportCore
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import Synchronization
 
 /// SHA-256 of a part's chunks, computed on NIO's blocking-work thread pool so that hashing
 /// overlaps with encoding without occupying a thread of Swift's cooperative pool.
@@ -12,7 +12,7 @@ import Synchronization
 struct BackgroundHasher {
     /// The running digest, touched by one pool job at a time (the chain orders them).
     private final class State: Sendable {
-        let hasher = Mutex(SHA256())
+        let hasher = NIOLockedValueBox(SHA256())
     }
 
     private let state = State()
@@ -32,7 +32,8 @@ struct BackgroundHasher {
         if pending.count >= depth { try await pending.removeFirst().get() }
         let (state, pool, eventLoop) = (self.state, self.pool, self.eventLoop)
         let job: @Sendable () -> Void = {
-            state.hasher.withLock { hasher in chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) } }
+            state.hasher.withLockedValue { hasher in chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+            }
         }
         let previous = pending.last ?? eventLoop.makeSucceededVoidFuture()
         pending.append(previous.flatMap { pool.runIfActive(eventLoop: eventLoop, job) })
@@ -41,6 +42,6 @@ struct BackgroundHasher {
     /// The digest in lower-case hex, once every queued chunk is hashed.
     func finalize() async throws -> String {
         if let last = pending.last { try await last.get() }
-        return Hex.encode(state.hasher.withLock { $0.finalize() })
+        return Hex.encode(state.hasher.withLockedValue { $0.finalize() })
     }
 }

@@ -1,5 +1,5 @@
 import ExportCore
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The hand-over between the reading task and the consumer.
 final class PrefetchChannel: Sendable {
@@ -30,7 +30,7 @@ final class PrefetchChannel: Sendable {
         }
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
     private let depth: Int
 
     init(depth: Int) { self.depth = depth }
@@ -39,7 +39,7 @@ final class PrefetchChannel: Sendable {
     func send(_ batch: ForecastBatch) async throws {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let next: Next = state.withLock { state in
+                let next: Next = state.withLockedValue { state in
                     if state.cancelled { return .resume(.failure(CancellationError())) }
                     if let consumer = state.consumer {
                         state.consumer = nil
@@ -67,7 +67,7 @@ final class PrefetchChannel: Sendable {
 
     /// The source ran out (`.success`) or failed.
     func finish(_ end: Result<Void, any Error>) {
-        let consumer: CheckedContinuation<ForecastBatch?, any Error>? = state.withLock { state in
+        let consumer: CheckedContinuation<ForecastBatch?, any Error>? = state.withLockedValue { state in
             state.end = end
             defer { state.consumer = nil }
             return state.consumer
@@ -80,7 +80,7 @@ final class PrefetchChannel: Sendable {
             try await withCheckedThrowingContinuation {
                 (continuation: CheckedContinuation<ForecastBatch?, any Error>) in
                 let (result, producer): (Result<ForecastBatch?, any Error>?, CheckedContinuation<Void, any Error>?) =
-                    state.withLock { state in
+                    state.withLockedValue { state in
                         if state.cancelled { return (.failure(CancellationError()), nil) }
                         if state.waiting > 0 {
                             let batch = state.pop()
@@ -102,7 +102,7 @@ final class PrefetchChannel: Sendable {
 
     /// Stops both sides: waiters throw `CancellationError`, later calls too.
     func cancel() {
-        let (consumer, producer) = state.withLock { state in
+        let (consumer, producer) = state.withLockedValue { state in
             state.cancelled = true
             state.ready.removeAll()
             state.head = 0

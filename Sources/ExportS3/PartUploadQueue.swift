@@ -1,5 +1,5 @@
+import NIOConcurrencyHelpers
 import NIOCore
-import Synchronization
 
 /// The hand-off between a part's writer and its UploadPart tasks, with a bound on the parts in
 /// flight: ``push(_:number:)`` waits while `maxInFlight` parts are queued or uploading
@@ -24,38 +24,38 @@ final class PartUploadQueue: Sendable {
         var etags: [Int: String] = [:]
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
     let maxInFlight: Int
 
     init(maxInFlight: Int) { self.maxInFlight = max(1, maxInFlight) }
 
     /// The multipart upload's id, once created.
     var uploadId: String? {
-        get { state.withLock { $0.uploadId } }
-        set { state.withLock { $0.uploadId = newValue } }
+        get { state.withLockedValue { $0.uploadId } }
+        set { state.withLockedValue { $0.uploadId = newValue } }
     }
 
     /// Parts pushed and not yet uploaded; and whether a `push` is waiting for a slot (for tests).
     var outstanding: (count: Int, producerWaiting: Bool) {
-        state.withLock { ($0.outstanding, $0.producer != nil) }
+        state.withLockedValue { ($0.outstanding, $0.producer != nil) }
     }
 
     /// The ETags of the uploaded parts, by part number ascending.
     var uploadedParts: [(number: Int, etag: String)] {
-        state.withLock { $0.etags.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+        state.withLockedValue { $0.etags.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
     }
 
     /// Queues a part; waits first while `maxInFlight` parts are outstanding.
     func push(_ bytes: ByteBuffer, number: Int) async throws {
         while true {
-            let mustWait: Bool = try state.withLock { state in
+            let mustWait: Bool = try state.withLockedValue { state in
                 if let failure = state.failure { throw failure }
                 return state.outstanding >= maxInFlight
             }
             if !mustWait { break }
             try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                    let resumeNow: Result<Void, any Error>? = state.withLock { state in
+                    let resumeNow: Result<Void, any Error>? = state.withLockedValue { state in
                         if let failure = state.failure { return .failure(failure) }
                         if state.outstanding < maxInFlight { return .success(()) }
                         state.producer = continuation
@@ -67,7 +67,7 @@ final class PartUploadQueue: Sendable {
                 fail(CancellationError())
             }
         }
-        let consumer: CheckedContinuation<Part?, any Error>? = try state.withLock { state in
+        let consumer: CheckedContinuation<Part?, any Error>? = try state.withLockedValue { state in
             if let failure = state.failure { throw failure }
             state.outstanding += 1
             if let consumer = state.consumer {
@@ -84,7 +84,7 @@ final class PartUploadQueue: Sendable {
     func next() async throws -> Part? {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Part?, any Error>) in
-                let resumeNow: Result<Part?, any Error>? = state.withLock { state in
+                let resumeNow: Result<Part?, any Error>? = state.withLockedValue { state in
                     if let failure = state.failure { return .failure(failure) }
                     if state.pendingHead < state.pending.count {
                         let part = state.pending[state.pendingHead]
@@ -109,7 +109,7 @@ final class PartUploadQueue: Sendable {
 
     /// Records an uploaded part and frees its slot.
     func partUploaded(number: Int, etag: String) {
-        let producer = state.withLock { state in
+        let producer = state.withLockedValue { state in
             state.etags[number] = etag
             state.outstanding -= 1
             let producer = state.producer
@@ -121,7 +121,7 @@ final class PartUploadQueue: Sendable {
 
     /// No more parts will be pushed.
     func close() {
-        let consumer: CheckedContinuation<Part?, any Error>? = state.withLock { state in
+        let consumer: CheckedContinuation<Part?, any Error>? = state.withLockedValue { state in
             state.closed = true
             guard state.pendingHead >= state.pending.count, let consumer = state.consumer else { return nil }
             state.consumer = nil
@@ -132,7 +132,7 @@ final class PartUploadQueue: Sendable {
 
     /// Fails the queue (the first error wins) and wakes every waiter with it.
     func fail(_ error: any Error) {
-        let (failure, consumer, producer) = state.withLock { state in
+        let (failure, consumer, producer) = state.withLockedValue { state in
             if state.failure == nil { state.failure = error }
             let waiters = (state.failure!, state.consumer, state.producer)
             state.consumer = nil

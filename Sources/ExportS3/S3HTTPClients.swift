@@ -1,6 +1,6 @@
 import AsyncHTTPClient
+import NIOConcurrencyHelpers
 import NIOCore
-import Synchronization
 
 /// The process-wide `HTTPClient`s the S3 sink uses when it is given none: one per pair of
 /// timeouts, created on first use, living until the process ends (never shut down, like
@@ -15,13 +15,13 @@ enum S3HTTPClients {
         var stall: Int64
     }
 
-    private static let clients = Mutex<[Key: HTTPClient]>([:])
+    private static let clients = NIOLockedValueBox<[Key: HTTPClient]>([:])
 
     static func client(for configuration: S3Configuration) -> HTTPClient {
         let connect = TimeAmount(configuration.connectTimeout)
         let stall = TimeAmount(configuration.stallTimeout)
         let key = Key(connect: connect.nanoseconds, stall: stall.nanoseconds)
-        return clients.withLock { clients in
+        return clients.withLockedValue { clients in
             if let client = clients[key] { return client }
             var settings = HTTPClient.Configuration()
             settings.timeout = HTTPClient.Configuration.Timeout(connect: connect, read: stall, write: stall)

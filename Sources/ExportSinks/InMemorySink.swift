@@ -1,6 +1,6 @@
 import ExportCore
+import NIOConcurrencyHelpers
 public import NIOCore
-import Synchronization
 
 /// A sink that keeps files in memory: for tests and for benchmarks of the encoding alone.
 ///
@@ -29,69 +29,69 @@ public final class InMemorySink: PartSink {
         /// Holders of folder locks (``withExclusiveLock(under:holder:_:)``), by prefix.
         var folderLockHolders: [String: String] = [:]
     }
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     public init() {}
 
     public var destinationDescription: String { "memory" }
 
     /// The files published so far, by key.
-    public var files: [String: ByteBuffer] { state.withLock { $0.files } }
+    public var files: [String: ByteBuffer] { state.withLockedValue { $0.files } }
 
     /// Makes the part whose key contains `keyFragment` fail once more than `bytes` were written.
     public func failWrite(whenKeyContains keyFragment: String, afterBytes bytes: Int) {
-        state.withLock { $0.failAfterBytesForKey[keyFragment] = bytes }
+        state.withLockedValue { $0.failAfterBytesForKey[keyFragment] = bytes }
     }
 
     /// Makes every later ``put(_:named:)`` of `key` throw (to test a failing `_SUCCESS`).
     public func failPut(named key: String) {
-        state.withLock { _ = $0.failingPuts.insert(key) }
+        state.withLockedValue { _ = $0.failingPuts.insert(key) }
     }
 
     /// The holder of the destination lock, if any.
-    public var lockHolder: String? { state.withLock { $0.lockHolder } }
+    public var lockHolder: String? { state.withLockedValue { $0.lockHolder } }
 
     public func withPart<R>(named key: String, _ body: (inout Writer) async throws -> R) async throws -> R {
-        let limit = state.withLock { $0.failAfterBytesForKey.first(where: { key.contains($0.key) })?.value }
+        let limit = state.withLockedValue { $0.failAfterBytesForKey.first(where: { key.contains($0.key) })?.value }
         var writer = Writer(buffer: ByteBuffer(), failAfterBytes: limit)
         let result = try await body(&writer)
         let bytes = writer.buffer
-        state.withLock { $0.files[key] = bytes }
+        state.withLockedValue { $0.files[key] = bytes }
         return result
     }
 
     public func put(_ bytes: ByteBuffer, named key: String) async throws {
-        try state.withLock { state throws(ExportError) in
+        try state.withLockedValue { state in
             if state.failingPuts.contains(key) { throw ExportError.sink("in-memory sink: injected failure of \(key)") }
             state.files[key] = bytes
         }
     }
 
     public func remove(named key: String) async throws {
-        _ = state.withLock { $0.files.removeValue(forKey: key) }
+        _ = state.withLockedValue { $0.files.removeValue(forKey: key) }
     }
 
     public func exists(named key: String) async throws -> Bool {
-        state.withLock { $0.files[key] != nil }
+        state.withLockedValue { $0.files[key] != nil }
     }
 
     public func list(prefix: String) async throws -> [String] {
-        state.withLock { $0.files.keys.filter { $0.hasPrefix(prefix) } }
+        state.withLockedValue { $0.files.keys.filter { $0.hasPrefix(prefix) } }
     }
 
     public func withExclusiveLock<R>(holder: String, _ body: () async throws -> R) async throws -> R {
-        try state.withLock { state throws(ExportError) in
+        try state.withLockedValue { state in
             if let current = state.lockHolder {
                 throw ExportError.sink("The destination 'memory' is locked by another export: \(current)")
             }
             state.lockHolder = holder
         }
-        defer { state.withLock { $0.lockHolder = nil } }
+        defer { state.withLockedValue { $0.lockHolder = nil } }
         return try await body()
     }
 
     /// The holder of the lock of folder `prefix`, if any.
-    public func lockHolder(under prefix: String) -> String? { state.withLock { $0.folderLockHolders[prefix] } }
+    public func lockHolder(under prefix: String) -> String? { state.withLockedValue { $0.folderLockHolders[prefix] } }
 
     /// A folder's lock (``StagingSink/withExclusiveLock(under:holder:_:)``): one holder per prefix,
     /// independent of the destination lock.
@@ -102,13 +102,13 @@ public final class InMemorySink: PartSink {
     ) async throws
         -> R
     {
-        try state.withLock { state throws(ExportError) in
+        try state.withLockedValue { state in
             if let current = state.folderLockHolders[prefix] {
                 throw ExportError.sink("The folder 'memory/\(prefix)' is locked by another run: \(current)")
             }
             state.folderLockHolders[prefix] = holder
         }
-        defer { state.withLock { $0.folderLockHolders[prefix] = nil } }
+        defer { state.withLockedValue { $0.folderLockHolders[prefix] = nil } }
         return try await body()
     }
 }

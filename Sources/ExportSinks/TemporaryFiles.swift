@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOPosix
 import Synchronization
 
@@ -17,7 +18,7 @@ import Musl
 /// `backtest-export-<pid>-<random>` (``removeStaleFolders(in:)``) and every part's temporary file
 /// carries its job and pid (``TemporaryName``).
 public enum TemporaryFiles {
-    private static let paths = Mutex<[Int: UInt]>([:])  // token → address of a strdup'ed path
+    private static let paths = NIOLockedValueBox<[Int: UInt]>([:])  // token → address of a strdup'ed path
     private static let nextID = Atomic<Int>(0)
 
     /// The name spill folders in the temporary directory start with; the owner's pid follows.
@@ -27,13 +28,13 @@ public enum TemporaryFiles {
     public static func register(_ path: String) -> Int {
         let id = nextID.add(1, ordering: .relaxed).newValue
         let address = UInt(bitPattern: strdup(path))
-        paths.withLock { $0[id] = address }
+        paths.withLockedValue { $0[id] = address }
         return id
     }
 
     /// Forgets a path (after it was removed or renamed to its final name).
     public static func unregister(_ id: Int) {
-        if let address = paths.withLock({ $0.removeValue(forKey: id) }) {
+        if let address = paths.withLockedValue({ $0.removeValue(forKey: id) }) {
             free(UnsafeMutableRawPointer(bitPattern: address))
         }
     }
@@ -41,7 +42,7 @@ public enum TemporaryFiles {
     /// Removes every registered file now (files first, then folders once empty). Blocking: for
     /// the moment the process is about to exit.
     public static func removeAll() {
-        let all = paths.withLock { current in
+        let all = paths.withLockedValue { current in
             defer { current.removeAll() }
             return Array(current.values)
         }
