@@ -125,25 +125,29 @@ struct ExportCommand: AsyncParsableCommand {
         }
         let plan = try ExportPlan(command: self)
         let start = Monotonic.now
-        var lastReport = start
-        let quiet = self.quiet
-        // A progress line only on a terminal, rewritten in place about 4 times a second.
-        let showsProgress = !quiet && Self.progressLineIsInPlace
-        let progress: (ExportProgress) -> Void = { progress in
-            guard showsProgress, progress.forecastRowsWritten > 0 else { return }
-            let now = Monotonic.now
-            guard now - lastReport >= 0.25 else { return }
-            lastReport = now
-            let seconds = max(now - start, 1e-9)
-            writeStandardError(
-                "\r\u{1B}[Kexporting: \(progress.forecastRowsWritten) rows written, "
-                    + "\(formatted(Double(progress.forecastRowsWritten) / seconds / 1e6)) M rows/s, "
-                    + "\(formatted(Double(progress.bytesWritten) / 1e6)) MB"
-            )
+        // A progress line only on a terminal, redrawn in place about 4 times a second.
+        let meter: ProgressMeter? = !quiet && Self.progressLineIsInPlace ? ProgressMeter() : nil
+        let ticker = meter.map { meter in
+            Task {
+                // Writing starts (for its rate) no earlier than the last tick that saw none written.
+                var writingStart = start
+                while !Task.isCancelled {
+                    try await Task.sleep(for: .milliseconds(250))
+                    let snapshot = meter.snapshot
+                    let now = Monotonic.now
+                    let reading = snapshot.forecastRowsWritten == 0
+                    let seconds = now - (reading ? start : writingStart)
+                    writeStandardError("\r\u{1B}[K" + ProgressLine.text(snapshot, seconds: seconds))
+                    if reading { writingStart = now }
+                }
+            }
         }
+        defer { ticker?.cancel() }
         let result = try await Self.runCancellable(timeout: timeout, json: json) {
-            try await plan.execute(progress: progress)
+            try await plan.execute(meter: meter)
         }
+        ticker?.cancel()
+        _ = await ticker?.result  // its last line drawn before the summary clears it
         let seconds = Monotonic.now - start
         report(result, plan: plan, seconds: seconds)
     }

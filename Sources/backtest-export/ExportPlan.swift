@@ -66,6 +66,11 @@ struct ExportPlan {
                 temporaryDirectory: temporaryDirectory
             )
         }
+
+        /// ``take()``, counting what is read into `meter`.
+        func take(metered meter: ProgressMeter?) throws -> sending MeteredSource<BacktestInput> {
+            MeteredSource(try take(), meter: meter)
+        }
     }
 
     private(set) var configuration: ExportConfiguration
@@ -250,31 +255,32 @@ struct ExportPlan {
         }
     }
 
-    func execute(progress: (ExportProgress) -> Void) async throws -> ExportResult {
+    /// Runs the export; `meter`, when given, counts the rows read and written for a progress line.
+    func execute(meter: ProgressMeter?) async throws -> ExportResult {
         switch destination {
         case .local(let path):
             let jobTag = "\(configuration.jobName.rawValue)_\(configuration.timestamp.fileNameForm)"
-            return try await execute(sink: LocalDirectorySink(root: path, jobTag: jobTag), progress: progress)
+            return try await execute(sink: LocalDirectorySink(root: path, jobTag: jobTag), meter: meter)
         case .s3(let location, let configuration):
-            return try await execute(sink: S3Sink(location: location, configuration: configuration), progress: progress)
+            return try await execute(sink: S3Sink(location: location, configuration: configuration), meter: meter)
         }
     }
 
-    private func execute<Sink: StagingSink>(sink: Sink, progress: (ExportProgress) -> Void) async throws -> ExportResult
-    {
+    private func execute<Sink: StagingSink>(sink: Sink, meter: ProgressMeter?) async throws -> ExportResult {
         switch format {
         case .csv(let compression):
-            return try await run(sink: sink, format: CSVFormat(compression: compression), progress: progress)
+            return try await run(sink: sink, format: CSVFormat(compression: compression), meter: meter)
         case .parquet(let codec):
-            return try await run(sink: sink, format: ParquetFormat(codec: codec), progress: progress)
+            return try await run(sink: sink, format: ParquetFormat(codec: codec), meter: meter)
         }
     }
 
     private func run<Sink: StagingSink, Format: TableFormat>(
         sink: Sink,
         format: Format,
-        progress: (ExportProgress) -> Void
+        meter: ProgressMeter?
     ) async throws -> ExportResult {
+        let progress: (ExportProgress) -> Void = { meter?.recordWritten($0) }
         if let shard {
             let exporter = ShardExporter(
                 sink: sink,
@@ -284,12 +290,12 @@ struct ExportPlan {
                 shard: shard.index
             )
             let input = self.input
-            return try await exporter.export(from: { try input.take() }, progress: progress).result
+            return try await exporter.export(from: { try input.take(metered: meter) }, progress: progress).result
         }
         let exporter = BacktestExporter(sink: sink, format: format, configuration: configuration)
         let input = self.input
         // Read once: the exporter orders any input in one pass, so a pipe works as a file does.
-        return try await exporter.export(from: { try input.take() }, progress: progress)
+        return try await exporter.export(from: { try input.take(metered: meter) }, progress: progress)
     }
 }
 
