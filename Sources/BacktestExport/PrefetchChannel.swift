@@ -10,24 +10,17 @@ final class PrefetchChannel: Sendable {
     }
 
     private struct State {
+        /// At most `depth` batches: taking the first shifts the rest, and drops the reference (a
+        /// consumer that never catches up must not keep every batch it took alive).
         var ready: [ForecastBatch] = []
-        var head = 0
         var end: Result<Void, any Error>?
         var cancelled = false
         var consumer: CheckedContinuation<ForecastBatch?, any Error>?
         var producer: CheckedContinuation<Void, any Error>?
 
-        var waiting: Int { ready.count - head }
+        var waiting: Int { ready.count }
 
-        mutating func pop() -> ForecastBatch {
-            let batch = ready[head]
-            head += 1
-            if head == ready.count {
-                ready.removeAll(keepingCapacity: true)
-                head = 0
-            }
-            return batch
-        }
+        mutating func pop() -> ForecastBatch { ready.removeFirst() }
     }
 
     private let state = NIOLockedValueBox(State())
@@ -100,12 +93,14 @@ final class PrefetchChannel: Sendable {
         }
     }
 
+    /// Batches sent and not yet taken (and so kept alive by the channel): at most `depth`.
+    var heldBatchCount: Int { state.withLockedValue { $0.ready.count } }
+
     /// Stops both sides: waiters throw `CancellationError`, later calls too.
     func cancel() {
         let (consumer, producer) = state.withLockedValue { state in
             state.cancelled = true
             state.ready.removeAll()
-            state.head = 0
             defer {
                 state.consumer = nil
                 state.producer = nil
