@@ -107,6 +107,7 @@ let package = Package(
             dependencies: [
                 "BacktestExport", "ExportCore", "ExportCSV", "ExportParquet", "ExportSinks", "ExportS3",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

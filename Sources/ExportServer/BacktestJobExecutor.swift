@@ -4,6 +4,7 @@ import ExportCore
 import ExportParquet
 public import ExportS3
 import ExportSinks
+import NIOPosix
 
 /// Runs a job with the library exactly as `backtest-export export` does with its defaults (CSV
 /// uncompressed or Parquet with snappy; 128 MiB parts; 1 GiB grouping memory; item-level WAPE as
@@ -47,7 +48,8 @@ public struct BacktestJobExecutor: JobExecutor {
     }
 
     public func run(_ job: ExportJob, signal: StopSignal) async throws {
-        let configuration = try configuration(for: job)
+        // Reading the history file blocks: on NIO's thread pool, not a thread of Swift's pool.
+        let configuration = try await NIOThreadPool.singleton.runIfActive { try self.configuration(for: job) }
         if var s3 {
             if let key = job.kmsKeyArn { s3.kmsKeyId = key }
             let sink = try S3Sink(location: try S3Location(parsing: job.destinationPath), configuration: s3)
