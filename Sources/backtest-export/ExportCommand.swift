@@ -134,6 +134,7 @@ struct ExportCommand: AsyncParsableCommand {
                 while !Task.isCancelled {
                     try await Task.sleep(for: .milliseconds(250))
                     let snapshot = meter.snapshot
+                    if snapshot.rowsRead == 0 { continue }  // nothing to show yet
                     let now = Monotonic.now
                     let reading = snapshot.forecastRowsWritten == 0
                     let seconds = now - (reading ? start : writingStart)
