@@ -4,9 +4,10 @@
   polars_export.py INPUT.csv|INPUT.parquet DESTINATION [csv|parquet]
 
 Reads the forecasted-values CSV, sorts it into the export's order (series, window start,
-timestamp), computes per series and window wQL per quantile, Average wQL, RMSE, WAPE (normalized)
-and MAPE (MASE needs a history: not defined), plus one Summary row per series (mean of its
-Computed rows, earliest start, latest end), and writes
+timestamp), computes per series and window wQL per quantile, Average wQL, RMSE, WAPE (the
+SPEC's default for the rows: the absolute error sum) and MAPE (MASE needs a history: not
+defined), plus one Summary row per series (mean of its Computed rows, earliest start, latest
+end), and writes
 DESTINATION/forecasted-values/bench_2024-03-07T09-05-00Z_part0.csv and
 DESTINATION/accuracy-metrics-values/bench_2024-03-07T09-05-00Z_part0.csv with the SPEC's columns,
 timestamps `yyyy-MM-ddTHH:mm:ssZ`, window times `yyyy-MM-ddTHH:mm:ss`, `not defined` for
@@ -61,7 +62,7 @@ w = (df.lazy().filter(y.is_not_null() & y.is_not_nan()).group_by(key).agg(aggs)
      .with_columns(
          [pl.when(pl.col("_sy") == 0).then(pl.col(f"_n{q}")).otherwise(pl.col(f"_n{q}") / pl.col("_sy"))
           .alias(f"wQL[{short(q)}]") for q in quantiles]
-         + [pl.when(pl.col("_sy") == 0).then(pl.col("_ae")).otherwise(pl.col("_ae") / pl.col("_sy")).alias("WAPE")])
+         + [pl.col("_ae").alias("WAPE")])
      )
 wql = [f"wQL[{short(q)}]" for q in quantiles]
 metric_cols = wql + (["Average wQL"] if wql else []) + ["RMSE", "WAPE", "MAPE", "MASE"]
