@@ -58,6 +58,8 @@ struct BacktestExportCommand: AsyncParsableCommand {
         if json {
             print(JSONOutput.failure(code: code, message: message))
         } else {
+            // A progress line may be on the terminal: the message replaces it.
+            if ExportCommand.progressLineIsInPlace { writeStandardError("\r\u{1B}[K") }
             // ArgumentParser's own message already starts with "Error:".
             printError(usage ?? "error: \(message)")
         }

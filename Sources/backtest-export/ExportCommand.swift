@@ -344,7 +344,7 @@ extension ExportCommand {
 }
 
 /// Writes `text` to standard error as it is, without a line end.
-private func writeStandardError(_ text: String) {
+func writeStandardError(_ text: String) {
     let bytes = Array(text.utf8)
     _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
 }

@@ -1,7 +1,9 @@
 import ExportCore
 
 /// A ``ForecastSource`` that counts the rows of every batch another one hands out, and where its
-/// input's reading stands, into a ``ProgressMeter`` (none: a plain pass-through). Cost: three relaxed atomic stores a batch.
+/// input's reading stands, into a ``ProgressMeter`` (none: a plain pass-through).
+///
+/// Cost: three relaxed atomic stores a batch.
 struct MeteredSource<Source: ForecastSource>: ForecastSource {
     private var source: Source
     private let meter: ProgressMeter?
