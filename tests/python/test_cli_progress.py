@@ -7,6 +7,8 @@ import re
 import select
 import subprocess
 
+import pytest
+
 
 def run_on_pty(cli, args):
     """Runs the CLI with stderr on a pseudo-terminal; returns (exit status, what it drew)."""
@@ -32,14 +34,16 @@ def run_on_pty(cli, args):
     return process.wait(timeout=60), drawn.decode("utf-8", "replace")
 
 
-def sample(cli, tmp_path, order):
-    path = tmp_path / f"{order}.csv"
-    cli.run("sample", "--output", path, "--items", 40000, "--windows", 4, "--horizon", 12, "--order", order)
+@pytest.fixture(scope="module")
+def shuffled(cli, tmp_path_factory):
+    """1,920,000 rows in random order: all of them are read before the first is written."""
+    path = tmp_path_factory.mktemp("progress") / "shuffled.csv"
+    cli.run("sample", "--output", path, "--items", 40000, "--windows", 4, "--horizon", 12, "--order", "shuffled")
     return path
 
 
-def test_progress_line_shows_reading_share_then_writing_on_a_terminal(cli, tmp_path):
-    source = sample(cli, tmp_path, "shuffled")  # 1,920,000 rows, all read before the first is written
+def test_progress_line_shows_reading_share_then_writing_on_a_terminal(cli, shuffled, tmp_path):
+    source = shuffled
     status, drawn = run_on_pty(
         cli, ["export", "--job-name", "Progress", "--input", source, "--destination", tmp_path / "out"]
     )
@@ -55,8 +59,8 @@ def test_progress_line_shows_reading_share_then_writing_on_a_terminal(cli, tmp_p
     assert "0 rows, 0.0 MB" not in drawn
 
 
-def test_quiet_draws_nothing_even_on_a_terminal(cli, tmp_path):
-    source = sample(cli, tmp_path, "sorted")
+def test_quiet_draws_nothing_even_on_a_terminal(cli, shuffled, tmp_path):
+    source = shuffled
     status, drawn = run_on_pty(
         cli, ["export", "--job-name", "Quiet", "--input", source, "--destination", tmp_path / "out", "--quiet"]
     )
@@ -64,8 +68,8 @@ def test_quiet_draws_nothing_even_on_a_terminal(cli, tmp_path):
     assert drawn == ""
 
 
-def test_no_progress_line_when_stderr_is_not_a_terminal(cli, tmp_path):
-    source = sample(cli, tmp_path, "shuffled")
+def test_no_progress_line_when_stderr_is_not_a_terminal(cli, shuffled, tmp_path):
+    source = shuffled
     result = cli.run("export", "--job-name", "Piped", "--input", source, "--destination", tmp_path / "out")
     assert "reading:" not in result.stderr and "\r" not in result.stderr
     assert "exported 1920000 forecast rows" in result.stderr
