@@ -32,7 +32,8 @@ struct BackgroundHasher {
         if pending.count >= depth { try await pending.removeFirst().get() }
         let (state, pool, eventLoop) = (self.state, self.pool, self.eventLoop)
         let job: @Sendable () -> Void = {
-            state.hasher.withLockedValue { hasher in chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+            state.hasher.withLockedValue { hasher in
+                chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
             }
         }
         let previous = pending.last ?? eventLoop.makeSucceededVoidFuture()

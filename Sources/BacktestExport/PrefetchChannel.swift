@@ -18,8 +18,6 @@ final class PrefetchChannel: Sendable {
         var consumer: CheckedContinuation<ForecastBatch?, any Error>?
         var producer: CheckedContinuation<Void, any Error>?
 
-        var waiting: Int { ready.count }
-
         mutating func pop() -> ForecastBatch { ready.removeFirst() }
     }
 
@@ -39,7 +37,7 @@ final class PrefetchChannel: Sendable {
                         return .handOver(consumer)
                     }
                     state.ready.append(batch)
-                    if state.waiting < depth { return .resume(.success(())) }
+                    if state.ready.count < depth { return .resume(.success(())) }
                     state.producer = continuation
                     return .wait
                 }
@@ -75,7 +73,7 @@ final class PrefetchChannel: Sendable {
                 let (result, producer): (Result<ForecastBatch?, any Error>?, CheckedContinuation<Void, any Error>?) =
                     state.withLockedValue { state in
                         if state.cancelled { return (.failure(CancellationError()), nil) }
-                        if state.waiting > 0 {
+                        if !state.ready.isEmpty {
                             let batch = state.pop()
                             let producer = state.producer
                             state.producer = nil

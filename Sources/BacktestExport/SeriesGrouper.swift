@@ -278,7 +278,7 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
 
     private func temporaryFolder() throws -> String {
         if let folder { return folder.path }
-        let path = "\(options.temporaryDirectory)/backtest-export-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let path = TemporaryFiles.newFolderPath(in: options.temporaryDirectory)
         // Registered before it exists, so that a signal right after mkdir still removes it.
         let registration = TemporaryFiles.register(path)
         guard mkdir(path, 0o700) == 0 else {
