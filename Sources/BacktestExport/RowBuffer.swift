@@ -3,14 +3,19 @@ import ExportCore
 /// Rows held in memory by the grouper, with one series table for all of them, until they are
 /// sorted and handed on (or spilled to a run file).
 ///
-/// Each series key is interned once (one dictionary look-up per series of an appended batch, not
-/// per row). Cost: the rows' columns (``bytesPerRow``: about `36 + 9 × (1 + forecast types)`
+/// Each series key is interned once: a batch whose producer numbers its series in a lasting table
+/// (``ForecastBatch/seriesOrigin``, the CSV reader's) costs an array look-up per batch series, and
+/// a dictionary look-up only for a number not met before; any other batch costs one dictionary
+/// look-up per batch series. Never one per row. Cost: the rows' columns (``bytesPerRow``: about `36 + 9 × (1 + forecast types)`
 /// bytes, including each row's provenance and the sort's scratch) plus each distinct series once;
 /// ``estimatedBytes`` tracks that total for the memory budget.
 struct RowBuffer {
     let forecastTypeCount: Int
     private(set) var keys: [SeriesKey] = []
     private var keyIndex: [SeriesKey: Int32] = [:]
+    /// Per producer table (``SeriesOrigin/table``): the index in ``keys`` of each series number
+    /// met so far (-1: not met).
+    private var originIndex: [UInt64: [Int32]] = [:]
     private(set) var rows: ForecastBatch
     /// Per row, where it came from (see ``RowProvenance``).
     private(set) var provenance: [UInt64] = []
@@ -39,16 +44,12 @@ struct RowBuffer {
     mutating func append(_ batch: ForecastBatch, rows range: Range<Int>, provenance: (Int) -> UInt64) {
         guard !range.isEmpty else { return }
         var globalIndex = [Int32](repeating: 0, count: batch.series.count)
-        for (local, key) in batch.series.enumerated() {
-            if let known = keyIndex[key] {
-                globalIndex[local] = known
-            } else {
-                let index = Int32(keys.count)
-                keys.append(key)
-                keyIndex[key] = index
-                globalIndex[local] = index
-                estimatedBytes += 96 + key.values.reduce(0) { $0 + $1.utf8.count + 16 }
-            }
+        if let origin = batch.seriesOrigin, origin.ids.count == batch.series.count {
+            var known = originIndex.removeValue(forKey: origin.table) ?? []
+            map(batch.series, numbered: origin.ids, through: &known, into: &globalIndex)
+            originIndex[origin.table] = known
+        } else {
+            for (local, key) in batch.series.enumerated() { globalIndex[local] = intern(key) }
         }
         rows.seriesIndex.append(contentsOf: batch.seriesIndex[range].lazy.map { globalIndex[Int($0)] })
         rows.timestamp.append(contentsOf: batch.timestamp[range])
@@ -60,6 +61,41 @@ struct RowBuffer {
         }
         for row in range { self.provenance.append(provenance(row)) }
         estimatedBytes += range.count * bytesPerRow
+    }
+
+    /// The index of `key` in ``keys``, added when new.
+    private mutating func intern(_ key: SeriesKey) -> Int32 {
+        if let known = keyIndex[key] { return known }
+        let index = Int32(keys.count)
+        keys.append(key)
+        keyIndex[key] = index
+        estimatedBytes += 96 + key.values.reduce(0) { $0 + $1.utf8.count + 16 }
+        return index
+    }
+
+    /// Fills `globalIndex` for series numbered `numbers` in one producer table, whose known
+    /// numbers `known` maps; numbers met for the first time are interned and added to it.
+    private mutating func map(
+        _ series: [SeriesKey],
+        numbered numbers: [Int32],
+        through known: inout [Int32],
+        into globalIndex: inout [Int32]
+    ) {
+        for (local, number) in numbers.enumerated() {
+            let n = Int(number)
+            if n < known.count && known[n] >= 0 {
+                globalIndex[local] = known[n]
+                continue
+            }
+            if n >= known.count {
+                let added = max(n + 1, known.count * 2) - known.count
+                known.append(contentsOf: repeatElement(-1, count: added))
+                estimatedBytes += 4 * added
+            }
+            let index = intern(series[local])
+            known[n] = index
+            globalIndex[local] = index
+        }
     }
 
     private static func append(_ column: DoubleColumn, _ range: Range<Int>, to target: inout DoubleColumn) {
@@ -304,6 +340,7 @@ struct RowBuffer {
     mutating func removeAll() {
         keys.removeAll(keepingCapacity: true)
         keyIndex.removeAll(keepingCapacity: true)
+        originIndex.removeAll()
         rows.removeAll()
         provenance.removeAll(keepingCapacity: true)
         estimatedBytes = 0

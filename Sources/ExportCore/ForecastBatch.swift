@@ -3,7 +3,15 @@
 /// The reader, the grouper and a pipeline's own code build these; the encoders and the metrics
 /// accumulator read them. Times are milliseconds since the epoch, UTC.
 public struct ForecastBatch: ColumnarBatch, Sendable {
-    public var series: [SeriesKey] = []
+    /// The batch's distinct series; ``seriesIndex`` points into it. Any change to it clears
+    /// ``seriesOrigin``.
+    public var series: [SeriesKey] = [] {
+        didSet { seriesOrigin = nil }
+    }
+    /// Where ``series`` came from, when its producer (a reader) numbers its series in a table that
+    /// outlives the batch; nil otherwise, and whenever ``series`` changes after it was set. Set it
+    /// after ``series``.
+    public var seriesOrigin: SeriesOrigin?
     public var seriesIndex: [Int32] = []
     public var timestamp: [Int64] = []
     public var target = DoubleColumn()

@@ -116,6 +116,74 @@ import Testing
         }
     }
 
+    /// Batches whose series carry numbers in a producer's lasting table (``SeriesOrigin``, as
+    /// the CSV reader's do) group exactly as batches without them: two producers' tables with
+    /// the same numbers for other keys, numbers met again in later batches, batches without an
+    /// origin mixed in, in memory and with runs spilled (which forgets what the tables mapped).
+    @Test func batchesNumberedByProducerTablesGroupAsUnnumberedOnes() async throws {
+        let temp = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: temp) }
+        let rows = Self.rows(series: 41, points: 9, seed: 21, wide: false)
+        let reference = rows.sorted(by: exportOrder)
+        var generator = SplitMix64(seed: 5)
+        var shuffled = rows
+        for i in stride(from: shuffled.count - 1, to: 0, by: -1) {
+            shuffled.swapAt(i, Int(generator.next() % UInt64(i + 1)))
+        }
+        // Two producers, alternating batches; each numbers its keys in order of first sight, so
+        // the same number names different keys in the two tables.
+        let tables = [SeriesOrigin.newTableNumber(), SeriesOrigin.newTableNumber()]
+        var numbers: [[SeriesKey: Int32]] = [[:], [:]]
+        var batches = Fixture.batches(shuffled, size: 13)
+        for b in batches.indices where b % 5 != 4 {
+            let producer = b % 2
+            let ids = batches[b].series.map { key in
+                if let known = numbers[producer][key] { return known }
+                let number = Int32(numbers[producer].count)
+                numbers[producer][key] = number
+                return number
+            }
+            batches[b].seriesOrigin = SeriesOrigin(table: tables[producer], ids: ids)
+        }
+        #expect(numbers[0].count > 30 && numbers[1].count > 30)
+        for options in [
+            GroupingOptions(temporaryDirectory: temp),
+            GroupingOptions(memoryLimit: 3 << 10, temporaryDirectory: temp, batchSize: 17, mergeFanIn: 3),
+        ] {
+            let grouper = SeriesGrouper(
+                source: ForecastBatchList(schema: Fixture.schema, batches: batches),
+                options: options
+            )
+            var out: [Row] = []
+            while let batch = try grouper.nextBatch() {
+                for i in 0..<batch.rowCount {
+                    out.append(
+                        Row(
+                            key: batch.series[Int(batch.seriesIndex[i])],
+                            timestamp: batch.timestamp[i],
+                            target: batch.target[i],
+                            windowStart: batch.windowStart[i],
+                            windowEnd: batch.windowEnd[i],
+                            forecasts: batch.forecasts.map { $0[i] }
+                        )
+                    )
+                }
+            }
+            #expect(Self.same(out, reference))
+        }
+    }
+
+    @Test func settingTheSeriesClearsTheirOrigin() {
+        var batch = ForecastBatch(forecastTypeCount: 0)
+        batch.series = [SeriesKey(itemId: "a")]
+        batch.seriesOrigin = SeriesOrigin(table: SeriesOrigin.newTableNumber(), ids: [0])
+        batch.series.append(SeriesKey(itemId: "b"))
+        #expect(batch.seriesOrigin == nil)
+        batch.seriesOrigin = SeriesOrigin(table: SeriesOrigin.newTableNumber(), ids: [0, 1])
+        batch.series[0] = SeriesKey(itemId: "c")
+        #expect(batch.seriesOrigin == nil)
+    }
+
     @Test func reportsWhetherTheInputWasInOrder() async throws {
         let temp = try Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: temp) }

@@ -157,6 +157,13 @@ public struct BacktestCSVReader {
         return BacktestCSVReader(scanner: scanner, columns: columns, schema: schema, batchSize: batchSize)
     }
 
+    /// Series the reader's series table remembers before it starts afresh at the next batch
+    /// (``SeriesKeyInterner/maxRemembered``; tests lower it).
+    var rememberedSeries: Int {
+        get { keys.maxRemembered }
+        set { keys.maxRemembered = newValue }
+    }
+
     /// Starts this worker over on `source`, whose first record is on line `firstLine`.
     mutating func restart(on source: any InputByteSource, firstLine: Int, maxRecordBytes: Int) {
         scanner.restart(on: source, firstLine: firstLine)
@@ -237,7 +244,9 @@ public struct BacktestCSVReader {
         }
         if rows == 0 { return nil }
         var batch = ForecastBatch(forecastTypeCount: 0)
-        batch.series = keys.takeSeries()
+        let (series, origin) = keys.takeSeries()
+        batch.series = series
+        batch.seriesOrigin = origin  // after series: setting series clears it
         batch.seriesIndex = self.seriesIndex.array(column: 0, count: rows)
         batch.timestamp = times.array(column: 0, count: rows)
         batch.windowStart = times.array(column: 1, count: rows)

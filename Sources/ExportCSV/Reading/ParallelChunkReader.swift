@@ -159,6 +159,8 @@ final class ParallelChunkReader {
                 nextStart = fileSize
                 return
             }
+            // The worker's series table grew while it parsed the chunk: keep it for its next one.
+            if let worker = result.worker { workers[i] = worker }
             let shift = Int64(linesBefore)
             for (k, var batch) in result.batches.enumerated() {
                 if shift != 0 {
@@ -209,6 +211,8 @@ final class ParallelChunkReader {
 /// What parsing one chunk gave: its batches and physical lines, or that it failed.
 private struct ChunkResult {
     var batches: [ForecastBatch] = []
+    /// The worker after the chunk (its series table kept for the next chunk); nil if it failed.
+    var worker: BacktestCSVReader?
     var lines = 0
     var failed = false
 }
@@ -249,6 +253,7 @@ private struct ChunkJob: @unchecked Sendable {
         do {
             while let batch = try worker.nextBatch() { result.batches.append(batch) }
             result.lines = worker.linesConsumed
+            result.worker = worker
         } catch {
             result.failed = true
         }

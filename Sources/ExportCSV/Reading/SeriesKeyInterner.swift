@@ -9,31 +9,52 @@ internal import Darwin
 #endif
 
 /// Turns the key fields of each row (`item_id`, then the dimensions in schema order) into an
-/// index into the batch's distinct ``SeriesKey`` list.
+/// index into the batch's distinct ``SeriesKey`` list, and numbers every series the reader has
+/// seen in a table that outlives the batch (``SeriesOrigin``).
 ///
 /// A row's key fields are copied into one scratch key (each field followed by `0xFF`, a byte
 /// that never occurs in UTF-8, so that two keys are equal exactly when their fields are). When
 /// it equals the previous row's key, the previous index is reused (input grouped by series hits
-/// this on all but one row per series). Otherwise it is looked up by its bytes in a per-batch
-/// open-addressing table (hashed with the standard library's seeded `Hasher`, so that crafted
-/// ids cannot make the lookups quadratic): no `String` is made for a series already seen in the
-/// batch. Only a series new to the batch is validated as UTF-8 and becomes a ``SeriesKey``.
+/// this on all but one row per series). Otherwise it is looked up by its bytes in the reader's
+/// open-addressing table, hashed with a multiply-and-fold hash keyed by a random seed per table
+/// (crafted ids cannot aim at collisions they cannot see). Only a series new to the table is
+/// validated as UTF-8 and becomes a ``SeriesKey``: a series met again in later batches (any input
+/// that is not grouped by series) costs a look-up, not a new `String`.
+///
+/// The table is kept across batches: a value copy of the reader that parses a chunk must be
+/// handed back to keep it (``ParallelChunkReader`` does). Past ``maxRemembered`` series it is
+/// started afresh at the next batch, under a new table number, so that its memory stays bounded
+/// whatever the number of distinct series.
 ///
 /// Cost per row: one copy of the key bytes and one compare (grouped input), or a hash and a
-/// probe (any other order). Memory: the key bytes of the batch's distinct series and a table of
-/// about four slots per distinct series.
+/// probe (any other order). Memory: the key bytes and ``SeriesKey`` of each remembered series and
+/// about 20 bytes of table per series.
 struct SeriesKeyInterner {
     /// Field numbers (0-based) of `item_id` and the dimensions, in key order.
     let keyFields: [Int]
-    /// The distinct series of the current batch, in order of first appearance.
-    private var series: [SeriesKey] = []
-    /// The key bytes of each distinct series, one after another; series `i` ends at `keyEnds[i]`.
+    /// Series remembered before the table is started afresh (at a batch start).
+    var maxRemembered = 1 << 17
+
+    // The reader's table, by series number.
+    private var table = SeriesOrigin.newTableNumber()
+    private var seed = Self.randomSeed()
+    private var keys: [SeriesKey] = []
+    /// The key bytes of each series, one after another; series `i` ends at `keyEnds[i]`.
     private var keyBytes: [UInt8] = []
     private var keyEnds: [Int] = []
-    /// Open addressing: each slot holds a series index + 1 (0: empty) and its key's hash.
-    private var slots: [Int32]
-    private var slotHashes: [Int]
-    /// Index of the previous row's series, or -1 at the start of a batch.
+    /// Open addressing: each slot holds a series number + 1 in its low 32 bits (0: empty) and the
+    /// key hash's high 32 bits above them.
+    private var slots: [UInt64]
+
+    // The current batch.
+    private var batchSeries: [SeriesKey] = []
+    private var batchNumbers: [Int32] = []
+    /// By series number: the batch that last used the series, and its index in that batch.
+    private var lastBatch: [UInt32] = []
+    private var indexInBatch: [Int32] = []
+    private var batch: UInt32 = 0
+    /// The previous row's series number and batch index, or -1 at the start of a batch.
+    private var previousNumber: Int32 = -1
     private var previousIndex: Int32 = -1
     /// The current row's key bytes.
     private var scratch: [UInt8] = []
@@ -44,28 +65,38 @@ struct SeriesKeyInterner {
     init(keyFields: [Int]) {
         self.keyFields = keyFields
         slots = Array(repeating: 0, count: Self.initialSlots)
-        slotHashes = Array(repeating: 0, count: Self.initialSlots)
         scratch.reserveCapacity(256)
     }
 
-    /// Starts a new batch: forgets the batch's series.
+    /// Starts a new batch (and a fresh table once it remembers ``maxRemembered`` series).
     mutating func startBatch() {
-        series = []
-        keyBytes.removeAll(keepingCapacity: true)
-        keyEnds.removeAll(keepingCapacity: true)
-        if slots.count > Self.initialSlots * 64 {
-            slots = Array(repeating: 0, count: Self.initialSlots)
-            slotHashes = Array(repeating: 0, count: Self.initialSlots)
-        } else {
-            slots.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-        }
+        batchSeries = []
+        batchNumbers = []
         previousIndex = -1
+        previousNumber = -1
+        batch &+= 1
+        if batch == 0 {
+            // Wrapped: no stored batch number may match the new one by accident.
+            lastBatch.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+            batch = 1
+        }
+        if keys.count >= maxRemembered {
+            table = SeriesOrigin.newTableNumber()
+            seed = Self.randomSeed()
+            keys = []
+            keyBytes = []
+            keyEnds = []
+            lastBatch = []
+            indexInBatch = []
+            slots = Array(repeating: 0, count: Self.initialSlots)
+        }
     }
 
-    /// Takes the batch's distinct series.
-    mutating func takeSeries() -> [SeriesKey] {
-        let result = series
-        series = []
+    /// Takes the batch's distinct series and their numbers in the reader's table.
+    mutating func takeSeries() -> (series: [SeriesKey], origin: SeriesOrigin) {
+        let result = (batchSeries, SeriesOrigin(table: table, ids: batchNumbers))
+        batchSeries = []
+        batchNumbers = []
         return result
     }
 
@@ -77,43 +108,73 @@ struct SeriesKeyInterner {
             scratch.append(contentsOf: record.field(field))
             scratch.append(Self.separator)
         }
-        if previousIndex >= 0 && keyEquals(Int(previousIndex)) { return previousIndex }
-        return try lookUp(record, in: scanner)
+        if previousNumber >= 0 && keyEquals(Int(previousNumber)) { return previousIndex }
+        let number = try lookUp(record, in: scanner)
+        let n = Int(number)
+        let index: Int32
+        if lastBatch[n] == batch {
+            index = indexInBatch[n]
+        } else {
+            index = Int32(batchSeries.count)
+            batchSeries.append(keys[n])
+            batchNumbers.append(number)
+            lastBatch[n] = batch
+            indexInBatch[n] = index
+        }
+        previousNumber = number
+        previousIndex = index
+        return index
     }
 
-    /// Whether series `index`'s key bytes equal `scratch`.
+    /// Whether series `number`'s key bytes equal `scratch`.
     @inline(__always)
-    private func keyEquals(_ index: Int) -> Bool {
-        let start = index == 0 ? 0 : keyEnds[index &- 1]
-        let count = keyEnds[index] &- start
+    private func keyEquals(_ number: Int) -> Bool {
+        let start = number == 0 ? 0 : keyEnds[number &- 1]
+        let count = keyEnds[number] &- start
         guard count == scratch.count else { return false }
         return scratch.withUnsafeBytes { key in
-            keyBytes.withUnsafeBytes { memcmp(key.baseAddress!, $0.baseAddress! + start, count) == 0 }
+            keyBytes.withUnsafeBytes { Self.equal(key.baseAddress!, $0.baseAddress! + start, count) }
         }
     }
 
+    /// Whether `count` bytes at `a` and `b` are equal: word compares for short keys (no call).
+    @inline(__always)
+    private static func equal(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ count: Int) -> Bool {
+        if count > 32 { return memcmp(a, b, count) == 0 }
+        var i = 0
+        while i &+ 8 <= count {
+            if a.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                != b.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            {
+                return false
+            }
+            i &+= 8
+        }
+        while i < count {
+            if a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) { return false }
+            i &+= 1
+        }
+        return true
+    }
+
+    /// The number of the series whose key bytes are `scratch`, added to the table when new.
     @inline(never)
     private mutating func lookUp(_ record: CSVRecord, in scanner: CSVRecordScanner) throws(ExportError) -> Int32 {
-        var hasher = Hasher()
-        scratch.withUnsafeBytes { hasher.combine(bytes: $0) }
-        let hash = hasher.finalize()
+        let hash = scratch.withUnsafeBytes { Self.hash($0, seed: seed) }
+        let tag = hash & 0xFFFF_FFFF_0000_0000
         let mask = slots.count &- 1
-        var slot = hash & mask
+        var slot = Int(truncatingIfNeeded: hash) & mask
         while true {
             let occupant = slots[slot]
             if occupant == 0 { break }
-            if slotHashes[slot] == hash && keyEquals(Int(occupant) &- 1) {
-                previousIndex = occupant &- 1
-                return previousIndex
-            }
+            let number = Int32(truncatingIfNeeded: occupant & 0xFFFF_FFFF) &- 1
+            if occupant & 0xFFFF_FFFF_0000_0000 == tag && keyEquals(Int(number)) { return number }
             slot = (slot &+ 1) & mask
         }
-        let index = try addSeries(record, in: scanner)
-        slots[slot] = index &+ 1
-        slotHashes[slot] = hash
-        if series.count * 2 > slots.count { growTable() }
-        previousIndex = index
-        return index
+        let number = try addSeries(record, in: scanner)
+        slots[slot] = tag | UInt64(UInt32(number) &+ 1)
+        if keys.count &* 2 > slots.count { growTable() }
+        return number
     }
 
     /// Validates the key fields, makes the ``SeriesKey`` and records its bytes.
@@ -126,26 +187,65 @@ struct SeriesKeyInterner {
             }
             values.append(value)
         }
-        let index = Int32(series.count)
-        series.append(SeriesKey(itemId: values[0], dimensions: Array(values.dropFirst())))
+        let number = Int32(keys.count)
+        keys.append(SeriesKey(itemId: values[0], dimensions: Array(values.dropFirst())))
         keyBytes.append(contentsOf: scratch)
         keyEnds.append(keyBytes.count)
-        return index
+        lastBatch.append(0)
+        indexInBatch.append(0)
+        return number
     }
 
-    /// Doubles the table and places every series again by its stored hash.
+    /// Doubles the table and places every series again by the hash it stored.
     private mutating func growTable() {
         let capacity = slots.count * 2
-        var newSlots = [Int32](repeating: 0, count: capacity)
-        var newHashes = [Int](repeating: 0, count: capacity)
+        var newSlots = [UInt64](repeating: 0, count: capacity)
         let mask = capacity &- 1
-        for old in 0..<slots.count where slots[old] != 0 {
-            var slot = slotHashes[old] & mask
+        for number in 0..<keys.count {
+            let hash = keyBytes.withUnsafeBytes { bytes in
+                let start = number == 0 ? 0 : keyEnds[number &- 1]
+                return Self.hash(UnsafeRawBufferPointer(rebasing: bytes[start..<keyEnds[number]]), seed: seed)
+            }
+            var slot = Int(truncatingIfNeeded: hash) & mask
             while newSlots[slot] != 0 { slot = (slot &+ 1) & mask }
-            newSlots[slot] = slots[old]
-            newHashes[slot] = slotHashes[old]
+            newSlots[slot] = (hash & 0xFFFF_FFFF_0000_0000) | UInt64(UInt32(number) &+ 1)
         }
         slots = newSlots
-        slotHashes = newHashes
+    }
+
+    /// A keyed hash of `bytes`: each 8-byte word (the last one zero-padded) is folded in with a
+    /// 64×64→128-bit multiply whose halves are xored, keyed by `seed`.
+    @inline(__always)
+    static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
+        let count = bytes.count
+        var h = seed ^ (UInt64(truncatingIfNeeded: count) &* 0x9E37_79B9_7F4A_7C15)
+        guard let p = bytes.baseAddress else { return fold(h, 0xA076_1D64_78BD_642F) }
+        var i = 0
+        while i &+ 8 <= count {
+            h = fold(h ^ p.loadUnaligned(fromByteOffset: i, as: UInt64.self), 0xA076_1D64_78BD_642F)
+            i &+= 8
+        }
+        if i < count {
+            var word: UInt64 = 0
+            var shift: UInt64 = 0
+            while i < count {
+                word |= UInt64(p.load(fromByteOffset: i, as: UInt8.self)) << shift
+                shift &+= 8
+                i &+= 1
+            }
+            h = fold(h ^ word, 0xE703_7ED1_A0B4_28DB)
+        }
+        return fold(h, seed | 1)
+    }
+
+    @inline(__always)
+    private static func fold(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let product = a.multipliedFullWidth(by: b)
+        return product.high ^ product.low
+    }
+
+    private static func randomSeed() -> UInt64 {
+        var generator = SystemRandomNumberGenerator()
+        return generator.next()
     }
 }

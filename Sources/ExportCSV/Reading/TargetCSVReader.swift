@@ -116,7 +116,7 @@ public struct TargetCSVReader {
         }
         if rows == 0 { return nil }
         var batch = TargetBatch()
-        batch.series = keys.takeSeries()
+        batch.series = keys.takeSeries().series
         batch.seriesIndex = self.seriesIndex.array(column: 0, count: rows)
         batch.timestamp = self.timestamps.array(column: 0, count: rows)
         batch.target = targets.doubleColumn(0, count: rows, presence: presence)

@@ -1,0 +1,122 @@
+import ExportCore
+import Testing
+
+@testable import ExportCSV
+
+/// The reader numbers its series in a table that outlives each batch (``SeriesOrigin``): within
+/// one table a number always names the same key and two keys never share a number, whether the
+/// file is read whole or in chunks on several threads, and when the table is started afresh past
+/// its limit it gets a new table number.
+@Suite("Reading: series origin")
+struct ReadingSeriesOriginTests {
+    /// Rows of `series` distinct ids (with dimensions), shuffled, so that every batch meets
+    /// series that earlier batches met.
+    static func text(rows: Int, series: Int, seed: UInt64) -> String {
+        var random = SplitMix64(seed: seed)
+        var out = "item_id,store,timestamp,target_value,backtestwindow_start_time,backtestwindow_end_time,p50\n"
+        for row in 0..<rows {
+            let s = Int(random.next() % UInt64(series))
+            // Ids of several lengths (word-sized and not), some quoted, and keys that differ only
+            // in the dimension.
+            let id = s % 3 == 0 ? "\"id,\(s / 2)\"" : "item_\(String(repeating: "x", count: s % 11))\(s / 2)"
+            out += "\(id),store_\(s % 2),2020-01-0\(1 + row % 7),\(row),2020-01-01,2020-01-07,1.5\n"
+        }
+        return out
+    }
+
+    /// Every batch's origin, checked against the keys: one number per series of the batch, one
+    /// key per (table, number) and one number per (table, key).
+    static func checkOrigins(
+        _ reader: inout BacktestCSVReader
+    ) throws -> (tables: Set<UInt64>, rows: Int, keys: Set<SeriesKey>) {
+        var keyOf: [UInt64: [Int32: SeriesKey]] = [:]
+        var numberOf: [UInt64: [SeriesKey: Int32]] = [:]
+        var rows = 0
+        var keys: Set<SeriesKey> = []
+        while let batch = try reader.nextBatch() {
+            rows += batch.rowCount
+            let origin = try #require(batch.seriesOrigin)
+            #expect(origin.ids.count == batch.series.count)
+            #expect(Set(batch.series).count == batch.series.count)
+            for (key, number) in zip(batch.series, origin.ids) {
+                keys.insert(key)
+                let seen = keyOf[origin.table, default: [:]][number]
+                #expect(seen == nil || seen == key, "number \(number) of table \(origin.table) names two keys")
+                keyOf[origin.table, default: [:]][number] = key
+                let known = numberOf[origin.table, default: [:]][key]
+                #expect(known == nil || known == number, "key \(key) has two numbers in table \(origin.table)")
+                numberOf[origin.table, default: [:]][key] = number
+            }
+        }
+        return (Set(keyOf.keys), rows, keys)
+    }
+
+    @Test("one table for a file read whole, its numbers consistent across batches")
+    func wholeFile() throws {
+        let path = try writeReadingInput(Self.text(rows: 3000, series: 200, seed: 1))
+        var reader = try BacktestCSVReader(
+            source: try FileByteSource.openText(path: path),
+            dimensions: ["store"],
+            batchSize: 97,
+            blockSize: 256,
+            threads: 1
+        )
+        let seen = try Self.checkOrigins(&reader)
+        #expect(seen.rows == 3000)
+        #expect(seen.keys.count == 200)
+        #expect(seen.tables.count == 1)
+    }
+
+    @Test("one table per thread when read in chunks: each worker keeps its table from chunk to chunk")
+    func chunks() throws {
+        let path = try writeReadingInput(Self.text(rows: 3000, series: 200, seed: 2))
+        var reader = try BacktestCSVReader(
+            source: try FileByteSource.openText(path: path),
+            dimensions: ["store"],
+            batchSize: 97,
+            blockSize: 256,
+            parallelChunkBytes: 4096,
+            threads: 2
+        )
+        let seen = try Self.checkOrigins(&reader)
+        #expect(seen.rows == 3000)
+        #expect(seen.keys.count == 200)
+        #expect(seen.tables.count == 2)
+    }
+
+    @Test("past its limit the table starts afresh under a new number")
+    func limit() throws {
+        let path = try writeReadingInput(Self.text(rows: 3000, series: 200, seed: 3))
+        var reader = try BacktestCSVReader(
+            source: try FileByteSource.openText(path: path),
+            dimensions: ["store"],
+            batchSize: 97,
+            blockSize: 256,
+            threads: 1
+        )
+        reader.rememberedSeries = 50
+        let seen = try Self.checkOrigins(&reader)
+        #expect(seen.rows == 3000)
+        #expect(seen.keys.count == 200)
+        // 200 series, a batch of 97 rows meets up to 97 new ones: several fresh tables.
+        #expect(seen.tables.count >= 3)
+    }
+
+    @Test("the keyed hash depends on every byte and on the seed")
+    func hash() {
+        let a: [UInt8] = Array("item_000123\u{FF}".utf8)
+        var b = a
+        b[3] ^= 1
+        let hashA = a.withUnsafeBytes { SeriesKeyInterner.hash($0, seed: 7) }
+        #expect(hashA == a.withUnsafeBytes { SeriesKeyInterner.hash($0, seed: 7) })
+        #expect(hashA != b.withUnsafeBytes { SeriesKeyInterner.hash($0, seed: 7) })
+        #expect(hashA != a.withUnsafeBytes { SeriesKeyInterner.hash($0, seed: 8) })
+        // A trailing zero byte is not the end of a shorter key.
+        let shorter: [UInt8] = [1, 2, 3]
+        let padded: [UInt8] = [1, 2, 3, 0]
+        #expect(
+            shorter.withUnsafeBytes { SeriesKeyInterner.hash($0, seed: 7) }
+                != padded.withUnsafeBytes { SeriesKeyInterner.hash($0, seed: 7) }
+        )
+    }
+}
