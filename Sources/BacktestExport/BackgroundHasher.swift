@@ -21,7 +21,7 @@ struct BackgroundHasher {
     private let depth: Int
     private var pending: [EventLoopFuture<Void>] = []
 
-    init(depth: Int = 8, pool: NIOThreadPool = .singleton) {
+    init(depth: Int = 16, pool: NIOThreadPool = .singleton) {
         self.depth = max(1, depth)
         self.pool = pool
         self.eventLoop = MultiThreadedEventLoopGroup.singleton.any()

@@ -26,7 +26,7 @@ struct BackgroundFileWriter {
     private var offset: Int64 = 0
     private var inFlight: [EventLoopFuture<Void>] = []
 
-    init(descriptor: Int32, displayPath: String, pool: NIOThreadPool, depth: Int = 4) {
+    init(descriptor: Int32, displayPath: String, pool: NIOThreadPool, depth: Int = 8) {
         self.descriptor = descriptor
         self.displayPath = displayPath
         self.pool = pool
