@@ -28,7 +28,7 @@ internal import Darwin
 ///
 /// Cost per row: one copy of the key bytes and one compare (grouped input), or a hash and a
 /// probe (any other order). Memory: the key bytes and ``SeriesKey`` of each remembered series and
-/// about 20 bytes of table per series.
+/// about 40 bytes of table per series.
 struct SeriesKeyInterner {
     /// Field numbers (0-based) of `item_id` and the dimensions, in key order.
     let keyFields: [Int]
@@ -42,16 +42,23 @@ struct SeriesKeyInterner {
     /// The key bytes of each series, one after another; series `i` ends at `keyEnds[i]`.
     private var keyBytes: [UInt8] = []
     private var keyEnds: [Int] = []
-    /// Open addressing: each slot holds a series number + 1 in its low 32 bits (0: empty) and the
-    /// key hash's high 32 bits above them.
-    private var slots: [UInt64]
+    /// Open addressing (see ``Slot``); a slot whose `entry` is 0 is empty.
+    private var slots: [Slot]
+
+    /// A table slot: the series number + 1 in the low 32 bits of `entry` and the key hash's high
+    /// 32 bits above them; where its key bytes are (`start << 24 | count`, or `~0` for a key too
+    /// long or too far to pack), so that a probe reads the key without reading ``keyEnds``.
+    private struct Slot {
+        var entry: UInt64 = 0
+        var location: UInt64 = 0
+    }
 
     // The current batch.
     private var batchSeries: [SeriesKey] = []
     private var batchNumbers: [Int32] = []
-    /// By series number: the batch that last used the series, and its index in that batch.
-    private var lastBatch: [UInt32] = []
-    private var indexInBatch: [Int32] = []
+    /// By series number: the batch that last used the series (high 32 bits) and its index in
+    /// that batch (low 32 bits), in one word so that a row reads one cache line.
+    private var inBatch: [UInt64] = []
     private var batch: UInt32 = 0
     /// The previous row's series number and batch index, or -1 at the start of a batch.
     private var previousNumber: Int32 = -1
@@ -64,7 +71,7 @@ struct SeriesKeyInterner {
 
     init(keyFields: [Int]) {
         self.keyFields = keyFields
-        slots = Array(repeating: 0, count: Self.initialSlots)
+        slots = Array(repeating: Slot(), count: Self.initialSlots)
         scratch.reserveCapacity(256)
     }
 
@@ -77,7 +84,7 @@ struct SeriesKeyInterner {
         batch &+= 1
         if batch == 0 {
             // Wrapped: no stored batch number may match the new one by accident.
-            lastBatch.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+            inBatch.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
             batch = 1
         }
         if keys.count >= maxRemembered {
@@ -86,9 +93,8 @@ struct SeriesKeyInterner {
             keys = []
             keyBytes = []
             keyEnds = []
-            lastBatch = []
-            indexInBatch = []
-            slots = Array(repeating: 0, count: Self.initialSlots)
+            inBatch = []
+            slots = Array(repeating: Slot(), count: Self.initialSlots)
         }
     }
 
@@ -112,14 +118,14 @@ struct SeriesKeyInterner {
         let number = try lookUp(record, in: scanner)
         let n = Int(number)
         let index: Int32
-        if lastBatch[n] == batch {
-            index = indexInBatch[n]
+        let state = inBatch[n]
+        if UInt32(truncatingIfNeeded: state >> 32) == batch {
+            index = Int32(truncatingIfNeeded: state)
         } else {
             index = Int32(batchSeries.count)
             batchSeries.append(keys[n])
             batchNumbers.append(number)
-            lastBatch[n] = batch
-            indexInBatch[n] = index
+            inBatch[n] = UInt64(batch) << 32 | UInt64(UInt32(bitPattern: index))
         }
         previousNumber = number
         previousIndex = index
@@ -130,7 +136,12 @@ struct SeriesKeyInterner {
     @inline(__always)
     private func keyEquals(_ number: Int) -> Bool {
         let start = number == 0 ? 0 : keyEnds[number &- 1]
-        let count = keyEnds[number] &- start
+        return keyEquals(start: start, count: keyEnds[number] &- start)
+    }
+
+    /// Whether the `count` key bytes at `start` equal `scratch`.
+    @inline(__always)
+    private func keyEquals(start: Int, count: Int) -> Bool {
         guard count == scratch.count else { return false }
         return scratch.withUnsafeBytes { key in
             keyBytes.withUnsafeBytes { Self.equal(key.baseAddress!, $0.baseAddress! + start, count) }
@@ -166,13 +177,22 @@ struct SeriesKeyInterner {
         var slot = Int(truncatingIfNeeded: hash) & mask
         while true {
             let occupant = slots[slot]
-            if occupant == 0 { break }
-            let number = Int32(truncatingIfNeeded: occupant & 0xFFFF_FFFF) &- 1
-            if occupant & 0xFFFF_FFFF_0000_0000 == tag && keyEquals(Int(number)) { return number }
+            if occupant.entry == 0 { break }
+            if occupant.entry & 0xFFFF_FFFF_0000_0000 == tag {
+                let number = Int32(truncatingIfNeeded: occupant.entry & 0xFFFF_FFFF) &- 1
+                let found =
+                    occupant.location == ~0
+                    ? keyEquals(Int(number))
+                    : keyEquals(
+                        start: Int(truncatingIfNeeded: occupant.location >> 24),
+                        count: Int(truncatingIfNeeded: occupant.location & 0xFF_FFFF)
+                    )
+                if found { return number }
+            }
             slot = (slot &+ 1) & mask
         }
         let number = try addSeries(record, in: scanner)
-        slots[slot] = tag | UInt64(UInt32(number) &+ 1)
+        slots[slot] = Slot(entry: tag | UInt64(UInt32(number) &+ 1), location: location(of: Int(number)))
         if keys.count &* 2 > slots.count { growTable() }
         return number
     }
@@ -191,15 +211,22 @@ struct SeriesKeyInterner {
         keys.append(SeriesKey(itemId: values[0], dimensions: Array(values.dropFirst())))
         keyBytes.append(contentsOf: scratch)
         keyEnds.append(keyBytes.count)
-        lastBatch.append(0)
-        indexInBatch.append(0)
+        inBatch.append(0)
         return number
+    }
+
+    /// Series `number`'s key bytes as a slot holds them (``Slot/location``).
+    private func location(of number: Int) -> UInt64 {
+        let start = number == 0 ? 0 : keyEnds[number &- 1]
+        let count = keyEnds[number] &- start
+        guard count < 1 << 24 && start < 1 << 40 else { return ~0 }
+        return UInt64(start) << 24 | UInt64(count)
     }
 
     /// Doubles the table and places every series again by the hash it stored.
     private mutating func growTable() {
         let capacity = slots.count * 2
-        var newSlots = [UInt64](repeating: 0, count: capacity)
+        var newSlots = [Slot](repeating: Slot(), count: capacity)
         let mask = capacity &- 1
         for number in 0..<keys.count {
             let hash = keyBytes.withUnsafeBytes { bytes in
@@ -207,8 +234,11 @@ struct SeriesKeyInterner {
                 return Self.hash(UnsafeRawBufferPointer(rebasing: bytes[start..<keyEnds[number]]), seed: seed)
             }
             var slot = Int(truncatingIfNeeded: hash) & mask
-            while newSlots[slot] != 0 { slot = (slot &+ 1) & mask }
-            newSlots[slot] = (hash & 0xFFFF_FFFF_0000_0000) | UInt64(UInt32(number) &+ 1)
+            while newSlots[slot].entry != 0 { slot = (slot &+ 1) & mask }
+            newSlots[slot] = Slot(
+                entry: (hash & 0xFFFF_FFFF_0000_0000) | UInt64(UInt32(number) &+ 1),
+                location: location(of: number)
+            )
         }
         slots = newSlots
     }
