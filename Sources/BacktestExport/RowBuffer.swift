@@ -6,8 +6,8 @@ import ExportCore
 /// Each series key is interned once: a batch whose producer numbers its series in a lasting table
 /// (``ForecastBatch/seriesOrigin``, the CSV reader's) costs an array look-up per batch series, and
 /// a dictionary look-up only for a number not met before; any other batch costs one dictionary
-/// look-up per batch series. Never one per row. Cost: the rows' columns (``bytesPerRow``: about `36 + 9 × (1 + forecast types)`
-/// bytes, including each row's provenance and the sort's scratch) plus each distinct series once;
+/// look-up per batch series. Never one per row. Cost: the rows' columns (``bytesPerRow``: about `44 + 9 × (1 + forecast types)`
+/// bytes, including the sort's scratch; provenance as runs of consecutive lines) plus each distinct series once;
 /// ``estimatedBytes`` tracks that total for the memory budget.
 struct RowBuffer {
     let forecastTypeCount: Int
@@ -17,8 +17,8 @@ struct RowBuffer {
     /// met so far (-1: not met).
     private var originIndex: [UInt64: [Int32]] = [:]
     private(set) var rows: ForecastBatch
-    /// Per row, where it came from (see ``RowProvenance``).
-    private(set) var provenance: [UInt64] = []
+    /// Per row, where it came from (see ``RowProvenance``), as runs of consecutive lines.
+    private(set) var provenance = ProvenanceRuns()
     private(set) var estimatedBytes = 0
 
     init(forecastTypeCount: Int) {
@@ -27,16 +27,16 @@ struct RowBuffer {
     }
 
     var rowCount: Int { rows.rowCount }
-    /// Bytes a row costs while held: series index, three times, provenance, values with presence
-    /// flags, and 16 bytes of sort scratch (the packed keys and their ping-pong copy).
-    var bytesPerRow: Int { 4 + 24 + 8 + 9 * (1 + forecastTypeCount) + 16 }
+    /// Bytes a row costs while held: series index, three times, values with presence flags, and
+    /// 16 bytes of sort scratch (the packed keys and their ping-pong copy). Provenance runs are
+    /// counted as they start (16 bytes each).
+    var bytesPerRow: Int { 4 + 24 + 9 * (1 + forecastTypeCount) + 16 }
 
     /// Makes room for `count` rows in all, so that appending up to that many copies no column to
     /// grow it (each growth would copy the column and hold both copies for a moment).
     mutating func reserve(rows count: Int) {
         guard count > rows.rowCount else { return }
         rows.reserveCapacity(count)
-        provenance.reserveCapacity(count)
     }
 
     /// Appends `rows` of `batch`, whose provenance per row is `provenance(row)`: one dictionary
@@ -59,8 +59,9 @@ struct RowBuffer {
         for i in 0..<forecastTypeCount {
             Self.append(batch.forecasts[i], range, to: &rows.forecasts[i])
         }
+        let runs = self.provenance.runCount
         for row in range { self.provenance.append(provenance(row)) }
-        estimatedBytes += range.count * bytesPerRow
+        estimatedBytes += range.count * bytesPerRow + 16 * (self.provenance.runCount - runs)
     }
 
     /// The index of `key` in ``keys``, added when new.
@@ -342,7 +343,7 @@ struct RowBuffer {
         keyIndex.removeAll(keepingCapacity: true)
         originIndex.removeAll()
         rows.removeAll()
-        provenance.removeAll(keepingCapacity: true)
+        provenance.removeAll()
         estimatedBytes = 0
     }
 }

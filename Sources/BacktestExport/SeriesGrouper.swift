@@ -198,7 +198,8 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
         if let duplicate = sorted.duplicate { throw duplicateError(in: buffer, duplicate) }
         if !Self.isIdentity(sorted.order) { inputWasInExportOrder = false }
         var writer = try newRun()
-        try writer.append(buffer.rows, order: sorted.order, keys: buffer.keys, provenance: buffer.provenance)
+        let provenance = buffer.provenance
+        try writer.append(buffer.rows, order: sorted.order, keys: buffer.keys, provenance: { provenance[$0] })
         try writer.close()
         buffer.removeAll()
     }
@@ -250,7 +251,7 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
         var provenance: [UInt64] = []
         while try merger.next(into: &batch, provenance: &provenance, rows: options.batchSize) {
             if !merger.runsWereInOrder { inputWasInExportOrder = false }
-            try writer.append(batch, order: nil, keys: batch.series, provenance: provenance)
+            try writer.append(batch, order: nil, keys: batch.series, provenance: { provenance[$0] })
             batch.removeAll()
             provenance.removeAll(keepingCapacity: true)
         }

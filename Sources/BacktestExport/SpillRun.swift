@@ -32,12 +32,12 @@ enum SpillRun {
         }
 
         /// Appends `rows` in the order `order` (all rows in order when nil); `keys` are the
-        /// series of `rows.seriesIndex`; `provenance` has one entry per row of `rows`.
+        /// series of `rows.seriesIndex`; `provenance` gives each row's provenance by its row of `rows`.
         mutating func append(
             _ rows: ForecastBatch,
             order: [Int32]?,
             keys: [SeriesKey],
-            provenance: [UInt64]
+            provenance: (Int) -> UInt64
         ) throws {
             let columns = [rows.target] + rows.forecasts
             var bits = [UInt8](repeating: 0, count: (columns.count + 7) / 8)
@@ -58,7 +58,7 @@ enum SpillRun {
                 withUnsafeBytes(of: rows.windowStart[row].littleEndian) { buffer.append(contentsOf: $0) }
                 withUnsafeBytes(of: rows.timestamp[row].littleEndian) { buffer.append(contentsOf: $0) }
                 withUnsafeBytes(of: rows.windowEnd[row].littleEndian) { buffer.append(contentsOf: $0) }
-                withUnsafeBytes(of: provenance[row].littleEndian) { buffer.append(contentsOf: $0) }
+                withUnsafeBytes(of: provenance(row).littleEndian) { buffer.append(contentsOf: $0) }
                 for i in bits.indices { bits[i] = 0 }
                 for (i, column) in columns.enumerated() where column[row] != nil { bits[i / 8] |= 1 << (i % 8) }
                 buffer.append(contentsOf: bits)
