@@ -173,6 +173,35 @@ import Testing
         }
     }
 
+    /// More rows than one radix digit spans (65,536): shuffled rows
+    /// come out in the reference order, and a duplicate is named by its earliest two rows.
+    @Test func manyShuffledRowsOrderLikeAReferenceSortAndNameTheirDuplicate() async throws {
+        let rows = Self.rows(series: 3000, points: 25, seed: 31, wide: false)
+        #expect(rows.count >= 1 << 16)
+        let reference = rows.sorted(by: exportOrder)
+        var generator = SplitMix64(seed: 12)
+        var shuffled = rows
+        for i in stride(from: shuffled.count - 1, to: 0, by: -1) {
+            shuffled.swapAt(i, Int(generator.next() % UInt64(i + 1)))
+        }
+        let grouped = try Self.group(shuffled, batchSize: 5000, options: GroupingOptions())
+        #expect(Self.same(grouped.rows, reference))
+
+        // Three copies of one row, inserted before it (the later insertions first, so that the
+        // earlier positions stay put).
+        var withDuplicates = shuffled
+        var copy = shuffled[70_000]
+        copy.target = 1
+        for at in [60_000, 40_000, 10_000] { withDuplicates.insert(copy, at: at) }
+        let grouper = SeriesGrouper(
+            source: ForecastBatchList(schema: Fixture.schema, batches: Fixture.batches(withDuplicates, size: 5000)),
+            options: GroupingOptions()
+        )
+        let error = #expect(throws: ExportError.self) { while try grouper.nextBatch() != nil {} }
+        // Rows are numbered from 1: the copies are rows 10,001, 40,002 and 60,003, the original 70,004.
+        #expect(error?.message.hasPrefix("Rows 10001 and 40002 of the input") == true, "\(error?.message ?? "")")
+    }
+
     @Test func settingTheSeriesClearsTheirOrigin() {
         var batch = ForecastBatch(forecastTypeCount: 0)
         batch.series = [SeriesKey(itemId: "a")]
