@@ -6,8 +6,9 @@ import ExportCore
 /// Each series key is interned once: a batch whose producer numbers its series in a lasting table
 /// (``ForecastBatch/seriesOrigin``, the CSV reader's) costs an array look-up per batch series, and
 /// a dictionary look-up only for a number not met before; any other batch costs one dictionary
-/// look-up per batch series. Never one per row. Cost: the rows' columns (``bytesPerRow``: about `44 + 9 × (1 + forecast types)`
-/// bytes, including the sort's scratch; provenance as runs of consecutive lines) plus each distinct series once;
+/// look-up per batch series. Never one per row. Cost: the rows' columns (``bytesPerRow``: about
+/// `44 + 9 × (1 + forecast types)` bytes, including the sort's scratch; provenance as runs of
+/// consecutive lines) plus each distinct series once;
 /// ``estimatedBytes`` tracks that total for the memory budget.
 struct RowBuffer {
     let forecastTypeCount: Int
