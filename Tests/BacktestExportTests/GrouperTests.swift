@@ -61,6 +61,11 @@ import Testing
             source: ForecastBatchList(schema: Fixture.schema, batches: Fixture.batches(rows, size: batchSize)),
             options: options
         )
+        return (try drained(grouper), grouper)
+    }
+
+    /// Everything `grouper` hands out, as rows.
+    static func drained(_ grouper: SeriesGrouper<ForecastBatchList>) throws -> [Row] {
         var out: [Row] = []
         while let batch = try grouper.nextBatch() {
             for i in 0..<batch.rowCount {
@@ -76,7 +81,17 @@ import Testing
                 )
             }
         }
-        return (out, grouper)
+        return out
+    }
+
+    /// `rows` in a random order (Fisher–Yates), the same for the same seed.
+    static func shuffled(_ rows: [Row], seed: UInt64) -> [Row] {
+        var generator = SplitMix64(seed: seed)
+        var shuffled = rows
+        for i in stride(from: shuffled.count - 1, to: 0, by: -1) {
+            shuffled.swapAt(i, Int(generator.next() % UInt64(i + 1)))
+        }
+        return shuffled
     }
 
     static func same(_ a: [Row], _ b: [Row]) -> Bool {
@@ -94,11 +109,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: temp) }
         let rows = Self.rows(series: 37, points: 23, seed: wide ? 3 : 4, wide: wide)
         let reference = rows.sorted(by: exportOrder)
-        var generator = SplitMix64(seed: 11)
-        var shuffled = rows
-        for i in stride(from: shuffled.count - 1, to: 0, by: -1) {
-            shuffled.swapAt(i, Int(generator.next() % UInt64(i + 1)))
-        }
+        let shuffled = Self.shuffled(rows, seed: 11)
         for input in [shuffled, reference, reference.reversed()] {
             let memory = try Self.group(input, batchSize: 100, options: GroupingOptions(temporaryDirectory: temp))
             #expect(Self.same(memory.rows, reference))
@@ -125,11 +136,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: temp) }
         let rows = Self.rows(series: 41, points: 9, seed: 21, wide: false)
         let reference = rows.sorted(by: exportOrder)
-        var generator = SplitMix64(seed: 5)
-        var shuffled = rows
-        for i in stride(from: shuffled.count - 1, to: 0, by: -1) {
-            shuffled.swapAt(i, Int(generator.next() % UInt64(i + 1)))
-        }
+        let shuffled = Self.shuffled(rows, seed: 5)
         // Two producers, alternating batches; each numbers its keys in order of first sight, so
         // the same number names different keys in the two tables.
         let tables = [SeriesOrigin.newTableNumber(), SeriesOrigin.newTableNumber()]
@@ -154,21 +161,7 @@ import Testing
                 source: ForecastBatchList(schema: Fixture.schema, batches: batches),
                 options: options
             )
-            var out: [Row] = []
-            while let batch = try grouper.nextBatch() {
-                for i in 0..<batch.rowCount {
-                    out.append(
-                        Row(
-                            key: batch.series[Int(batch.seriesIndex[i])],
-                            timestamp: batch.timestamp[i],
-                            target: batch.target[i],
-                            windowStart: batch.windowStart[i],
-                            windowEnd: batch.windowEnd[i],
-                            forecasts: batch.forecasts.map { $0[i] }
-                        )
-                    )
-                }
-            }
+            let out = try Self.drained(grouper)
             #expect(Self.same(out, reference))
         }
     }
@@ -179,11 +172,7 @@ import Testing
         let rows = Self.rows(series: 3000, points: 25, seed: 31, wide: false)
         #expect(rows.count >= 1 << 16)
         let reference = rows.sorted(by: exportOrder)
-        var generator = SplitMix64(seed: 12)
-        var shuffled = rows
-        for i in stride(from: shuffled.count - 1, to: 0, by: -1) {
-            shuffled.swapAt(i, Int(generator.next() % UInt64(i + 1)))
-        }
+        let shuffled = Self.shuffled(rows, seed: 12)
         let grouped = try Self.group(shuffled, batchSize: 5000, options: GroupingOptions())
         #expect(Self.same(grouped.rows, reference))
 

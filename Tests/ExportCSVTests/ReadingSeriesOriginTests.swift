@@ -24,6 +24,20 @@ struct ReadingSeriesOriginTests {
         return out
     }
 
+    /// A reader of 3,000 shuffled rows of 200 series, in batches of 97 rows; read in chunks of
+    /// `chunkBytes` on two threads when given, else whole on one.
+    static func reader(seed: UInt64, chunkBytes: Int? = nil) throws -> BacktestCSVReader {
+        let path = try writeReadingInput(text(rows: 3000, series: 200, seed: seed))
+        return try BacktestCSVReader(
+            source: try FileByteSource.openText(path: path),
+            dimensions: ["store"],
+            batchSize: 97,
+            blockSize: 256,
+            parallelChunkBytes: chunkBytes,
+            threads: chunkBytes == nil ? 1 : 2
+        )
+    }
+
     /// Every batch's origin, checked against the keys: one number per series of the batch, one
     /// key per (table, number) and one number per (table, key).
     static func checkOrigins(
@@ -53,14 +67,7 @@ struct ReadingSeriesOriginTests {
 
     @Test("one table for a file read whole, its numbers consistent across batches")
     func wholeFile() throws {
-        let path = try writeReadingInput(Self.text(rows: 3000, series: 200, seed: 1))
-        var reader = try BacktestCSVReader(
-            source: try FileByteSource.openText(path: path),
-            dimensions: ["store"],
-            batchSize: 97,
-            blockSize: 256,
-            threads: 1
-        )
+        var reader = try Self.reader(seed: 1)
         let seen = try Self.checkOrigins(&reader)
         #expect(seen.rows == 3000)
         #expect(seen.keys.count == 200)
@@ -69,15 +76,7 @@ struct ReadingSeriesOriginTests {
 
     @Test("one table per thread when read in chunks: each worker keeps its table from chunk to chunk")
     func chunks() throws {
-        let path = try writeReadingInput(Self.text(rows: 3000, series: 200, seed: 2))
-        var reader = try BacktestCSVReader(
-            source: try FileByteSource.openText(path: path),
-            dimensions: ["store"],
-            batchSize: 97,
-            blockSize: 256,
-            parallelChunkBytes: 4096,
-            threads: 2
-        )
+        var reader = try Self.reader(seed: 2, chunkBytes: 4096)
         let seen = try Self.checkOrigins(&reader)
         #expect(seen.rows == 3000)
         #expect(seen.keys.count == 200)
@@ -86,14 +85,7 @@ struct ReadingSeriesOriginTests {
 
     @Test("past its limit the table starts afresh under a new number")
     func limit() throws {
-        let path = try writeReadingInput(Self.text(rows: 3000, series: 200, seed: 3))
-        var reader = try BacktestCSVReader(
-            source: try FileByteSource.openText(path: path),
-            dimensions: ["store"],
-            batchSize: 97,
-            blockSize: 256,
-            threads: 1
-        )
+        var reader = try Self.reader(seed: 3)
         reader.rememberedSeries = 50
         let seen = try Self.checkOrigins(&reader)
         #expect(seen.rows == 3000)

@@ -43,9 +43,8 @@ def shuffled(cli, tmp_path_factory):
 
 
 def test_progress_line_shows_reading_share_then_writing_on_a_terminal(cli, shuffled, tmp_path):
-    source = shuffled
     status, drawn = run_on_pty(
-        cli, ["export", "--job-name", "Progress", "--input", source, "--destination", tmp_path / "out"]
+        cli, ["export", "--job-name", "Progress", "--input", shuffled, "--destination", tmp_path / "out"]
     )
     assert status == 0, drawn
     lines = [line for line in drawn.replace("\x1b[K", "").split("\r") if line.strip()]
@@ -60,16 +59,14 @@ def test_progress_line_shows_reading_share_then_writing_on_a_terminal(cli, shuff
 
 
 def test_quiet_draws_nothing_even_on_a_terminal(cli, shuffled, tmp_path):
-    source = shuffled
     status, drawn = run_on_pty(
-        cli, ["export", "--job-name", "Quiet", "--input", source, "--destination", tmp_path / "out", "--quiet"]
+        cli, ["export", "--job-name", "Quiet", "--input", shuffled, "--destination", tmp_path / "out", "--quiet"]
     )
     assert status == 0
     assert drawn == ""
 
 
 def test_no_progress_line_when_stderr_is_not_a_terminal(cli, shuffled, tmp_path):
-    source = shuffled
-    result = cli.run("export", "--job-name", "Piped", "--input", source, "--destination", tmp_path / "out")
+    result = cli.run("export", "--job-name", "Piped", "--input", shuffled, "--destination", tmp_path / "out")
     assert "reading:" not in result.stderr and "\r" not in result.stderr
     assert "exported 1920000 forecast rows" in result.stderr

@@ -132,11 +132,17 @@ struct SeriesKeyInterner {
         return index
     }
 
+    /// Where series `number`'s key bytes are in ``keyBytes``.
+    @inline(__always)
+    private func keyRange(of number: Int) -> Range<Int> {
+        (number == 0 ? 0 : keyEnds[number &- 1])..<keyEnds[number]
+    }
+
     /// Whether series `number`'s key bytes equal `scratch`.
     @inline(__always)
     private func keyEquals(_ number: Int) -> Bool {
-        let start = number == 0 ? 0 : keyEnds[number &- 1]
-        return keyEquals(start: start, count: keyEnds[number] &- start)
+        let range = keyRange(of: number)
+        return keyEquals(start: range.lowerBound, count: range.count)
     }
 
     /// Whether the `count` key bytes at `start` equal `scratch`.
@@ -217,21 +223,19 @@ struct SeriesKeyInterner {
 
     /// Series `number`'s key bytes as a slot holds them (``Slot/location``).
     private func location(of number: Int) -> UInt64 {
-        let start = number == 0 ? 0 : keyEnds[number &- 1]
-        let count = keyEnds[number] &- start
-        guard count < 1 << 24 && start < 1 << 40 else { return ~0 }
-        return UInt64(start) << 24 | UInt64(count)
+        let range = keyRange(of: number)
+        guard range.count < 1 << 24 && range.lowerBound < 1 << 40 else { return ~0 }
+        return UInt64(range.lowerBound) << 24 | UInt64(range.count)
     }
 
-    /// Doubles the table and places every series again by the hash it stored.
+    /// Doubles the table and places every series again, hashing its key anew.
     private mutating func growTable() {
         let capacity = slots.count * 2
         var newSlots = [Slot](repeating: Slot(), count: capacity)
         let mask = capacity &- 1
         for number in 0..<keys.count {
             let hash = keyBytes.withUnsafeBytes { bytes in
-                let start = number == 0 ? 0 : keyEnds[number &- 1]
-                return Self.hash(UnsafeRawBufferPointer(rebasing: bytes[start..<keyEnds[number]]), seed: seed)
+                Self.hash(UnsafeRawBufferPointer(rebasing: bytes[keyRange(of: number)]), seed: seed)
             }
             var slot = Int(truncatingIfNeeded: hash) & mask
             while newSlots[slot].entry != 0 { slot = (slot &+ 1) & mask }
