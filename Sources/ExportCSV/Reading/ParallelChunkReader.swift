@@ -10,10 +10,11 @@ internal import Darwin
 #endif
 
 /// Parses the records of a regular CSV file (after its header) on several threads at once: the
-/// file is cut into chunks of about ``chunkBytes`` that end just after a line feed, a wave of one
-/// chunk per thread is parsed at once (each by its own ``BacktestCSVReader`` reading its byte
-/// range with `pread`), and the batches come out in file order with the same lines, values and
-/// errors as one reader reading the whole file.
+/// file is cut into chunks of about ``chunkBytes`` that end just after a line feed, up to two
+/// chunks per thread are parsed at once (each by its own ``BacktestCSVReader`` reading its byte
+/// range with `pread`; a thread that finishes one chunk starts the next queued one), and the
+/// batches come out in file order with the same lines, values and errors as one reader reading
+/// the whole file.
 ///
 /// Why that holds: a chunk that starts at a record boundary is parsed exactly as the whole-file
 /// reader would parse those bytes, and it ends exactly at a record boundary unless its last line
@@ -25,27 +26,33 @@ internal import Darwin
 /// chunk boundary inside a quoted field, reads on correctly). The chunks after it are dropped.
 ///
 /// Cost: the bytes are read once (plus 64 KiB around each chunk boundary to find a line feed);
-/// parsing is spread over the threads; a wave ends when its slowest chunk does. Memory: one
-/// reader per thread (its block buffer and batch columns) and the parsed rows of one wave.
+/// parsing is spread over the threads, which stay busy while the consumer takes the chunks
+/// parsed before. Memory: one reader per chunk in flight (its block buffer and batch columns) and
+/// the parsed rows of those chunks.
 final class ParallelChunkReader {
     /// Holds the descriptor open while chunks are read.
     private let file: FileByteSource
     private let fileSize: Int
     private let chunkBytes: Int
-    private let threads: Int
-    /// One reader per thread, each restarted on one chunk after another.
+    /// How many chunks are parsed or waiting to be taken at once: two per thread.
+    private let depth: Int
+    /// One reader per chunk in flight, each restarted on one chunk after another: chunk `n` of the
+    /// file is parsed by worker `n % depth`, which the chunk `n - depth` has handed back by then.
     private var workers: [BacktestCSVReader]
-    /// Where the next wave starts (a record boundary), and the physical lines before it.
+    /// Where the next chunk starts (a record boundary), and the physical lines before it.
     private var nextStart: Int
     private var linesBefore: Int
-    /// The parsed batches of the last wave, handed out in order, each last one of its chunk with
-    /// the chunk's end.
+    /// The parsed batches of the last chunk taken, handed out in order, the last one with the
+    /// chunk's end.
     private var ready: [(batch: ForecastBatch, chunkEnd: Int?)] = []
     private var readyIndex = 0
     /// After a chunk failed: one reader for the rest of the file.
     private var rest: BacktestCSVReader?
-    /// The wave being parsed on the pool's threads.
-    private var pending: Wave?
+    /// The chunks started on the pool's threads and not taken yet, in file order.
+    private var inFlight: [PendingChunk] = []
+    private var inFlightHead = 0
+    /// How many chunks have been started.
+    private var chunksStarted = 0
     /// The end of the last chunk whose batches are all handed out.
     private var handedOut = 0
 
@@ -62,12 +69,12 @@ final class ParallelChunkReader {
         self.file = file
         self.fileSize = fileSize
         self.chunkBytes = max(1, chunkBytes)
-        self.threads = max(1, threads)
+        depth = 2 * max(1, threads)
         nextStart = start
         handedOut = start
         self.linesBefore = linesBefore
         workers = []
-        for _ in 0..<self.threads {
+        for _ in 0..<depth {
             workers.append(
                 try worker(FileRangeByteSource(name: file.name, fileDescriptor: file.fileDescriptor, range: 0..<0))
             )
@@ -76,9 +83,9 @@ final class ParallelChunkReader {
 
     /// The next batch in file order; nil at the end. `maxRecordBytes` is the reader's current limit.
     ///
-    /// While the batches of one wave are handed out, the next wave is already being parsed on the
-    /// pool's threads; taking a wave waits (blocking this thread, the reading thread of a
-    /// prefetcher, never a thread of Swift's cooperative pool) until its chunks are parsed.
+    /// While the batches of one chunk are handed out, the chunks after it are being parsed on the
+    /// pool's threads; taking a chunk waits (blocking this thread, the reading thread of a
+    /// prefetcher, never a thread of Swift's cooperative pool) until it is parsed.
     func nextBatch(maxRecordBytes: Int) throws(ExportError) -> ForecastBatch? {
         while true {
             if readyIndex < ready.count {
@@ -87,92 +94,90 @@ final class ParallelChunkReader {
                 return ready[readyIndex].batch
             }
             if rest != nil { return try rest!.nextBatch() }
-            let next: Wave?
-            if let pending {
-                next = pending
-            } else {
-                next = startWave(try boundaries(maxRecordBytes: maxRecordBytes), maxRecordBytes)
-            }
-            guard let wave = next else {
+            try startChunks(maxRecordBytes: maxRecordBytes)
+            guard inFlightHead < inFlight.count else {
                 // The end: the workers' block buffers and batch columns are not needed any more.
                 workers.removeAll()
                 ready.removeAll()
+                inFlight.removeAll()
+                inFlightHead = 0
                 return nil
             }
-            pending = nil
-            wave.group.wait()
-            take(wave, maxRecordBytes: maxRecordBytes)
-            if rest == nil { pending = startWave(try boundaries(maxRecordBytes: maxRecordBytes), maxRecordBytes) }
+            let chunk = inFlight[inFlightHead]
+            inFlightHead += 1
+            if inFlightHead >= depth {
+                inFlight.removeFirst(inFlightHead)
+                inFlightHead = 0
+            }
+            chunk.group.wait()
+            take(chunk, maxRecordBytes: maxRecordBytes)
+            if rest == nil { try startChunks(maxRecordBytes: maxRecordBytes) }
         }
     }
 
     deinit {
         // The pool's threads read through the descriptor the file holds: let them finish first.
-        pending?.group.wait()
+        for chunk in inFlight[inFlightHead...] { chunk.group.wait() }
     }
 
-    /// The chunks of the next wave (none at the end of the file); moves ``nextStart`` past them.
-    private func boundaries(maxRecordBytes: Int) throws(ExportError) -> [Range<Int>] {
-        var ranges: [Range<Int>] = []
-        while ranges.count < threads && nextStart < fileSize {
+    /// Starts parsing chunks until ``depth`` are in flight or the file has no more.
+    private func startChunks(maxRecordBytes: Int) throws(ExportError) {
+        while inFlight.count - inFlightHead < depth && nextStart < fileSize {
             let end = try boundary(after: nextStart + chunkBytes, maxRecordBytes: maxRecordBytes)
-            ranges.append(nextStart..<end)
+            let range = nextStart..<end
             nextStart = end
-        }
-        return ranges
-    }
-
-    /// Starts parsing `ranges`, chunk `i` by worker `i` on a thread of the pool; nil for no ranges.
-    private func startWave(_ ranges: [Range<Int>], _ maxRecordBytes: Int) -> Wave? {
-        guard !ranges.isEmpty else { return nil }
-        let wave = Wave(ranges: ranges)
-        for (i, range) in ranges.enumerated() {
+            let slot = chunksStarted % depth
+            chunksStarted += 1
+            let chunk = PendingChunk(range: range, slot: slot)
             let job = ChunkJob(
-                worker: workers[i],
+                worker: workers[slot],
                 source: bytes(range),
                 maxRecordBytes: maxRecordBytes,
-                wave: wave,
-                slot: i
+                chunk: chunk
             )
-            DispatchQueue.global().async(group: wave.group) { job.run() }
+            DispatchQueue.global().async(group: chunk.group) { job.run() }
+            inFlight.append(chunk)
         }
-        return wave
     }
 
-    /// Hands out a parsed wave's batches (their lines shifted by the lines before each chunk), or,
-    /// at its first failed chunk, sets up one reader for the rest of the file from there.
-    private func take(_ wave: Wave, maxRecordBytes: Int) {
+    /// Hands out a parsed chunk's batches (their lines shifted by the lines before the chunk), or,
+    /// when it failed, sets up one reader for the rest of the file from its start (the chunks after
+    /// it are dropped once they finish).
+    private func take(_ chunk: PendingChunk, maxRecordBytes: Int) {
         ready.removeAll(keepingCapacity: true)
         readyIndex = 0
-        for i in wave.ranges.indices {
-            let result = wave.results[i]
-            if result.failed {
-                // This chunk starts at a record boundary: one reader takes the rest of the file
-                // from here, with the true line numbers, and reports the error (or reads on).
-                var reader = workers[0]
-                reader.restart(
-                    on: bytes(wave.ranges[i].lowerBound..<fileSize),
-                    firstLine: linesBefore + 1,
-                    maxRecordBytes: maxRecordBytes
-                )
-                rest = reader
-                nextStart = fileSize
-                return
-            }
-            // The worker's series table grew while it parsed the chunk: keep it for its next one.
-            if let worker = result.worker { workers[i] = worker }
-            let shift = Int64(linesBefore)
-            for (k, var batch) in result.batches.enumerated() {
-                if shift != 0 {
-                    batch.sourceLine.withUnsafeMutableBufferPointer { lines in
-                        for j in lines.indices { lines[j] &+= shift }
-                    }
-                }
-                ready.append((batch, k == result.batches.count - 1 ? wave.ranges[i].upperBound : nil))
-            }
-            if result.batches.isEmpty { handedOut = wave.ranges[i].upperBound }
-            linesBefore += result.lines
+        let result = chunk.result
+        chunk.result = ChunkResult()
+        if result.failed {
+            // This chunk starts at a record boundary: one reader takes the rest of the file from
+            // here, with the true line numbers, and reports the error (or reads on). The chunks
+            // still in flight must finish before their workers' descriptor reads stop mattering.
+            for later in inFlight[inFlightHead...] { later.group.wait() }
+            inFlight.removeAll()
+            inFlightHead = 0
+            var reader = workers[chunk.slot]
+            reader.restart(
+                on: bytes(chunk.range.lowerBound..<fileSize),
+                firstLine: linesBefore + 1,
+                maxRecordBytes: maxRecordBytes
+            )
+            rest = reader
+            nextStart = fileSize
+            return
         }
+        // The worker's series table grew while it parsed the chunk: keep it for its next one.
+        if let worker = result.worker { workers[chunk.slot] = worker }
+        let shift = Int64(linesBefore)
+        for (k, var batch) in result.batches.enumerated() {
+            if shift != 0 {
+                batch.sourceLine.withUnsafeMutableBufferPointer { lines in
+                    for j in lines.indices { lines[j] &+= shift }
+                }
+            }
+            ready.append((batch, k == result.batches.count - 1 ? chunk.range.upperBound : nil))
+        }
+        if result.batches.isEmpty { handedOut = chunk.range.upperBound }
+        linesBefore += result.lines
     }
 
     /// The bytes of the chunks handed out (after a failed chunk, those before it) and the file's size.
@@ -217,34 +222,28 @@ private struct ChunkResult {
     var failed = false
 }
 
-/// One wave of chunks being parsed: the pool's threads each fill their own result slot, and the
-/// reader reads the slots only after `group` says every thread is done.
-private final class Wave: @unchecked Sendable {
-    let ranges: [Range<Int>]
-    /// One slot per chunk (not an array: the threads write their slots at the same time).
-    let results: UnsafeMutablePointer<ChunkResult>
+/// One chunk being parsed: a thread of the pool fills `result`, and the reader reads it only
+/// after `group` says that thread is done.
+private final class PendingChunk: @unchecked Sendable {
+    let range: Range<Int>
+    /// The worker parsing it (see ``ParallelChunkReader``).
+    let slot: Int
+    var result = ChunkResult()
     let group = DispatchGroup()
 
-    init(ranges: [Range<Int>]) {
-        self.ranges = ranges
-        results = .allocate(capacity: ranges.count)
-        results.initialize(repeating: ChunkResult(), count: ranges.count)
-    }
-
-    deinit {
-        results.deinitialize(count: ranges.count)
-        results.deallocate()
+    init(range: Range<Int>, slot: Int) {
+        self.range = range
+        self.slot = slot
     }
 }
 
 /// One chunk's work for a thread of the pool: a copy of a worker reader (its scanner and batch
-/// columns are used by this job alone while the wave runs) restarted on the chunk.
+/// columns are used by this job alone while the chunk is in flight) restarted on the chunk.
 private struct ChunkJob: @unchecked Sendable {
     var worker: BacktestCSVReader
     let source: FileRangeByteSource
     let maxRecordBytes: Int
-    let wave: Wave
-    let slot: Int
+    let chunk: PendingChunk
 
     func run() {
         var worker = self.worker
@@ -257,6 +256,6 @@ private struct ChunkJob: @unchecked Sendable {
         } catch {
             result.failed = true
         }
-        wave.results[slot] = result
+        chunk.result = result
     }
 }
