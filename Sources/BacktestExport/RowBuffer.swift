@@ -110,42 +110,63 @@ struct RowBuffer {
         target.values.append(contentsOf: column.values[range])
     }
 
-    /// The rows in the export's order (series byte-wise, window start, timestamp), or the first
-    /// two rows (in that order) that share series, window start and timestamp.
+    /// The rows in the export's order (series byte-wise, window start, timestamp), nil when they
+    /// are in that order already, or the first two rows (in that order) that share series, window
+    /// start and timestamp.
     ///
     /// The distinct series are ranked byte-wise (a comparison sort of the few keys); each row's
-    /// (rank, window start, timestamp) is packed into one integer with its row number (times are
-    /// offset by their minimum and divided by their common step), and the integers are sorted
-    /// with an LSD radix sort over the key bits only: O(rows) for any input order. Keys too wide
-    /// to pack fall back to a comparison sort (O(n log n)).
-    func sortedOrder() -> (order: [Int32], duplicate: (first: Int, second: Int)?) {
+    /// (rank, window start, timestamp) is packed into one integer (times are offset by their
+    /// minimum and divided by their common step). One pass checks whether the packed keys rise
+    /// strictly (rows in order, no duplicate: nothing more to do); otherwise the keys, each with
+    /// its row number, are sorted with an LSD radix sort over the key bits only: O(rows) for any
+    /// input order. Keys too wide to pack fall back to a comparison sort (O(n log n)).
+    func sortedOrder() -> (order: [Int32]?, duplicate: (first: Int, second: Int)?) {
         let n = rowCount
-        if n == 0 { return ([], nil) }
+        if n == 0 { return (nil, nil) }
         let ranks = seriesRanks()
         let rankBits = Self.bitWidth(UInt64(keys.count - 1))
         let window = Self.compress(rows.windowStart)
         let time = Self.compress(rows.timestamp)
         let indexBits = Self.bitWidth(UInt64(n - 1))
         let keyBits = rankBits + window.bits + time.bits
-        guard keyBits + indexBits <= 64 else { return comparisonSortedOrder(ranks) }
+        guard keyBits + indexBits <= 64 else {
+            let sorted = comparisonSortedOrder(ranks)
+            return (Self.isIdentity(sorted.order) ? nil : sorted.order, sorted.duplicate)
+        }
 
-        var packed = [UInt64](repeating: 0, count: n)
-        packed.withUnsafeMutableBufferPointer { out in
+        func packing(_ body: ((Int) -> UInt64) -> Void) {
             ranks.withUnsafeBufferPointer { rank in
                 rows.seriesIndex.withUnsafeBufferPointer { series in
                     rows.windowStart.withUnsafeBufferPointer { ws in
                         rows.timestamp.withUnsafeBufferPointer { ts in
-                            for i in 0..<n {
+                            body { i in
                                 let r = UInt64(UInt32(bitPattern: rank[Int(series[i])]))
-                                let w = window.reduce(ws[i])
-                                let t = time.reduce(ts[i])
-                                let key = ((r << window.bits | w) << time.bits) | t
-                                out[i] = key << indexBits | UInt64(i)
+                                return ((r << window.bits | window.reduce(ws[i])) << time.bits) | time.reduce(ts[i])
                             }
                         }
                     }
                 }
             }
+        }
+        var inOrder = true
+        packing { key in
+            var previous = key(0)
+            for i in 1..<n {
+                let next = key(i)
+                guard next > previous else {
+                    inOrder = false
+                    return
+                }
+                previous = next
+            }
+        }
+        if inOrder { return (nil, nil) }
+
+        var packed = [UInt64](unsafeUninitializedCapacity: n) { out, count in
+            packing { key in
+                for i in 0..<n { out[i] = key(i) << indexBits | UInt64(i) }
+            }
+            count = n
         }
         Self.radixSort(&packed, fromBit: indexBits, bitCount: keyBits)
         let indexMask: UInt64 = indexBits == 0 ? 0 : (~0 as UInt64) >> (64 - indexBits)
@@ -166,6 +187,13 @@ struct RowBuffer {
             count = n
         }
         return (order, duplicate)
+    }
+
+    private static func isIdentity(_ order: [Int32]) -> Bool {
+        order.withUnsafeBufferPointer { order in
+            for i in 0..<order.count where order[i] != Int32(truncatingIfNeeded: i) { return false }
+            return true
+        }
     }
 
     /// The fallback for keys that do not pack into 64 bits.
@@ -189,37 +217,38 @@ struct RowBuffer {
     /// Times offset by their minimum and divided by their common step.
     struct CompressedTimes {
         var minimum: Int64
-        var step: UInt64
+        var step: ExactDivisor
         var bits: Int
 
+        /// `(value - minimum) / step` for a value of the column (so the division is exact).
         @inline(__always)
         func reduce(_ value: Int64) -> UInt64 {
-            let offset = UInt64(bitPattern: value &- minimum)
-            return step == 1 ? offset : offset / step
+            step.quotient(ofMultiple: UInt64(bitPattern: value &- minimum))
         }
     }
 
     static func compress(_ values: [Int64]) -> CompressedTimes {
         guard let minimum = values.min(), let maximum = values.max() else {
-            return CompressedTimes(minimum: 0, step: 1, bits: 0)
+            return CompressedTimes(minimum: 0, step: ExactDivisor(1), bits: 0)
         }
-        var step: UInt64 = 0
+        var step: ExactDivisor?
         var last: UInt64 = 0
         values.withUnsafeBufferPointer { values in
             for value in values {
                 let offset = UInt64(bitPattern: value &- minimum)
-                if offset == last || step == 1 { continue }
+                if offset == last { continue }
                 last = offset
-                if step == 0 {
-                    step = offset
-                } else if offset % step != 0 {
-                    step = gcd(step, offset)
+                guard let current = step else {
+                    step = ExactDivisor(offset)
+                    continue
                 }
+                if current.divisor == 1 { break }
+                if !current.divides(offset) { step = ExactDivisor(gcd(current.divisor, offset)) }
             }
         }
-        if step == 0 { step = 1 }
-        let range = UInt64(bitPattern: maximum &- minimum) / step
-        return CompressedTimes(minimum: minimum, step: step, bits: bitWidth(range))
+        let divisor = step ?? ExactDivisor(1)
+        let range = divisor.quotient(ofMultiple: UInt64(bitPattern: maximum &- minimum))
+        return CompressedTimes(minimum: minimum, step: divisor, bits: bitWidth(range))
     }
 
     private static func gcd(_ a: UInt64, _ b: UInt64) -> UInt64 {
@@ -317,6 +346,39 @@ struct RowBuffer {
         batch.target = Self.gather(rows.target, order)
         batch.forecasts = rows.forecasts.map { Self.gather($0, order) }
         return batch
+    }
+
+    /// Rows `range`, in their buffered order, as one batch (bulk copies; for rows that arrived in
+    /// the export's order).
+    func slice(_ range: Range<Int>) -> ForecastBatch {
+        var batch = ForecastBatch(forecastTypeCount: forecastTypeCount)
+        var seriesIndex = [Int32](repeating: 0, count: range.count)
+        var lastGlobal: Int32 = -1
+        rows.seriesIndex.withUnsafeBufferPointer { global in
+            for (i, row) in range.enumerated() {
+                let g = global[row]
+                if g != lastGlobal {
+                    batch.series.append(keys[Int(g)])
+                    lastGlobal = g
+                }
+                seriesIndex[i] = Int32(truncatingIfNeeded: batch.series.count - 1)
+            }
+        }
+        batch.seriesIndex = seriesIndex
+        batch.timestamp = Array(rows.timestamp[range])
+        batch.windowStart = Array(rows.windowStart[range])
+        batch.windowEnd = Array(rows.windowEnd[range])
+        batch.target = Self.slice(rows.target, range)
+        batch.forecasts = rows.forecasts.map { Self.slice($0, range) }
+        return batch
+    }
+
+    private static func slice(_ column: DoubleColumn, _ range: Range<Int>) -> DoubleColumn {
+        let values = Array(column.values[range])
+        guard let present = column.isPresent?[range], present.contains(false) else {
+            return DoubleColumn(values: values)
+        }
+        return DoubleColumn(values: values, isPresent: Array(present))
     }
 
     private static func gather<T>(_ column: [T], _ order: ArraySlice<Int32>) -> [T] {

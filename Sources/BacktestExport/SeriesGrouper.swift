@@ -76,7 +76,9 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
 
     private enum State {
         case collecting
-        case emittingSorted(order: [Int32], next: Int)
+        /// Rows handed out in `order`, or in their buffered order when it is nil (the input was in
+        /// the export's order).
+        case emittingSorted(order: [Int32]?, next: Int)
         case merging(RunMerger)
         case finished
     }
@@ -96,13 +98,14 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
             case .collecting, .finished:
                 return nil
             case .emittingSorted(let order, let next):
-                guard next < order.count else {
+                guard next < buffer.rowCount else {
                     state = .finished
                     buffer.removeAll()
                     return nil
                 }
-                let end = min(next + options.batchSize, order.count)
+                let end = min(next + options.batchSize, buffer.rowCount)
                 state = .emittingSorted(order: order, next: end)
+                guard let order else { return buffer.slice(next..<end) }
                 return buffer.gather(order[next..<end])
             case .merging(let merger):
                 var batch = ForecastBatch(forecastTypeCount: schema.forecastTypes.count)
@@ -155,7 +158,7 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
         if runs.isEmpty {
             let sorted = buffer.sortedOrder()
             if let duplicate = sorted.duplicate { throw duplicateError(in: buffer, duplicate) }
-            if !Self.isIdentity(sorted.order) { inputWasInExportOrder = false }
+            if sorted.order != nil { inputWasInExportOrder = false }
             state = .emittingSorted(order: sorted.order, next: 0)
             return
         }
@@ -178,13 +181,6 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
         buffer.reserve(rows: min(estimate + estimate / 64 + 1024, budgetRows + 1))
     }
 
-    private static func isIdentity(_ order: [Int32]) -> Bool {
-        order.withUnsafeBufferPointer { order in
-            for i in 0..<order.count where order[i] != Int32(truncatingIfNeeded: i) { return false }
-            return true
-        }
-    }
-
     private func originNumber(_ name: String) -> Int {
         if let known = originIndex[name] { return known }
         let number = origins.count
@@ -196,7 +192,7 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
     private func spill() throws {
         let sorted = buffer.sortedOrder()
         if let duplicate = sorted.duplicate { throw duplicateError(in: buffer, duplicate) }
-        if !Self.isIdentity(sorted.order) { inputWasInExportOrder = false }
+        if sorted.order != nil { inputWasInExportOrder = false }
         var writer = try newRun()
         let provenance = buffer.provenance
         try writer.append(buffer.rows, order: sorted.order, keys: buffer.keys, provenance: { provenance[$0] })
