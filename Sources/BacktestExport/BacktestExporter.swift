@@ -186,13 +186,14 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
         )
         var forecastRows = 0
 
+        // The metrics are accumulated beside the encoder, on the blocking-work pool.
+        var background = BackgroundMetrics(metrics: metrics, spool: metricRows)
         let forecastWriter = writer(for: .forecastedValues, schema: schema)
         try await forecastWriter.write(
             published: &published,
             nextSeries: { () -> [(batch: ForecastBatch, rows: Range<Int>)]? in
                 guard let series = try await feeder.nextSeries() else { return nil }
-                for piece in series.pieces { try metrics.add(piece.batch, rows: piece.rows) }
-                if let done = metrics.takeCompletedSeries() { try metricRows.append(done) }
+                try await background.add(series: series.pieces)
                 return series.pieces
             },
             progress: { rows, bytes in
@@ -200,6 +201,7 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
                 progress(ExportProgress(forecastRowsWritten: rows, bytesWritten: bytes))
             }
         )
+        metrics = try await background.finish()
         try metricRows.append(metrics.finish())
         try metricRows.finishAppending()
 

@@ -1,0 +1,91 @@
+import ExportCore
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// The accuracy metrics of the forecast rows, accumulated on NIO's blocking-work thread pool so
+/// that they overlap with encoding instead of running between the encoder's batches.
+///
+/// Series are handed over whole and in the export's order; they are gathered until about
+/// ``submitRows`` rows are held, then accumulated by one pool job chained after the one before
+/// (so in order, one job at a time), which also moves the series it completed into the spool.
+/// At most `depth` jobs wait or run; ``add(series:)`` suspends (it does not block a thread) while
+/// they do. The first error stops the chain and is thrown by the next ``add(series:)`` that waits
+/// on it or by ``finish()``. Memory: the rows of `depth + 1` submissions, shared with the encoder
+/// (the batches are not copied).
+struct BackgroundMetrics {
+    /// The accumulator and the spool, touched by one pool job at a time (the chain orders them).
+    private final class State: Sendable {
+        let box: NIOLockedValueBox<(metrics: MetricsAccumulator, spool: UncheckedSpool)>
+
+        init(_ metrics: MetricsAccumulator, _ spool: MetricsSpool) {
+            box = NIOLockedValueBox((metrics, UncheckedSpool(spool: spool)))
+        }
+    }
+
+    /// The spool crosses to the pool's threads, one job at a time (see ``State``).
+    private struct UncheckedSpool: @unchecked Sendable {
+        let spool: MetricsSpool
+    }
+
+    /// Rows gathered before a job is submitted: enough to make a job's overhead negligible.
+    let submitRows: Int
+    private let state: State
+    private let pool: NIOThreadPool
+    private let eventLoop: any EventLoop
+    private let depth: Int
+    private var pending: [EventLoopFuture<Void>] = []
+    private var held: [(batch: ForecastBatch, rows: Range<Int>)] = []
+    private var heldRows = 0
+
+    /// Accumulates into `metrics` and moves completed series into `spool`.
+    init(
+        metrics: MetricsAccumulator,
+        spool: MetricsSpool,
+        submitRows: Int = 16_384,
+        depth: Int = 4,
+        pool: NIOThreadPool = .singleton
+    ) {
+        state = State(metrics, spool)
+        self.submitRows = max(1, submitRows)
+        self.depth = max(1, depth)
+        self.pool = pool
+        eventLoop = MultiThreadedEventLoopGroup.singleton.any()
+    }
+
+    /// Queues one whole series (its pieces, in order).
+    mutating func add(series pieces: [(batch: ForecastBatch, rows: Range<Int>)]) async throws {
+        held += pieces
+        for piece in pieces { heldRows += piece.rows.count }
+        if heldRows >= submitRows { try await submit() }
+    }
+
+    /// Waits for every queued series, then returns the accumulator with all of them added (the
+    /// completed ones already in the spool).
+    mutating func finish() async throws -> MetricsAccumulator {
+        if !held.isEmpty { try await submit() }
+        for future in pending { try await future.get() }
+        pending.removeAll()
+        return state.box.withLockedValue { $0.metrics }
+    }
+
+    private mutating func submit() async throws {
+        if pending.count >= depth { try await pending.removeFirst().get() }
+        let (state, pieces) = (self.state, held)
+        held = []
+        heldRows = 0
+        let job: @Sendable () throws -> Void = {
+            try state.box.withLockedValue { value in
+                for piece in pieces { try value.metrics.add(piece.batch, rows: piece.rows) }
+                if let done = value.metrics.takeCompletedSeries() { try value.spool.spool.append(done) }
+            }
+        }
+        let (pool, eventLoop) = (self.pool, self.eventLoop)
+        let previous = pending.last ?? eventLoop.makeSucceededVoidFuture()
+        pending.append(
+            previous.flatMap {
+                pool.runIfActive(eventLoop: eventLoop) { try job() }
+            }
+        )
+    }
+}
