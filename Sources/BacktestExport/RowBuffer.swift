@@ -125,8 +125,16 @@ struct RowBuffer {
         if n == 0 { return (nil, nil) }
         let ranks = seriesRanks()
         let rankBits = Self.bitWidth(UInt64(keys.count - 1))
-        let window = Self.compress(rows.windowStart)
-        let time = Self.compress(rows.timestamp)
+        var window = CompressedTimes(minimum: 0, step: ExactDivisor(1), bits: 0)
+        var time = window
+        ParallelWork.run(n >= 1 << 16 ? 2 : 1) { part in
+            if part == 1 {
+                time = Self.compress(rows.timestamp)
+                return
+            }
+            window = Self.compress(rows.windowStart)
+            if n < 1 << 16 { time = Self.compress(rows.timestamp) }
+        }
         let indexBits = Self.bitWidth(UInt64(n - 1))
         let keyBits = rankBits + window.bits + time.bits
         guard keyBits + indexBits <= 64 else {
@@ -164,7 +172,10 @@ struct RowBuffer {
 
         var packed = [UInt64](unsafeUninitializedCapacity: n) { out, count in
             packing { key in
-                for i in 0..<n { out[i] = key(i) << indexBits | UInt64(i) }
+                let parts = n >= 1 << 16 ? 2 : 1
+                ParallelWork.run(parts) { part in
+                    for i in (n * part / parts)..<(n * (part + 1) / parts) { out[i] = key(i) << indexBits | UInt64(i) }
+                }
             }
             count = n
         }
@@ -228,8 +239,13 @@ struct RowBuffer {
     }
 
     static func compress(_ values: [Int64]) -> CompressedTimes {
-        guard let minimum = values.min(), let maximum = values.max() else {
-            return CompressedTimes(minimum: 0, step: ExactDivisor(1), bits: 0)
+        guard !values.isEmpty else { return CompressedTimes(minimum: 0, step: ExactDivisor(1), bits: 0) }
+        var (minimum, maximum) = (Int64.max, Int64.min)
+        values.withUnsafeBufferPointer { values in
+            for value in values {
+                minimum = Swift.min(minimum, value)
+                maximum = Swift.max(maximum, value)
+            }
         }
         var step: ExactDivisor?
         var last: UInt64 = 0
@@ -261,56 +277,64 @@ struct RowBuffer {
     static func bitWidth(_ value: UInt64) -> Int { 64 - value.leadingZeroBitCount }
 
     /// Sorts `values` stably by their bits `fromBit ..< fromBit + bitCount` (LSD, digits of up to
-    /// 11 bits, one histogram pass for all digits, a digit whose values are all equal skipped).
-    static func radixSort(_ values: inout [UInt64], fromBit: Int, bitCount: Int) {
+    /// 11 bits, a digit whose values are all equal skipped).
+    ///
+    /// Each pass counts its digit and scatters on `threads` threads at once, each thread over its
+    /// own slice of the values into its own share of every bucket (so the order stays stable).
+    /// The scatter writes to as many places as there are buckets, which defeats the hardware's
+    /// prefetching: it waits on memory, and two threads wait on twice as many lines at once.
+    static func radixSort(_ values: inout [UInt64], fromBit: Int, bitCount: Int, threads: Int = AvailableCores.count) {
         let n = values.count
         guard n > 1, bitCount > 0 else { return }
         let passes = (bitCount + 10) / 11
         let digitBits = (bitCount + passes - 1) / passes
         let buckets = 1 << digitBits
         let mask = UInt64(buckets - 1)
-        var counts = [Int](repeating: 0, count: passes * buckets)
-        values.withUnsafeBufferPointer { source in
-            counts.withUnsafeMutableBufferPointer { counts in
-                for value in source {
-                    for pass in 0..<passes {
-                        let digit = Int((value >> UInt64(fromBit + pass * digitBits)) & mask)
-                        counts[pass * buckets + digit] += 1
-                    }
-                }
-            }
-        }
-        var scratch = [UInt64](repeating: 0, count: n)
+        // Below this many values a second thread costs more than it saves.
+        let parts = n < 1 << 16 ? 1 : max(1, min(threads, 2))
+        let slices = (0..<parts).map { t in (n * t / parts)..<(n * (t + 1) / parts) }
+        var scratch = [UInt64](unsafeUninitializedCapacity: n) { _, count in count = n }
+        var counts = [Int](repeating: 0, count: parts * buckets)
         var inScratch = false
         for pass in 0..<passes {
-            let base = pass * buckets
-            if counts[base..<(base + buckets)].contains(n) { continue }
-            var offsets = [Int](repeating: 0, count: buckets)
-            var total = 0
-            for b in 0..<buckets {
-                offsets[b] = total
-                total += counts[base + b]
-            }
             let shift = UInt64(fromBit + pass * digitBits)
-            func scatter(_ from: UnsafeBufferPointer<UInt64>, _ to: UnsafeMutableBufferPointer<UInt64>) {
-                offsets.withUnsafeMutableBufferPointer { offsets in
-                    for value in from {
-                        let digit = Int((value >> shift) & mask)
-                        to[offsets[digit]] = value
-                        offsets[digit] += 1
+            let work = { (source: UnsafeBufferPointer<UInt64>, target: UnsafeMutableBufferPointer<UInt64>) -> Bool in
+                counts.withUnsafeMutableBufferPointer { counts in
+                    let counts = counts.baseAddress!
+                    ParallelWork.run(parts) { t in
+                        let own = counts + t * buckets
+                        own.update(repeating: 0, count: buckets)
+                        for i in slices[t] { own[Int((source[i] >> shift) & mask)] &+= 1 }
                     }
+                    // Bucket b of thread t starts after every value of lower buckets and after
+                    // the values of bucket b in the slices before t.
+                    var total = 0
+                    for b in 0..<buckets {
+                        let start = total
+                        for t in 0..<parts {
+                            let count = counts[t * buckets + b]
+                            counts[t * buckets + b] = total
+                            total &+= count
+                        }
+                        if total - start == n { return false }  // one value of this digit: nothing moves
+                    }
+                    ParallelWork.run(parts) { t in
+                        let offsets = counts + t * buckets
+                        for i in slices[t] {
+                            let value = source[i]
+                            let digit = Int((value >> shift) & mask)
+                            target[offsets[digit]] = value
+                            offsets[digit] &+= 1
+                        }
+                    }
+                    return true
                 }
             }
-            if inScratch {
-                scratch.withUnsafeBufferPointer { from in
-                    values.withUnsafeMutableBufferPointer { to in scatter(from, to) }
-                }
-            } else {
-                values.withUnsafeBufferPointer { from in
-                    scratch.withUnsafeMutableBufferPointer { to in scatter(from, to) }
-                }
-            }
-            inScratch.toggle()
+            let moved =
+                inScratch
+                ? scratch.withUnsafeBufferPointer { from in values.withUnsafeMutableBufferPointer { work(from, $0) } }
+                : values.withUnsafeBufferPointer { from in scratch.withUnsafeMutableBufferPointer { work(from, $0) } }
+            if moved { inScratch.toggle() }
         }
         if inScratch { swap(&values, &scratch) }
     }
@@ -324,27 +348,41 @@ struct RowBuffer {
     }
 
     /// Rows `order[range]` as one batch, with a series table of just the series they use.
+    ///
+    /// The reads are random (the rows are held in input order): each waits on memory, so the key
+    /// columns and the value columns are gathered on two threads at once when there are enough
+    /// rows to be worth it.
     func gather(_ order: ArraySlice<Int32>) -> ForecastBatch {
         var batch = ForecastBatch(forecastTypeCount: forecastTypeCount)
-        let count = order.count
-        var lastGlobal: Int32 = -1
-        var seriesIndex = [Int32](repeating: 0, count: count)
-        rows.seriesIndex.withUnsafeBufferPointer { global in
-            for (i, row) in order.enumerated() {
-                let g = global[Int(row)]
-                if g != lastGlobal {
-                    batch.series.append(keys[Int(g)])
-                    lastGlobal = g
+        var values: (target: DoubleColumn, forecasts: [DoubleColumn])?
+        func gatherKeys() {
+            var lastGlobal: Int32 = -1
+            var seriesIndex = [Int32](repeating: 0, count: order.count)
+            rows.seriesIndex.withUnsafeBufferPointer { global in
+                for (i, row) in order.enumerated() {
+                    let g = global[Int(row)]
+                    if g != lastGlobal {
+                        batch.series.append(keys[Int(g)])
+                        lastGlobal = g
+                    }
+                    seriesIndex[i] = Int32(batch.series.count - 1)
                 }
-                seriesIndex[i] = Int32(batch.series.count - 1)
             }
+            batch.seriesIndex = seriesIndex
+            batch.timestamp = Self.gather(rows.timestamp, order)
+            batch.windowStart = Self.gather(rows.windowStart, order)
+            batch.windowEnd = Self.gather(rows.windowEnd, order)
         }
-        batch.seriesIndex = seriesIndex
-        batch.timestamp = Self.gather(rows.timestamp, order)
-        batch.windowStart = Self.gather(rows.windowStart, order)
-        batch.windowEnd = Self.gather(rows.windowEnd, order)
-        batch.target = Self.gather(rows.target, order)
-        batch.forecasts = rows.forecasts.map { Self.gather($0, order) }
+        func gatherValues() {
+            values = (Self.gather(rows.target, order), rows.forecasts.map { Self.gather($0, order) })
+        }
+        ParallelWork.run(order.count >= 4096 ? 2 : 1) { part in
+            if part == 1 { return gatherValues() }
+            gatherKeys()
+            if order.count < 4096 { gatherValues() }
+        }
+        batch.target = values!.target
+        batch.forecasts = values!.forecasts
         return batch
     }
 
