@@ -195,7 +195,13 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
         if sorted.order != nil { inputWasInExportOrder = false }
         var writer = try newRun()
         let provenance = buffer.provenance
-        try writer.append(buffer.rows, order: sorted.order, keys: buffer.keys, provenance: { provenance[$0] })
+        try writer.append(
+            buffer.rows,
+            order: sorted.order,
+            keys: buffer.keys,
+            window: { buffer.window(ofRow: $0) },
+            provenance: { provenance[$0] }
+        )
         try writer.close()
         buffer.removeAll()
     }
@@ -247,7 +253,13 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
         var provenance: [UInt64] = []
         while try merger.next(into: &batch, provenance: &provenance, rows: options.batchSize) {
             if !merger.runsWereInOrder { inputWasInExportOrder = false }
-            try writer.append(batch, order: nil, keys: batch.series, provenance: { provenance[$0] })
+            try writer.append(
+                batch,
+                order: nil,
+                keys: batch.series,
+                window: { RowBuffer.Window(start: batch.windowStart[$0], end: batch.windowEnd[$0]) },
+                provenance: { provenance[$0] }
+            )
             batch.removeAll()
             provenance.removeAll(keepingCapacity: true)
         }
@@ -305,7 +317,7 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
         let key = buffer.keys[Int(buffer.rows.seriesIndex[rows.first])]
         return Self.duplicateError(
             key,
-            buffer.rows.windowStart[rows.first],
+            buffer.windowStart(ofRow: rows.first),
             buffer.rows.timestamp[rows.first],
             buffer.provenance[rows.first],
             buffer.provenance[rows.second],

@@ -32,11 +32,13 @@ enum SpillRun {
         }
 
         /// Appends `rows` in the order `order` (all rows in order when nil); `keys` are the
-        /// series of `rows.seriesIndex`; `provenance` gives each row's provenance by its row of `rows`.
+        /// series of `rows.seriesIndex`; `window` and `provenance` give each row's window and
+        /// provenance by its row of `rows` (whose window columns are not read).
         mutating func append(
             _ rows: ForecastBatch,
             order: [Int32]?,
             keys: [SeriesKey],
+            window: (Int) -> RowBuffer.Window,
             provenance: (Int) -> UInt64
         ) throws {
             let columns = [rows.target] + rows.forecasts
@@ -61,9 +63,10 @@ enum SpillRun {
                     buffer.append(0)
                 }
                 lastIndex = index
+                let rowWindow = window(row)
                 fixed.withUnsafeMutableBytes { out in
                     out.storeBytes(
-                        of: UInt64(bitPattern: rows.windowStart[row]).littleEndian,
+                        of: UInt64(bitPattern: rowWindow.start).littleEndian,
                         toByteOffset: 0,
                         as: UInt64.self
                     )
@@ -73,7 +76,7 @@ enum SpillRun {
                         as: UInt64.self
                     )
                     out.storeBytes(
-                        of: UInt64(bitPattern: rows.windowEnd[row]).littleEndian,
+                        of: UInt64(bitPattern: rowWindow.end).littleEndian,
                         toByteOffset: 16,
                         as: UInt64.self
                     )
