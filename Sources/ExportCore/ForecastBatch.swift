@@ -4,10 +4,21 @@
 /// accumulator read them. Times are milliseconds since the epoch, UTC.
 public struct ForecastBatch: ColumnarBatch, Sendable {
     /// The batch's distinct series; ``seriesIndex`` points into it. Any change to it clears
-    /// ``seriesOrigin``.
-    public var series: [SeriesKey] = [] {
-        didSet { seriesOrigin = nil }
+    /// ``seriesOrigin``. Changes happen in place: appending a key costs what appending to an
+    /// array costs (an observer on a stored property would copy the array at every change made
+    /// from another module).
+    public var series: [SeriesKey] {
+        get { seriesStorage }
+        set {
+            seriesStorage = newValue
+            seriesOrigin = nil
+        }
+        _modify {
+            seriesOrigin = nil
+            yield &seriesStorage
+        }
     }
+    private var seriesStorage: [SeriesKey] = []
     /// Where ``series`` came from, when its producer (a reader) numbers its series in a table that
     /// outlives the batch; nil otherwise, and whenever ``series`` changes after it was set. Set it
     /// after ``series``.

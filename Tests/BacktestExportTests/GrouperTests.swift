@@ -202,6 +202,23 @@ import Testing
         #expect(batch.seriesOrigin == nil)
     }
 
+    /// Appending to ``ForecastBatch/series`` from another module changes the array in place (an
+    /// observer on the stored property once made every append copy it: quadratic batch building).
+    @Test func appendingASeriesFromAnotherModuleIsInPlace() {
+        var batch = ForecastBatch(forecastTypeCount: 0)
+        batch.series.reserveCapacity(64)
+        let storage = batch.series.withUnsafeBufferPointer { $0.baseAddress }
+        var moves = 0
+        for i in 0..<64 {
+            batch.series.append(SeriesKey(itemId: "s\(i)"))
+            // A copy would move the elements to a new buffer (checked at every append: the
+            // allocator may hand the old address back two copies later).
+            if batch.series.withUnsafeBufferPointer({ $0.baseAddress }) != storage { moves += 1 }
+        }
+        #expect(batch.series.count == 64)
+        #expect(moves == 0)
+    }
+
     @Test func reportsWhetherTheInputWasInOrder() async throws {
         let temp = try Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: temp) }
