@@ -8,10 +8,10 @@ import NIOPosix
 ///
 /// Series are handed over whole and in the export's order; they are gathered until about
 /// ``submitRows`` rows are held, then accumulated by one pool job chained after the one before
-/// (so in order, one job at a time), which also moves the series it completed into the spool.
-/// At most `depth` jobs wait or run; ``add(series:)`` suspends (it does not block a thread) while
-/// they do. The first error stops the chain and is thrown by the next ``add(series:)`` that waits
-/// on it or by ``finish()``. Memory: the rows of `depth + 1` submissions, shared with the encoder
+/// (``OrderedPoolJobs``: in order, one job at a time), which also moves the series it completed
+/// into the spool. At most `depth` jobs wait or run; ``add(series:)`` suspends while they do. The
+/// first error stops the chain and is thrown by the next ``add(series:)`` that waits on it or by
+/// ``finish()``. Memory: the rows of `depth + 1` submissions, shared with the encoder
 /// (the batches are not copied).
 struct BackgroundMetrics {
     /// The accumulator and the spool, touched by one pool job at a time (the chain orders them).
@@ -31,10 +31,7 @@ struct BackgroundMetrics {
     /// Rows gathered before a job is submitted: enough to make a job's overhead negligible.
     let submitRows: Int
     private let state: State
-    private let pool: NIOThreadPool
-    private let eventLoop: any EventLoop
-    private let depth: Int
-    private var pending: [EventLoopFuture<Void>] = []
+    private var jobs: OrderedPoolJobs
     private var held: [(batch: ForecastBatch, rows: Range<Int>)] = []
     private var heldRows = 0
 
@@ -48,9 +45,7 @@ struct BackgroundMetrics {
     ) {
         state = State(metrics, spool)
         self.submitRows = max(1, submitRows)
-        self.depth = max(1, depth)
-        self.pool = pool
-        eventLoop = MultiThreadedEventLoopGroup.singleton.any()
+        jobs = OrderedPoolJobs(depth: depth, pool: pool)
     }
 
     /// Queues one whole series (its pieces, in order).
@@ -64,28 +59,19 @@ struct BackgroundMetrics {
     /// completed ones already in the spool).
     mutating func finish() async throws -> MetricsAccumulator {
         if !held.isEmpty { try await submit() }
-        for future in pending { try await future.get() }
-        pending.removeAll()
+        try await jobs.waitForAll()
         return state.box.withLockedValue { $0.metrics }
     }
 
     private mutating func submit() async throws {
-        if pending.count >= depth { try await pending.removeFirst().get() }
         let (state, pieces) = (self.state, held)
         held = []
         heldRows = 0
-        let job: @Sendable () throws -> Void = {
+        try await jobs.enqueue {
             try state.box.withLockedValue { value in
                 for piece in pieces { try value.metrics.add(piece.batch, rows: piece.rows) }
                 if let done = value.metrics.takeCompletedSeries() { try value.spool.spool.append(done) }
             }
         }
-        let (pool, eventLoop) = (self.pool, self.eventLoop)
-        let previous = pending.last ?? eventLoop.makeSucceededVoidFuture()
-        pending.append(
-            previous.flatMap {
-                pool.runIfActive(eventLoop: eventLoop) { try job() }
-            }
-        )
     }
 }

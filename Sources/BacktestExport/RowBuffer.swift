@@ -48,9 +48,6 @@ struct RowBuffer {
         var end: Int64
     }
 
-    /// The window start of buffered row `row`.
-    func windowStart(ofRow row: Int) -> Int64 { windows[Int(windowIndex[row])].start }
-
     /// The window of buffered row `row`.
     func window(ofRow row: Int) -> Window { windows[Int(windowIndex[row])] }
 
@@ -262,7 +259,7 @@ struct RowBuffer {
     private func comparisonSortedOrder(_ ranks: [Int32]) -> (order: [Int32], duplicate: (first: Int, second: Int)?) {
         let rows = self.rows
         func key(_ i: Int) -> (Int32, Int64, Int64) {
-            (ranks[Int(rows.seriesIndex[i])], windowStart(ofRow: i), rows.timestamp[i])
+            (ranks[Int(rows.seriesIndex[i])], window(ofRow: i).start, rows.timestamp[i])
         }
         var order = (0..<Int32(rowCount)).map { $0 }
         order.sort { a, b in
@@ -404,37 +401,24 @@ struct RowBuffer {
     /// columns and the value columns are gathered on two threads at once when there are enough
     /// rows to be worth it.
     func gather(_ order: ArraySlice<Int32>) -> ForecastBatch {
+        // Each thread writes its own variable (not two fields of one: formally one access).
         var batch = ForecastBatch(forecastTypeCount: forecastTypeCount)
         var values: (target: DoubleColumn, forecasts: [DoubleColumn])?
         func gatherKeys() {
-            var lastGlobal: Int32 = -1
-            var seriesIndex = [Int32](repeating: 0, count: order.count)
-            rows.seriesIndex.withUnsafeBufferPointer { global in
-                for (i, row) in order.enumerated() {
-                    let g = global[Int(row)]
-                    if g != lastGlobal {
-                        batch.series.append(keys[Int(g)])
-                        lastGlobal = g
-                    }
-                    seriesIndex[i] = Int32(batch.series.count - 1)
-                }
-            }
-            batch.seriesIndex = seriesIndex
+            (batch.series, batch.seriesIndex) = seriesTable(order.lazy.map { Int($0) }, count: order.count)
             batch.timestamp = Self.gather(rows.timestamp, order)
-            let indexes = Self.gather(windowIndex, order)
-            batch.windowStart = indexes.map { windows[Int($0)].start }
-            batch.windowEnd = indexes.map { windows[Int($0)].end }
+            (batch.windowStart, batch.windowEnd) = windowColumns(Self.gather(windowIndex, order))
         }
         func gatherValues() {
             values = (Self.gather(rows.target, order), rows.forecasts.map { Self.gather($0, order) })
         }
-        ParallelWork.run(order.count >= 4096 ? 2 : 1) { part in
-            if part == 1 { return gatherValues() }
+        if order.count >= 4096 {
+            ParallelWork.run(2) { $0 == 0 ? gatherKeys() : gatherValues() }
+        } else {
             gatherKeys()
-            if order.count < 4096 { gatherValues() }
+            gatherValues()
         }
-        batch.target = values!.target
-        batch.forecasts = values!.forecasts
+        (batch.target, batch.forecasts) = values!
         return batch
     }
 
@@ -442,25 +426,36 @@ struct RowBuffer {
     /// the export's order).
     func slice(_ range: Range<Int>) -> ForecastBatch {
         var batch = ForecastBatch(forecastTypeCount: forecastTypeCount)
-        var seriesIndex = [Int32](repeating: 0, count: range.count)
-        var lastGlobal: Int32 = -1
-        rows.seriesIndex.withUnsafeBufferPointer { global in
-            for (i, row) in range.enumerated() {
-                let g = global[row]
-                if g != lastGlobal {
-                    batch.series.append(keys[Int(g)])
-                    lastGlobal = g
-                }
-                seriesIndex[i] = Int32(truncatingIfNeeded: batch.series.count - 1)
-            }
-        }
-        batch.seriesIndex = seriesIndex
+        (batch.series, batch.seriesIndex) = seriesTable(range, count: range.count)
         batch.timestamp = Array(rows.timestamp[range])
-        batch.windowStart = windowIndex[range].map { windows[Int($0)].start }
-        batch.windowEnd = windowIndex[range].map { windows[Int($0)].end }
+        (batch.windowStart, batch.windowEnd) = windowColumns(windowIndex[range])
         batch.target = Self.slice(rows.target, range)
         batch.forecasts = rows.forecasts.map { Self.slice($0, range) }
         return batch
+    }
+
+    /// The series of buffered rows `rows` (`count` of them), each once per run, and each row's
+    /// index into them.
+    private func seriesTable(_ rows: some Sequence<Int>, count: Int) -> ([SeriesKey], [Int32]) {
+        var series: [SeriesKey] = []
+        var seriesIndex = [Int32](repeating: 0, count: count)
+        var lastGlobal: Int32 = -1
+        self.rows.seriesIndex.withUnsafeBufferPointer { global in
+            for (i, row) in rows.enumerated() {
+                let g = global[row]
+                if g != lastGlobal {
+                    series.append(keys[Int(g)])
+                    lastGlobal = g
+                }
+                seriesIndex[i] = Int32(truncatingIfNeeded: series.count - 1)
+            }
+        }
+        return (series, seriesIndex)
+    }
+
+    /// The window start and end columns of rows whose window indexes are `indexes`.
+    private func windowColumns(_ indexes: some Collection<UInt32>) -> ([Int64], [Int64]) {
+        (indexes.map { windows[Int($0)].start }, indexes.map { windows[Int($0)].end })
     }
 
     private static func slice(_ column: DoubleColumn, _ range: Range<Int>) -> DoubleColumn {

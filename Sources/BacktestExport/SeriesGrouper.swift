@@ -317,7 +317,7 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
         let key = buffer.keys[Int(buffer.rows.seriesIndex[rows.first])]
         return Self.duplicateError(
             key,
-            buffer.windowStart(ofRow: rows.first),
+            buffer.window(ofRow: rows.first).start,
             buffer.rows.timestamp[rows.first],
             buffer.provenance[rows.first],
             buffer.provenance[rows.second],
