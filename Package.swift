@@ -36,10 +36,14 @@ let package = Package(
         ),
         // SHA-256 in C: the x86 SHA extensions where present, portable code otherwise.
         .target(name: "CSHA256"),
+        // A cache prefetch hint (`__builtin_prefetch`), which Swift cannot spell.
+        .target(name: "CPrefetch"),
         // CSV: the encoder for both tables and the reader for backtest input.
         .target(
             name: "ExportCSV",
-            dependencies: ["ExportCore", "ExportZlib", "CZlib", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "ExportCore", "ExportZlib", "CZlib", "CPrefetch", .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         // zlib, from Debian's zlib1g-dev.

@@ -95,6 +95,49 @@ struct ReadingSeriesOriginTests {
         #expect(seen.tables.count >= 3)
     }
 
+    /// Every row's series is its own key, whatever the key's length (the table holds keys of up
+    /// to 16 bytes inline, longer ones by reference) and while the table grows in the middle of a
+    /// batch: 3,000 series of ids from 1 to 40 bytes (some differing only by a trailing byte or
+    /// by the dimension), each met twice in random order, in one batch and in batches of 97.
+    @Test("each row's series is its key, for keys of every length and across table growth", arguments: [97, 10_000])
+    func rowsKeepTheirKeys(batchSize: Int) throws {
+        var random = SplitMix64(seed: 11)
+        var rows: [(id: String, store: String)] = []
+        for s in 0..<3000 {
+            // Series 2k and 2k + 1 share an id and differ in the dimension's last byte, or one
+            // has it empty.
+            let length = 1 + (s / 2) % 40
+            let digits = String(s / 2)
+            let id = String(repeating: "i", count: max(0, length - digits.count)) + digits
+            let store = s % 4 == 0 ? "" : "s\(s % 2)"
+            rows.append((id, store))
+            rows.append((id, store))
+        }
+        for i in stride(from: rows.count - 1, to: 0, by: -1) {
+            rows.swapAt(i, Int(random.next() % UInt64(i + 1)))
+        }
+        var text = "item_id,store,timestamp,target_value,backtestwindow_start_time,backtestwindow_end_time,p50\n"
+        for (row, key) in rows.enumerated() {
+            text += "\(key.id),\(key.store),2020-01-0\(1 + row % 7),\(row),2020-01-01,2020-01-07,1.5\n"
+        }
+        var reader = try BacktestCSVReader(
+            source: try FileByteSource.openText(path: try writeReadingInput(text)),
+            dimensions: ["store"],
+            batchSize: batchSize,
+            blockSize: 4096
+        )
+        var read = 0
+        while let batch = try reader.nextBatch() {
+            for row in 0..<batch.rowCount {
+                let expected = rows[Int(batch.target.values[row])]
+                let key = batch.series[Int(batch.seriesIndex[row])]
+                #expect(key == SeriesKey(itemId: expected.id, dimensions: [expected.store]))
+            }
+            read += batch.rowCount
+        }
+        #expect(read == rows.count)
+    }
+
     @Test("the keyed hash depends on every byte and on the seed")
     func hash() {
         let a: [UInt8] = Array("item_000123\u{FF}".utf8)

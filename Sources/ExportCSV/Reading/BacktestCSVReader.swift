@@ -222,7 +222,8 @@ public struct BacktestCSVReader {
             }
             guard record.count == fieldCount else { throw scanner.fieldCountError(record, expected: fieldCount) }
             recordLines[rows] = Int64(record.line)
-            seriesIndex[rows] = try keys.index(of: record, in: scanner)
+            // The key's table look-up finishes after the other fields are parsed (see beginIndex).
+            let knownSeries = keys.beginIndex(of: record)
             timestamps[rows] = try scanner.timestamp(record, at: timestampField, cache: &timestampDates)
             let start = try scanner.timestamp(record, at: windowStartField, cache: &startDates)
             let end = try scanner.timestamp(record, at: windowEndField, cache: &endDates)
@@ -240,6 +241,7 @@ public struct BacktestCSVReader {
                     present[slot] = false
                 }
             }
+            seriesIndex[rows] = knownSeries >= 0 ? knownSeries : try keys.finishIndex(of: record, in: scanner)
             rows += 1
         }
         if rows == 0 { return nil }

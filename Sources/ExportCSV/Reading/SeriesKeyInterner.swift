@@ -1,3 +1,4 @@
+internal import CPrefetch
 internal import ExportCore
 
 #if canImport(Glibc)
@@ -27,8 +28,11 @@ internal import Darwin
 /// whatever the number of distinct series.
 ///
 /// Cost per row: one copy of the key bytes and one compare (grouped input), or a hash and a
-/// probe (any other order). Memory: the key bytes and ``SeriesKey`` of each remembered series and
-/// about 40 bytes of table per series.
+/// probe (any other order). The probe of a row in random order reads one 32-byte ``Slot``, which
+/// holds the series number, its place in the current batch and, for keys of at most 16 bytes,
+/// the key itself: one memory access, which ``beginIndex(of:)`` starts early (the table of a few
+/// thousand series is rarely in cache while a chunk streams through). Memory: the key bytes and
+/// ``SeriesKey`` of each remembered series and 64 to 128 bytes of table per series.
 struct SeriesKeyInterner {
     /// Field numbers (0-based) of `item_id` and the dimensions, in key order.
     let keyFields: [Int]
@@ -45,26 +49,34 @@ struct SeriesKeyInterner {
     /// Open addressing (see ``Slot``); a slot whose `entry` is 0 is empty.
     private var slots: [Slot]
 
-    /// A table slot: the series number + 1 in the low 32 bits of `entry` and the key hash's high
-    /// 32 bits above them; where its key bytes are (`start << 24 | count`, or `~0` for a key too
-    /// long or too far to pack), so that a probe reads the key without reading ``keyEnds``.
+    /// A table slot, all a look-up reads for a key of at most 16 bytes.
     private struct Slot {
+        /// The key hash's high 31 bits (bits 33...63), whether the key is longer than 16 bytes
+        /// (bit 32, ``longKey``) and the series number + 1 (low 32 bits); 0 when empty.
         var entry: UInt64 = 0
-        var location: UInt64 = 0
+        /// The batch that last used the series (high 32 bits) and its index in that batch (low
+        /// 32 bits).
+        var batchState: UInt64 = 0
+        /// A short key's bytes, zero-padded (exact: every key ends in `0xFF`, so no two keys of
+        /// different lengths pad alike); for a long key, `word0` is where its bytes are in
+        /// ``keyBytes`` (`start << 24 | count`, or `~0` when too long or too far to pack).
+        var word0: UInt64 = 0
+        var word1: UInt64 = 0
     }
 
+    private static let tagMask: UInt64 = 0xFFFF_FFFE_0000_0000
+    private static let longKey: UInt64 = 1 << 32
+
     // The current batch.
-    private var batchSeries: [SeriesKey] = []
     private var batchNumbers: [Int32] = []
-    /// By series number: the batch that last used the series (high 32 bits) and its index in
-    /// that batch (low 32 bits), in one word so that a row reads one cache line.
-    private var inBatch: [UInt64] = []
     private var batch: UInt32 = 0
-    /// The previous row's series number and batch index, or -1 at the start of a batch.
-    private var previousNumber: Int32 = -1
+    /// The previous row's slot and batch index, or -1 at the start of a batch.
+    private var previousSlot = -1
     private var previousIndex: Int32 = -1
     /// The current row's key bytes.
     private var scratch: [UInt8] = []
+    /// The hash of `scratch`, from ``beginIndex(of:)`` for ``finishIndex(of:in:)``.
+    private var pendingHash: UInt64 = 0
 
     private static let separator: UInt8 = 0xFF
     private static let initialSlots = 1024
@@ -77,14 +89,15 @@ struct SeriesKeyInterner {
 
     /// Starts a new batch (and a fresh table once it remembers ``maxRemembered`` series).
     mutating func startBatch() {
-        batchSeries = []
         batchNumbers = []
         previousIndex = -1
-        previousNumber = -1
+        previousSlot = -1
         batch &+= 1
         if batch == 0 {
             // Wrapped: no stored batch number may match the new one by accident.
-            inBatch.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+            slots.withUnsafeMutableBufferPointer { slots in
+                for i in slots.indices { slots[i].batchState = 0 }
+            }
             batch = 1
         }
         if keys.count >= maxRemembered {
@@ -93,15 +106,14 @@ struct SeriesKeyInterner {
             keys = []
             keyBytes = []
             keyEnds = []
-            inBatch = []
             slots = Array(repeating: Slot(), count: Self.initialSlots)
         }
     }
 
     /// Takes the batch's distinct series and their numbers in the reader's table.
     mutating func takeSeries() -> (series: [SeriesKey], origin: SeriesOrigin) {
-        let result = (batchSeries, SeriesOrigin(table: table, ids: batchNumbers))
-        batchSeries = []
+        let series = keys.withUnsafeBufferPointer { keys in batchNumbers.map { keys[Int($0)] } }
+        let result = (series, SeriesOrigin(table: table, ids: batchNumbers))
         batchNumbers = []
         return result
     }
@@ -109,25 +121,47 @@ struct SeriesKeyInterner {
     /// The series index of `record`. Throws for a key field that is not valid UTF-8.
     @inline(__always)
     mutating func index(of record: CSVRecord, in scanner: CSVRecordScanner) throws(ExportError) -> Int32 {
+        let known = beginIndex(of: record)
+        return known >= 0 ? known : try finishIndex(of: record, in: scanner)
+    }
+
+    /// The first half of ``index(of:in:)``: copies the row's key and returns its index when it is
+    /// the previous row's series; otherwise returns -1 after hashing the key and asking the CPU to
+    /// fetch its table slot, so that work done before ``finishIndex(of:in:)`` (parsing the row's
+    /// other fields) hides the memory latency of the look-up.
+    @inline(__always)
+    mutating func beginIndex(of record: CSVRecord) -> Int32 {
         scratch.removeAll(keepingCapacity: true)
         for field in keyFields {
             scratch.append(contentsOf: record.field(field))
             scratch.append(Self.separator)
         }
-        if previousNumber >= 0 && keyEquals(Int(previousNumber)) { return previousIndex }
-        let number = try lookUp(record, in: scanner)
-        let n = Int(number)
-        let index: Int32
-        let state = inBatch[n]
-        if UInt32(truncatingIfNeeded: state >> 32) == batch {
-            index = Int32(truncatingIfNeeded: state)
-        } else {
-            index = Int32(batchSeries.count)
-            batchSeries.append(keys[n])
-            batchNumbers.append(number)
-            inBatch[n] = UInt64(batch) << 32 | UInt64(UInt32(bitPattern: index))
+        if previousSlot >= 0 && slotHoldsScratch(previousSlot) { return previousIndex }
+        pendingHash = scratch.withUnsafeBytes { Self.hash($0, seed: seed) }
+        let slot = Int(truncatingIfNeeded: pendingHash) & (slots.count &- 1)
+        slots.withUnsafeBufferPointer { slots in
+            let raw = UnsafeRawPointer(slots.baseAddress! + slot)
+            // A slot may straddle two cache lines (the array's storage is 16-byte aligned).
+            cprefetch_read(raw)
+            cprefetch_read(raw + (MemoryLayout<Slot>.stride &- 1))
         }
-        previousNumber = number
+        return -1
+    }
+
+    /// The second half of ``index(of:in:)``, after ``beginIndex(of:)`` returned -1 for the same
+    /// record: looks the key up (adding a new series) and numbers it in the batch.
+    @inline(__always)
+    mutating func finishIndex(of record: CSVRecord, in scanner: CSVRecordScanner) throws(ExportError) -> Int32 {
+        let slot = try lookUp(record, in: scanner)
+        let index: Int32 = slots.withUnsafeMutableBufferPointer { slots in
+            let state = slots[slot].batchState
+            if UInt32(truncatingIfNeeded: state >> 32) == batch { return Int32(truncatingIfNeeded: state) }
+            let index = Int32(batchNumbers.count)
+            batchNumbers.append(Int32(truncatingIfNeeded: slots[slot].entry & 0xFFFF_FFFF) &- 1)
+            slots[slot].batchState = UInt64(batch) << 32 | UInt64(UInt32(bitPattern: index))
+            return index
+        }
+        previousSlot = slot
         previousIndex = index
         return index
     }
@@ -138,11 +172,46 @@ struct SeriesKeyInterner {
         (number == 0 ? 0 : keyEnds[number &- 1])..<keyEnds[number]
     }
 
-    /// Whether series `number`'s key bytes equal `scratch`.
+    /// Whether the occupied slot `slot` holds the key in `scratch`. Compares the inline words for
+    /// a short key, the bytes in ``keyBytes`` for a long one; the caller has checked the tag or
+    /// knows the slot.
     @inline(__always)
-    private func keyEquals(_ number: Int) -> Bool {
-        let range = keyRange(of: number)
-        return keyEquals(start: range.lowerBound, count: range.count)
+    private func slotHoldsScratch(_ slot: Int) -> Bool {
+        let occupant = slots.withUnsafeBufferPointer { $0[slot] }
+        let count = scratch.count
+        if occupant.entry & Self.longKey == 0 {
+            guard count <= 16 else { return false }
+            let (word0, word1) = Self.shortKeyWords(scratch)
+            return occupant.word0 == word0 && occupant.word1 == word1
+        }
+        guard count > 16 else { return false }
+        if occupant.word0 == ~0 {
+            let range = keyRange(of: Int(truncatingIfNeeded: occupant.entry & 0xFFFF_FFFF) &- 1)
+            return keyEquals(start: range.lowerBound, count: range.count)
+        }
+        return keyEquals(
+            start: Int(truncatingIfNeeded: occupant.word0 >> 24),
+            count: Int(truncatingIfNeeded: occupant.word0 & 0xFF_FFFF)
+        )
+    }
+
+    /// A key of at most 16 bytes as two little-endian words, zero-padded.
+    @inline(__always)
+    private static func shortKeyWords(_ key: [UInt8]) -> (UInt64, UInt64) {
+        key.withUnsafeBytes { key in
+            let count = key.count
+            guard let p = key.baseAddress else { return (0, 0) }
+            if count >= 8 {
+                let word0 = p.loadUnaligned(as: UInt64.self).littleEndian
+                // The last eight bytes, shifted down to drop the ones already in word0.
+                let tail = p.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self).littleEndian
+                let word1 = count == 8 ? 0 : tail >> UInt64(truncatingIfNeeded: (16 &- count) &* 8)
+                return (word0, word1)
+            }
+            var word0: UInt64 = 0
+            for i in 0..<count { word0 |= UInt64(p.load(fromByteOffset: i, as: UInt8.self)) << UInt64(i &* 8) }
+            return (word0, 0)
+        }
     }
 
     /// Whether the `count` key bytes at `start` equal `scratch`.
@@ -150,57 +219,32 @@ struct SeriesKeyInterner {
     private func keyEquals(start: Int, count: Int) -> Bool {
         guard count == scratch.count else { return false }
         return scratch.withUnsafeBytes { key in
-            keyBytes.withUnsafeBytes { Self.equal(key.baseAddress!, $0.baseAddress! + start, count) }
+            keyBytes.withUnsafeBytes { memcmp(key.baseAddress!, $0.baseAddress! + start, count) == 0 }
         }
     }
 
-    /// Whether `count` bytes at `a` and `b` are equal: word compares for short keys (no call).
-    @inline(__always)
-    private static func equal(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ count: Int) -> Bool {
-        if count > 32 { return memcmp(a, b, count) == 0 }
-        var i = 0
-        while i &+ 8 <= count {
-            if a.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                != b.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            {
-                return false
-            }
-            i &+= 8
-        }
-        while i < count {
-            if a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) { return false }
-            i &+= 1
-        }
-        return true
-    }
-
-    /// The number of the series whose key bytes are `scratch`, added to the table when new.
+    /// The slot of the series whose key bytes are `scratch` (hashed into ``pendingHash``), the
+    /// series added to the table when new.
     @inline(never)
-    private mutating func lookUp(_ record: CSVRecord, in scanner: CSVRecordScanner) throws(ExportError) -> Int32 {
-        let hash = scratch.withUnsafeBytes { Self.hash($0, seed: seed) }
-        let tag = hash & 0xFFFF_FFFF_0000_0000
+    private mutating func lookUp(_ record: CSVRecord, in scanner: CSVRecordScanner) throws(ExportError) -> Int {
+        let hash = pendingHash
+        let tag = hash & Self.tagMask
         let mask = slots.count &- 1
         var slot = Int(truncatingIfNeeded: hash) & mask
         while true {
-            let occupant = slots[slot]
-            if occupant.entry == 0 { break }
-            if occupant.entry & 0xFFFF_FFFF_0000_0000 == tag {
-                let number = Int32(truncatingIfNeeded: occupant.entry & 0xFFFF_FFFF) &- 1
-                let found =
-                    occupant.location == ~0
-                    ? keyEquals(Int(number))
-                    : keyEquals(
-                        start: Int(truncatingIfNeeded: occupant.location >> 24),
-                        count: Int(truncatingIfNeeded: occupant.location & 0xFF_FFFF)
-                    )
-                if found { return number }
-            }
+            let entry = slots.withUnsafeBufferPointer { $0[slot].entry }
+            if entry == 0 { break }
+            if entry & Self.tagMask == tag && slotHoldsScratch(slot) { return slot }
             slot = (slot &+ 1) & mask
         }
         let number = try addSeries(record, in: scanner)
-        slots[slot] = Slot(entry: tag | UInt64(UInt32(number) &+ 1), location: location(of: Int(number)))
-        if keys.count &* 2 > slots.count { growTable() }
-        return number
+        slots[slot] = newSlot(number: Int(number), tag: tag)
+        if keys.count &* 2 > slots.count {
+            growTable()
+            // Find the new series' slot in the grown table.
+            return try lookUp(record, in: scanner)
+        }
+        return slot
     }
 
     /// Validates the key fields, makes the ``SeriesKey`` and records its bytes.
@@ -217,34 +261,43 @@ struct SeriesKeyInterner {
         keys.append(SeriesKey(itemId: values[0], dimensions: Array(values.dropFirst())))
         keyBytes.append(contentsOf: scratch)
         keyEnds.append(keyBytes.count)
-        inBatch.append(0)
         return number
     }
 
-    /// Series `number`'s key bytes as a slot holds them (``Slot/location``).
-    private func location(of number: Int) -> UInt64 {
+    /// The slot of series `number` (its key in `keyBytes`), not yet used by any batch.
+    private func newSlot(number: Int, tag: UInt64) -> Slot {
         let range = keyRange(of: number)
-        guard range.count < 1 << 24 && range.lowerBound < 1 << 40 else { return ~0 }
-        return UInt64(range.lowerBound) << 24 | UInt64(range.count)
+        var slot = Slot(entry: tag | UInt64(UInt32(number) &+ 1))
+        if range.count <= 16 {
+            let key = Array(keyBytes[range])
+            (slot.word0, slot.word1) = Self.shortKeyWords(key)
+        } else {
+            slot.entry |= Self.longKey
+            let packable = range.count < 1 << 24 && range.lowerBound < 1 << 40
+            slot.word0 = packable ? UInt64(range.lowerBound) << 24 | UInt64(range.count) : ~0
+        }
+        return slot
     }
 
-    /// Doubles the table and places every series again, hashing its key anew.
+    /// Doubles the table and places every series again, hashing its key anew and keeping its
+    /// place in the current batch.
     private mutating func growTable() {
         let capacity = slots.count * 2
         var newSlots = [Slot](repeating: Slot(), count: capacity)
         let mask = capacity &- 1
-        for number in 0..<keys.count {
+        for old in slots where old.entry != 0 {
+            let number = Int(truncatingIfNeeded: old.entry & 0xFFFF_FFFF) &- 1
             let hash = keyBytes.withUnsafeBytes { bytes in
                 Self.hash(UnsafeRawBufferPointer(rebasing: bytes[keyRange(of: number)]), seed: seed)
             }
             var slot = Int(truncatingIfNeeded: hash) & mask
             while newSlots[slot].entry != 0 { slot = (slot &+ 1) & mask }
-            newSlots[slot] = Slot(
-                entry: (hash & 0xFFFF_FFFF_0000_0000) | UInt64(UInt32(number) &+ 1),
-                location: location(of: number)
-            )
+            var moved = old
+            moved.entry = (hash & Self.tagMask) | (old.entry & ~Self.tagMask)
+            newSlots[slot] = moved
         }
         slots = newSlots
+        previousSlot = -1
     }
 
     /// A keyed hash of `bytes`: each 8-byte word (the last one zero-padded) is folded in with a
