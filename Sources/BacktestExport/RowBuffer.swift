@@ -99,12 +99,26 @@ struct RowBuffer {
                         windowIndex.append(lastIndex)
                         continue
                     }
-                    let index = windowLookup[window] ?? addWindow(window)
+                    let index = knownWindow(window) ?? addWindow(window)
                     windowIndex.append(index)
                     (last, lastIndex) = (window, index)
                 }
             }
         }
+    }
+
+    /// The index of `window` in ``windows``, or nil when it is new: a scan while there are few
+    /// (a backtest has a handful of windows, and rows in random order change window on most
+    /// rows), a dictionary look-up past that.
+    @inline(__always)
+    private func knownWindow(_ window: Window) -> UInt32? {
+        if windows.count <= 16 {
+            return windows.withUnsafeBufferPointer { windows in
+                for i in windows.indices where windows[i] == window { return UInt32(i) }
+                return nil
+            }
+        }
+        return windowLookup[window]
     }
 
     private mutating func addWindow(_ window: Window) -> UInt32 {
