@@ -36,7 +36,9 @@ struct RowBuffer {
         self.rows = ForecastBatch(forecastTypeCount: forecastTypeCount)
     }
 
-    var rowCount: Int { rows.rowCount }
+    var rowCount: Int { releasedRowCount ?? rows.rowCount }
+    /// The row count once the key columns are released (``releaseKeyColumns(readableFrom:)``).
+    private var releasedRowCount: Int?
     /// Bytes a row costs while held: series index, timestamp, window index, values with presence
     /// flags, and 16 bytes of sort scratch (the packed keys and their ping-pong copy). Provenance
     /// runs are counted as they start (16 bytes each), windows as they are met (48 bytes each).
@@ -183,8 +185,10 @@ struct RowBuffer {
     /// minimum and divided by their common step). One pass checks whether the packed keys rise
     /// strictly (rows in order, no duplicate: nothing more to do); otherwise the keys, each with
     /// its row number, are sorted with an LSD radix sort over the key bits only: O(rows) for any
-    /// input order. Keys too wide to pack fall back to a comparison sort (O(n log n)).
-    func sortedOrder() -> (order: [Int32]?, duplicate: (first: Int, second: Int)?) {
+    /// input order, and kept as the ``RowOrder``, from which ``gather(_:_:)`` reads each row's
+    /// series, window and timestamp back. Keys too wide to pack fall back to a comparison sort
+    /// (O(n log n)) and the order holds row numbers only.
+    func sortedOrder() -> (order: RowOrder?, duplicate: (first: Int, second: Int)?) {
         let n = rowCount
         if n == 0 { return (nil, nil) }
         let ranks = seriesRanks()
@@ -198,7 +202,9 @@ struct RowBuffer {
         let keyBits = rankBits + window.bits + time.bits
         guard keyBits + indexBits <= 64 else {
             let sorted = comparisonSortedOrder(ranks)
-            return (Self.isIdentity(sorted.order) ? nil : sorted.order, sorted.duplicate)
+            guard !Self.isIdentity(sorted.order) else { return (nil, sorted.duplicate) }
+            let entries = sorted.order.map { UInt64(UInt32(bitPattern: $0)) }
+            return (RowOrder(entries: entries, indexBits: 32, keys: nil), sorted.duplicate)
         }
 
         func packing(_ body: ((Int) -> UInt64) -> Void) {
@@ -244,22 +250,36 @@ struct RowBuffer {
         Self.radixSort(&packed, fromBit: indexBits, bitCount: keyBits)
         let indexMask: UInt64 = indexBits == 0 ? 0 : (~0 as UInt64) >> (64 - indexBits)
         var duplicate: (Int, Int)?
-        let order = [Int32](unsafeUninitializedCapacity: n) { buffer, count in
-            packed.withUnsafeBufferPointer { sorted in
-                var previousKey = ~(0 as UInt64)
-                for i in 0..<n {
-                    let value = sorted[i]
-                    buffer[i] = Int32(truncatingIfNeeded: value & indexMask)
-                    let key = indexBits == 64 ? 0 : value >> indexBits
-                    if key == previousKey && i > 0 && duplicate == nil {
-                        duplicate = (Int(sorted[i - 1] & indexMask), Int(value & indexMask))
-                    }
-                    previousKey = key
+        packed.withUnsafeBufferPointer { sorted in
+            var previousKey = sorted[0] >> indexBits
+            for i in 1..<n {
+                let key = sorted[i] >> indexBits
+                if key == previousKey {
+                    duplicate = (Int(sorted[i - 1] & indexMask), Int(sorted[i] & indexMask))
+                    return
                 }
+                previousKey = key
             }
-            count = n
         }
-        return (order, duplicate)
+        // The keys read back only if each window start names one window.
+        let windowOfStart = reducedWindow.enumerated().map { (reducedStart: $1, window: UInt32($0)) }
+        let startsAreUnique = Set(reducedWindow).count == reducedWindow.count
+        let packedKeys =
+            startsAreUnique
+            ? PackedKeys(
+                windowBits: window.bits,
+                time: time,
+                seriesOfRank: Self.inverse(ranks),
+                windowOfStart: windowOfStart
+            ) : nil
+        return (RowOrder(entries: packed, indexBits: indexBits, keys: packedKeys), duplicate)
+    }
+
+    /// The permutation that undoes `permutation` (a rank per index: the index per rank).
+    private static func inverse(_ permutation: [Int32]) -> [Int32] {
+        var inverse = [Int32](repeating: 0, count: permutation.count)
+        for (index, rank) in permutation.enumerated() { inverse[Int(rank)] = Int32(index) }
+        return inverse
     }
 
     private static func isIdentity(_ order: [Int32]) -> Bool {
@@ -297,6 +317,12 @@ struct RowBuffer {
         @inline(__always)
         func reduce(_ value: Int64) -> UInt64 {
             step.quotient(ofMultiple: UInt64(bitPattern: value &- minimum))
+        }
+
+        /// The value whose ``reduce(_:)`` is `reduced`.
+        @inline(__always)
+        func expand(_ reduced: UInt64) -> Int64 {
+            minimum &+ Int64(bitPattern: reduced &* step.divisor)
         }
     }
 
@@ -409,31 +435,97 @@ struct RowBuffer {
         return ranks
     }
 
-    /// Rows `order[range]` as one batch, with a series table of just the series they use.
+    /// The rows at positions `range` of `order` as one batch, with a series table of just the
+    /// series they use.
     ///
-    /// The reads are random (the rows are held in input order): each waits on memory, so the key
-    /// columns and the value columns are gathered on two threads at once when there are enough
-    /// rows to be worth it.
-    func gather(_ order: ArraySlice<Int32>) -> ForecastBatch {
-        // Each thread writes its own variable (not two fields of one: formally one access).
-        var batch = ForecastBatch(forecastTypeCount: forecastTypeCount)
-        var values: (target: DoubleColumn, forecasts: [DoubleColumn])?
+    /// With packed keys (``RowOrder/keys``) the series, window and timestamp columns are read back
+    /// from the keys, in order; otherwise they are gathered from the buffer like the values. The
+    /// gathers read at random (the rows are held in input order) and each read waits on memory, so
+    /// with enough rows the columns are shared out between two threads, each waiting on its own.
+    func gather(_ order: RowOrder, _ range: Range<Int>) -> ForecastBatch {
+        let entries = order.entries[range]
+        let indexBits = order.indexBits
+        // Each job writes its own variable (not two fields of one: formally one access).
+        var keyColumns: (series: [SeriesKey], seriesIndex: [Int32], timestamp: [Int64], windows: ([Int64], [Int64]))?
+        var target: DoubleColumn?
+        var forecasts = [DoubleColumn?](repeating: nil, count: forecastTypeCount)
         func gatherKeys() {
-            (batch.series, batch.seriesIndex) = seriesTable(order.lazy.map { Int($0) }, count: order.count)
-            batch.timestamp = Self.gather(rows.timestamp, order)
-            (batch.windowStart, batch.windowEnd) = windowColumns(Self.gather(windowIndex, order))
+            if let packed = order.keys {
+                keyColumns = readKeys(entries, indexBits: indexBits, packed)
+            } else {
+                let rowNumbers = (0..<range.count).lazy.map { order[range.lowerBound + $0] }
+                let (series, seriesIndex) = seriesTable(rowNumbers, count: range.count)
+                keyColumns = (
+                    series, seriesIndex, Self.gather(rows.timestamp, entries, indexBits: indexBits),
+                    windowColumns(Self.gather(windowIndex, entries, indexBits: indexBits))
+                )
+            }
         }
-        func gatherValues() {
-            values = (Self.gather(rows.target, order), rows.forecasts.map { Self.gather($0, order) })
+        // Job 0 the keys, job 1 the target, job 2 + k forecast k. With two threads: keys read back
+        // from packed keys are cheap and go with the later half of the value columns; gathered
+        // keys (three random reads a row) take one thread, the value columns the other.
+        let jobs = 2 + forecastTypeCount
+        func run(_ job: Int) {
+            switch job {
+            case 0: gatherKeys()
+            case 1: target = Self.gather(rows.target, entries, indexBits: indexBits)
+            default: forecasts[job - 2] = Self.gather(rows.forecasts[job - 2], entries, indexBits: indexBits)
+            }
         }
-        if order.count >= 4096 {
-            ParallelWork.run(2) { $0 == 0 ? gatherKeys() : gatherValues() }
+        if range.count >= 4096 {
+            let firstHalf = order.keys == nil ? jobs - 1 : (jobs + 1) / 2
+            ParallelWork.run(2) { half in
+                let mine = half == 0 ? 1..<(firstHalf + 1) : (firstHalf + 1)..<(jobs + 1)
+                for job in mine { run(job % jobs) }
+            }
         } else {
-            gatherKeys()
-            gatherValues()
+            for job in 0..<jobs { run(job) }
         }
-        (batch.target, batch.forecasts) = values!
+        var batch = ForecastBatch(forecastTypeCount: forecastTypeCount)
+        let keys = keyColumns!
+        batch.series = keys.series
+        batch.seriesIndex = keys.seriesIndex
+        batch.timestamp = keys.timestamp
+        (batch.windowStart, batch.windowEnd) = keys.windows
+        batch.target = target!
+        batch.forecasts = forecasts.map { $0! }
         return batch
+    }
+
+    /// The series table, series index, timestamp and window columns of the rows whose sort
+    /// entries are `entries`, read back from their packed keys: one sequential pass.
+    private func readKeys(
+        _ entries: ArraySlice<UInt64>,
+        indexBits: Int,
+        _ packed: PackedKeys
+    ) -> (series: [SeriesKey], seriesIndex: [Int32], timestamp: [Int64], windows: ([Int64], [Int64])) {
+        let count = entries.count
+        var series: [SeriesKey] = []
+        var seriesIndex = [Int32](repeating: 0, count: count)
+        var timestamp = [Int64](repeating: 0, count: count)
+        var starts = [Int64](repeating: 0, count: count)
+        var ends = [Int64](repeating: 0, count: count)
+        var lastRank = UInt64.max
+        var lastWindow = UInt64.max
+        var window = Window(start: 0, end: 0)
+        var i = 0
+        for entry in entries {
+            let (rank, reducedStart, time) = packed.fields(of: entry >> UInt64(indexBits))
+            if rank != lastRank {
+                series.append(keys[Int(packed.seriesOfRank[Int(rank)])])
+                lastRank = rank
+            }
+            if reducedStart != lastWindow {
+                window = windows[packed.window(reducedStart: reducedStart)]
+                lastWindow = reducedStart
+            }
+            seriesIndex[i] = Int32(truncatingIfNeeded: series.count &- 1)
+            timestamp[i] = packed.time.expand(time)
+            starts[i] = window.start
+            ends[i] = window.end
+            i &+= 1
+        }
+        return (series, seriesIndex, timestamp, (starts, ends))
     }
 
     /// Rows `range`, in their buffered order, as one batch (bulk copies; for rows that arrived in
@@ -480,27 +572,45 @@ struct RowBuffer {
         return DoubleColumn(values: values, isPresent: Array(present))
     }
 
-    private static func gather<T>(_ column: [T], _ order: ArraySlice<Int32>) -> [T] {
-        [T](unsafeUninitializedCapacity: order.count) { buffer, count in
+    /// `column`'s values at the rows of sort entries `entries` (row numbers in their low
+    /// `indexBits` bits).
+    private static func gather<T>(_ column: [T], _ entries: ArraySlice<UInt64>, indexBits: Int) -> [T] {
+        let mask: UInt64 = indexBits == 0 ? 0 : ~0 >> UInt64(64 - indexBits)
+        return [T](unsafeUninitializedCapacity: entries.count) { buffer, count in
             column.withUnsafeBufferPointer { column in
-                var i = 0
-                for row in order {
-                    (buffer.baseAddress! + i).initialize(to: column[Int(row)])
-                    i += 1
+                entries.withUnsafeBufferPointer { entries in
+                    let out = buffer.baseAddress!
+                    for i in 0..<entries.count {
+                        (out + i).initialize(to: column[Int(truncatingIfNeeded: entries[i] & mask)])
+                    }
                 }
             }
-            count = order.count
+            count = entries.count
         }
     }
 
-    private static func gather(_ column: DoubleColumn, _ order: ArraySlice<Int32>) -> DoubleColumn {
-        let values = gather(column.values, order)
+    private static func gather(_ column: DoubleColumn, _ entries: ArraySlice<UInt64>, indexBits: Int) -> DoubleColumn {
+        let values = gather(column.values, entries, indexBits: indexBits)
         guard let present = column.isPresent else { return DoubleColumn(values: values) }
-        let flags = gather(present, order)
+        let flags = gather(present, entries, indexBits: indexBits)
         return DoubleColumn(values: values, isPresent: flags.contains(false) ? flags : nil)
     }
 
+    /// Frees the series index, timestamp and window index columns (16 bytes a row) when `order`
+    /// reads them back from its packed keys: from then on the rows can only be handed out with
+    /// ``gather(_:_:)`` in that order, then removed. Returns whether it freed them.
+    @discardableResult
+    mutating func releaseKeyColumns(readableFrom order: RowOrder) -> Bool {
+        guard order.keys != nil, order.count == rowCount else { return false }
+        releasedRowCount = rowCount
+        rows.seriesIndex = []
+        rows.timestamp = []
+        windowIndex = []
+        return true
+    }
+
     mutating func removeAll() {
+        releasedRowCount = nil
         keys.removeAll(keepingCapacity: true)
         keyIndex.removeAll(keepingCapacity: true)
         originIndex.removeAll()

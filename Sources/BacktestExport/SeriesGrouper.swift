@@ -78,7 +78,7 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
         case collecting
         /// Rows handed out in `order`, or in their buffered order when it is nil (the input was in
         /// the export's order).
-        case emittingSorted(order: [Int32]?, next: Int)
+        case emittingSorted(order: RowOrder?, next: Int)
         case merging(RunMerger)
         case finished
     }
@@ -106,7 +106,7 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
                 let end = min(next + options.batchSize, buffer.rowCount)
                 state = .emittingSorted(order: order, next: end)
                 guard let order else { return buffer.slice(next..<end) }
-                return buffer.gather(order[next..<end])
+                return buffer.gather(order, next..<end)
             case .merging(let merger):
                 var batch = ForecastBatch(forecastTypeCount: schema.forecastTypes.count)
                 var provenance: [UInt64] = []
@@ -158,7 +158,10 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
         if runs.isEmpty {
             let sorted = buffer.sortedOrder()
             if let duplicate = sorted.duplicate { throw duplicateError(in: buffer, duplicate) }
-            if sorted.order != nil { inputWasInExportOrder = false }
+            if let order = sorted.order {
+                inputWasInExportOrder = false
+                buffer.releaseKeyColumns(readableFrom: order)
+            }
             state = .emittingSorted(order: sorted.order, next: 0)
             return
         }

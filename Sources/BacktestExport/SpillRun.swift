@@ -36,7 +36,7 @@ enum SpillRun {
         /// provenance by its row of `rows` (whose window columns are not read).
         mutating func append(
             _ rows: ForecastBatch,
-            order: [Int32]?,
+            order: RowOrder?,
             keys: [SeriesKey],
             window: (Int) -> RowBuffer.Window,
             provenance: (Int) -> UInt64
@@ -48,7 +48,7 @@ enum SpillRun {
             var fixed = [UInt8](repeating: 0, count: 32 + bitmapBytes + 8 * columns.count)
             var lastIndex: Int32 = -1
             for position in 0..<(order?.count ?? rows.rowCount) {
-                let row = order.map { Int($0[position]) } ?? position
+                let row = order.map { $0[position] } ?? position
                 let index = rows.seriesIndex[row]
                 // Within one call, an unchanged series index is an unchanged key: no compare.
                 if index != lastIndex, case let key = keys[Int(index)], key != lastKey {

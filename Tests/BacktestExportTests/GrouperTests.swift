@@ -191,6 +191,22 @@ import Testing
         #expect(error?.message.hasPrefix("Rows 10001 and 40002 of the input") == true, "\(error?.message ?? "")")
     }
 
+    /// Rows handed out in order read their series, window and timestamp back from the packed
+    /// sort keys, which hold a window by its start: when two windows share a start (different
+    /// ends in different series) the grouper must gather those columns instead. Both ways, on
+    /// enough rows to gather on two threads, give the reference order and every row's own window.
+    @Test(arguments: [false, true])
+    func windowsSharingAStartKeepTheirOwnEnds(sharedStarts: Bool) async throws {
+        var rows = Self.rows(series: 400, points: 25, seed: 41, wide: false)
+        if sharedStarts {
+            for i in rows.indices where rows[i].key.itemId.hasSuffix("1") { rows[i].windowEnd += 86_400_000 }
+        }
+        let reference = rows.sorted(by: exportOrder)
+        let grouped = try Self.group(Self.shuffled(rows, seed: 5), batchSize: 3000, options: GroupingOptions())
+        #expect(Self.same(grouped.rows, reference))
+        #expect(Set(grouped.rows.map(\.windowEnd)).count == (sharedStarts ? 8 : 4))
+    }
+
     @Test func settingTheSeriesClearsTheirOrigin() {
         var batch = ForecastBatch(forecastTypeCount: 0)
         batch.series = [SeriesKey(itemId: "a")]
