@@ -22,4 +22,20 @@ import Testing
         #expect(parse(Array("1970-01-02T00:00:01Z".utf8), cache: &cache) == 86_401_000)
         #expect(parse(Array(repeating: 0, count: 10), cache: &cache) == nil)
     }
+
+    /// A date in the cached date's month is read from its day digits alone: every day of months
+    /// of 28, 29, 30 and 31 days, one after another, then days past the month's end and days
+    /// that are not two digits, each through one cache, against the parse without a cache.
+    @Test func datesInTheCachedMonthMatchAFreshParse() {
+        var cache = CSVTimestampParser.DateCache()
+        for month in ["2023-02", "2024-02", "2023-04", "2023-12", "1999-07"] {
+            for day in ["01", "02", "15", "28", "29", "30", "31", "32", "00", "1a", "9", "-1", "15"] {
+                for suffix in ["", "T13:05:59Z"] {
+                    let text = Array("\(month)-\(day)\(suffix)".utf8)
+                    let expected = text.withUnsafeBufferPointer { CSVTimestampParser.parse($0) }
+                    #expect(parse(text, cache: &cache) == expected, "\(String(decoding: text, as: UTF8.self))")
+                }
+            }
+        }
+    }
 }

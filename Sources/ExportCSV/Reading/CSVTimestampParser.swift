@@ -13,10 +13,15 @@ package enum CSVTimestampParser {
     /// The last date a column held, so that a run of rows on the same day (and every row of a
     /// window column) skips the date's validation and day arithmetic.
     package struct DateCache {
-        /// Bytes 0–7 and 8–9 of the last valid date, as loaded (meaningful when `holdsDate`).
+        /// Bytes 0–7 (`yyyy-MM-`) and 8–9 (`dd`) of the last valid date, as loaded (meaningful
+        /// when `holdsDate`).
         var head: UInt64 = 0
         var tail: UInt16 = 0
         var millis: Int64 = 0
+        /// The last date's month: the instant of its day 0 and its number of days, so that a
+        /// date in the same month (daily rows in order) costs two digits and an addition.
+        var monthMillis: Int64 = 0
+        var monthDays = 0
         /// False until a date is stored: an empty cache must match no field, not ten zero bytes.
         var holdsDate = false
 
@@ -38,8 +43,16 @@ package enum CSVTimestampParser {
         let head = UnsafeRawPointer(p).loadUnaligned(as: UInt64.self)
         let tail = UnsafeRawPointer(p + 8).loadUnaligned(as: UInt16.self)
         var millis: Int64
-        if head == cache.head && tail == cache.tail && cache.holdsDate {
-            millis = cache.millis
+        if head == cache.head && cache.holdsDate {
+            if tail == cache.tail {
+                millis = cache.millis
+            } else {
+                let day = twoDigits(p + 8)
+                guard day >= 1 && day <= cache.monthDays else { return nil }
+                millis = cache.monthMillis &+ Int64(day) &* 86_400_000
+                cache.tail = tail
+                cache.millis = millis
+            }
         } else {
             guard p[4] == UInt8(ascii: "-"), p[7] == UInt8(ascii: "-") else { return nil }
             let year = fourDigits(p)
@@ -52,6 +65,8 @@ package enum CSVTimestampParser {
             cache.head = head
             cache.tail = tail
             cache.millis = millis
+            cache.monthMillis = millis - Int64(day) * 86_400_000
+            cache.monthDays = CivilTime.daysInMonth(year: year, month: month)
             cache.holdsDate = true
         }
         var i = 10
