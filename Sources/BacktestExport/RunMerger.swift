@@ -18,8 +18,31 @@ final class RunMerger {
     private let duplicate: DuplicateReport
     /// Readers with rows left that are not on the current series.
     private var waiting: [Int] = []
-    /// Readers on the current series, a heap by (window start, timestamp, provenance).
-    private var heap: [Int] = []
+    /// Readers on the current series, a heap by (window start, timestamp, provenance), each with
+    /// a copy of its current row's sort fields so that sifting compares integers in one array
+    /// instead of reading (and reference-counting) the readers.
+    private var heap: [HeapEntry] = []
+
+    private struct HeapEntry {
+        var windowStart: Int64
+        var timestamp: Int64
+        var provenance: UInt64
+        var reader: Int
+
+        init(_ reader: SpillRun.Reader, index: Int) {
+            windowStart = reader.windowStart
+            timestamp = reader.timestamp
+            provenance = reader.provenance
+            self.reader = index
+        }
+
+        @inline(__always)
+        func precedes(_ other: HeapEntry) -> Bool {
+            if windowStart != other.windowStart { return windowStart < other.windowStart }
+            if timestamp != other.timestamp { return timestamp < other.timestamp }
+            return provenance < other.provenance
+        }
+    }
     private var currentKey: SeriesKey?
     private var last: (windowStart: Int64, timestamp: Int64, provenance: UInt64)?
     private var lastReader = 0
@@ -59,7 +82,7 @@ final class RunMerger {
                 guard startNextSeries() else { break }
                 if !checkingOnly { batch.series.append(currentKey!) }
             }
-            let top = heap[0]
+            let top = heap[0].reader
             let reader = readers[top]
             if let last, last.windowStart == reader.windowStart, last.timestamp == reader.timestamp {
                 throw duplicate(reader.key, reader.windowStart, reader.timestamp, last.provenance, reader.provenance)
@@ -75,6 +98,7 @@ final class RunMerger {
             let stamp = reader.keyStamp
             if try reader.advance() {
                 if reader.keyStamp == stamp {
+                    heap[0] = HeapEntry(reader, index: top)
                     siftDown(0)
                     continue
                 }
@@ -97,7 +121,7 @@ final class RunMerger {
         var stillWaiting: [Int] = []
         for i in waiting {
             if i == smallest || readers[i].key == key {
-                heap.append(i)
+                heap.append(HeapEntry(readers[i], index: i))
                 siftUp(heap.count - 1)
             } else {
                 stillWaiting.append(i)
@@ -109,37 +133,32 @@ final class RunMerger {
         return true
     }
 
-    @inline(__always)
-    private func precedes(_ a: Int, _ b: Int) -> Bool {
-        let x = readers[a]
-        let y = readers[b]
-        if x.windowStart != y.windowStart { return x.windowStart < y.windowStart }
-        if x.timestamp != y.timestamp { return x.timestamp < y.timestamp }
-        return x.provenance < y.provenance
-    }
-
     private func siftUp(_ index: Int) {
-        var child = index
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard precedes(heap[child], heap[parent]) else { return }
-            heap.swapAt(child, parent)
-            child = parent
+        heap.withUnsafeMutableBufferPointer { heap in
+            var child = index
+            while child > 0 {
+                let parent = (child - 1) / 2
+                guard heap[child].precedes(heap[parent]) else { return }
+                heap.swapAt(child, parent)
+                child = parent
+            }
         }
     }
 
     private func siftDown(_ index: Int) {
-        var parent = index
-        let count = heap.count
-        while true {
-            let left = 2 * parent + 1
-            guard left < count else { return }
-            var best = parent
-            if precedes(heap[left], heap[best]) { best = left }
-            if left + 1 < count && precedes(heap[left + 1], heap[best]) { best = left + 1 }
-            if best == parent { return }
-            heap.swapAt(parent, best)
-            parent = best
+        heap.withUnsafeMutableBufferPointer { heap in
+            var parent = index
+            let count = heap.count
+            while true {
+                let left = 2 * parent + 1
+                guard left < count else { return }
+                var best = parent
+                if heap[left].precedes(heap[best]) { best = left }
+                if left + 1 < count && heap[left + 1].precedes(heap[best]) { best = left + 1 }
+                if best == parent { return }
+                heap.swapAt(parent, best)
+                parent = best
+            }
         }
     }
 }
