@@ -63,6 +63,7 @@ final class RunMerger {
 
     /// Reads every row to the end without keeping any, only to find duplicates.
     func checkForDuplicates() throws {
+        for reader in readers { reader.readsValues = false }
         var batch = ForecastBatch(forecastTypeCount: 0)
         var provenance: [UInt64] = []
         while try next(into: &batch, provenance: &provenance, rows: 1 << 20, checkingOnly: true) {}

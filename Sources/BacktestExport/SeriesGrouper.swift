@@ -198,16 +198,37 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
         if sorted.order != nil { inputWasInExportOrder = false }
         var writer = try newRun()
         let provenance = buffer.provenance
-        try writer.append(
-            buffer.rows,
-            order: sorted.order,
-            keys: buffer.keys,
-            window: { buffer.window(ofRow: $0) },
-            provenance: { provenance[$0] }
-        )
+        if let order = sorted.order {
+            // Gathered a slice at a time (the random reads of a gather overlap in a tight loop),
+            // then written in order.
+            var start = 0
+            while start < order.count {
+                let end = min(start + spillSlice, order.count)
+                let batch = buffer.gather(order, start..<end)
+                try writer.append(
+                    batch,
+                    order: nil,
+                    keys: batch.series,
+                    window: { RowBuffer.Window(start: batch.windowStart[$0], end: batch.windowEnd[$0]) },
+                    provenance: { provenance[order[start + $0]] }
+                )
+                start = end
+            }
+        } else {
+            try writer.append(
+                buffer.rows,
+                order: nil,
+                keys: buffer.keys,
+                window: { buffer.window(ofRow: $0) },
+                provenance: { provenance[$0] }
+            )
+        }
         try writer.close()
         buffer.removeAll()
     }
+
+    /// Rows gathered at once when a run is written: 16 K rows (about 1 MiB at five values a row).
+    private var spillSlice: Int { 16_384 }
 
     private func newRun() throws -> SpillRun.Writer {
         let folder = try temporaryFolder()

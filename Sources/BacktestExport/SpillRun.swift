@@ -42,10 +42,10 @@ enum SpillRun {
             provenance: (Int) -> UInt64
         ) throws {
             let columns = [rows.target] + rows.forecasts
-            let bitmapBytes = (columns.count + 7) / 8
-            // A row's fixed-size fields (three times, provenance, bitmap, values), built in one
-            // scratch area and appended at once.
-            var fixed = [UInt8](repeating: 0, count: 32 + bitmapBytes + 8 * columns.count)
+            let columnCount = columns.count
+            let bitmapBytes = (columnCount + 7) / 8
+            // A row's fixed-size fields: three times, provenance, bitmap, values.
+            let fixedBytes = 32 + bitmapBytes + 8 * columnCount
             var lastIndex: Int32 = -1
             for position in 0..<(order?.count ?? rows.rowCount) {
                 let row = order.map { $0[position] } ?? position
@@ -64,36 +64,39 @@ enum SpillRun {
                 }
                 lastIndex = index
                 let rowWindow = window(row)
-                fixed.withUnsafeMutableBytes { out in
+                let rowProvenance = provenance(row)
+                let at = buffer.count
+                buffer.append(contentsOf: repeatElement(0, count: fixedBytes))
+                buffer.withUnsafeMutableBytes { out in
                     out.storeBytes(
                         of: UInt64(bitPattern: rowWindow.start).littleEndian,
-                        toByteOffset: 0,
+                        toByteOffset: at,
                         as: UInt64.self
                     )
                     out.storeBytes(
                         of: UInt64(bitPattern: rows.timestamp[row]).littleEndian,
-                        toByteOffset: 8,
+                        toByteOffset: at + 8,
                         as: UInt64.self
                     )
                     out.storeBytes(
                         of: UInt64(bitPattern: rowWindow.end).littleEndian,
-                        toByteOffset: 16,
+                        toByteOffset: at + 16,
                         as: UInt64.self
                     )
-                    out.storeBytes(of: provenance(row).littleEndian, toByteOffset: 24, as: UInt64.self)
-                    for i in 0..<bitmapBytes { out[32 + i] = 0 }
-                    var offset = 32 + bitmapBytes
-                    for (i, column) in columns.enumerated() {
-                        if column.isPresent?[row] ?? true { out[32 + i / 8] |= 1 << (i % 8) }
+                    out.storeBytes(of: rowProvenance.littleEndian, toByteOffset: at + 24, as: UInt64.self)
+                    var offset = at + 32 + bitmapBytes
+                    // Indexed, not iterated: iterating would copy each column (and count references)
+                    // on every row.
+                    for i in 0..<columnCount {
+                        if columns[i].isPresent?[row] ?? true { out[at + 32 + i / 8] |= 1 << (i % 8) }
                         out.storeBytes(
-                            of: column.values[row].bitPattern.littleEndian,
+                            of: columns[i].values[row].bitPattern.littleEndian,
                             toByteOffset: offset,
                             as: UInt64.self
                         )
                         offset += 8
                     }
                 }
-                buffer.append(contentsOf: fixed)
                 if buffer.count >= SpillRun.bufferSize { try flush() }
             }
         }
@@ -143,6 +146,9 @@ enum SpillRun {
         @exclusivity(unchecked) private(set) var values: [Double]
         @exclusivity(unchecked) private var presence: UInt64 = 0
         @exclusivity(unchecked) private var presenceBytes: [UInt8]
+        /// Whether ``advance()`` reads the values and their presence; a reader used only to
+        /// compare keys (the duplicate check) skips them.
+        @exclusivity(unchecked) var readsValues = true
         /// Counts series changes: equal stamps of one reader mean the same ``key``.
         @exclusivity(unchecked) private(set) var keyStamp = 0
 
@@ -201,6 +207,10 @@ enum SpillRun {
             timestamp = Int64(bitPattern: readInteger(UInt64.self))
             windowEnd = Int64(bitPattern: readInteger(UInt64.self))
             provenance = readInteger(UInt64.self)
+            guard readsValues else {
+                position += bitmapBytes + 8 * columnCount
+                return true
+            }
             presence = 0
             for i in 0..<bitmapBytes {
                 let byte = storage[position + i]
