@@ -71,9 +71,19 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
             }
             // Reading, parsing and ordering (or merging runs) run on a thread of their own, beside
             // encoding; the grouper comes back at the end for its statistics.
-            let grouper = SeriesGrouper(source: ValidatedSource(try makeSource()), options: configuration.grouping)
+            let gate = PublishGate()
+            let grouper = SeriesGrouper(
+                source: ValidatedSource(try makeSource()),
+                options: configuration.grouping,
+                publishGate: gate
+            )
             let sorted = PrefetchingSource(source: grouper, depth: 2)
-            var result = try await run(SeriesFeeder(source: sorted, verifyingOrder: false), &published, progress)
+            var result = try await run(
+                SeriesFeeder(source: sorted, verifyingOrder: false),
+                &published,
+                progress,
+                publishGate: gate
+            )
             let finished = await sorted.finishedSource()
             result.inputWasInExportOrder = finished?.inputWasInExportOrder ?? false
             result.spilledRunCount = finished?.spilledRunCount ?? 0
@@ -173,7 +183,8 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
     private func run<Source>(
         _ feeder: SeriesFeeder<Source>,
         _ published: inout [PublishedPart],
-        _ progress: (ExportProgress) -> Void
+        _ progress: (ExportProgress) -> Void,
+        publishGate: PublishGate? = nil
     ) async throws -> ExportResult {
         var feeder = feeder
         let schema = feeder.schema
@@ -188,7 +199,7 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
 
         // The metrics are accumulated beside the encoder, on the blocking-work pool.
         var background = BackgroundMetrics(metrics: metrics, spool: metricRows)
-        let forecastWriter = writer(for: .forecastedValues, schema: schema)
+        let forecastWriter = writer(for: .forecastedValues, schema: schema, publishGate: publishGate)
         try await forecastWriter.write(
             published: &published,
             nextSeries: { () -> [(batch: ForecastBatch, rows: Range<Int>)]? in
@@ -209,7 +220,7 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
         var metricBatch: MetricsBatch?
         var runs: [Range<Int>] = []
         var runIndex = 0
-        try await writer(for: .accuracyMetricsValues, schema: schema).write(
+        try await writer(for: .accuracyMetricsValues, schema: schema, publishGate: publishGate).write(
             published: &published,
             nextSeries: { () -> [(batch: MetricsBatch, rows: Range<Int>)]? in
                 while runIndex == runs.count {
@@ -247,8 +258,12 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
         )
     }
 
-    private func writer(for table: ExportTable, schema: ExportSchema) -> TablePartWriter<Sink, Format> {
-        TablePartWriter(
+    private func writer(
+        for table: ExportTable,
+        schema: ExportSchema,
+        publishGate: PublishGate?
+    ) -> TablePartWriter<Sink, Format> {
+        var writer = TablePartWriter(
             sink: sink,
             format: format,
             context: PartContext(
@@ -260,6 +275,8 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
             maxPartBytes: configuration.maxPartBytes,
             maxPartRows: configuration.maxPartRows
         )
+        writer.publishGate = publishGate
+        return writer
     }
 
     /// Removes `parts`, ignoring failures; runs to its end even when the task is cancelled (in a

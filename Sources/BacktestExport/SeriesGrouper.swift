@@ -65,6 +65,7 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
 
     private var source: Source
     private let options: GroupingOptions
+    private let publishGate: PublishGate?
     private var buffer: RowBuffer
     private var state = State.collecting
     private var runs: [(path: String, registration: Int)] = []
@@ -83,9 +84,14 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
         case finished
     }
 
-    public init(source: Source, options: GroupingOptions = GroupingOptions()) {
+    /// - Parameter publishGate: when given, the duplicate check over spilled runs runs beside the
+    ///   merge instead of before it, and the caller must wait for ``PublishGate/passed()`` before
+    ///   publishing anything (rows are then handed out before the check has ended; a duplicate
+    ///   still fails ``nextBatch()`` when the merge reaches it).
+    public init(source: Source, options: GroupingOptions = GroupingOptions(), publishGate: PublishGate? = nil) {
         self.source = source
         self.options = options
+        self.publishGate = publishGate
         self.buffer = RowBuffer(forecastTypeCount: source.schema.forecastTypes.count)
     }
 
@@ -116,6 +122,7 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
                     removeTemporaryFiles()
                     return nil
                 }
+                if !merger.runsWereInOrder { inputWasInExportOrder = false }
                 return batch
             }
         } catch {
@@ -168,11 +175,16 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
         if buffer.rowCount > 0 { try spill() }
         buffer = RowBuffer(forecastTypeCount: schema.forecastTypes.count)
         while runs.count > options.mergeFanIn { try mergePass() }
-        // A duplicate in two runs shows only in the merge: find it before any row is handed out,
-        // so that nothing is published for such an input (one more read of the runs).
-        let check = try makeMerger(for: runs)
-        try check.checkForDuplicates()
-        if !check.runsWereInOrder { inputWasInExportOrder = false }
+        // A duplicate in two runs shows only in the merge: find it before anything is published
+        // for such an input (one more read of the runs). With a gate, beside the merge that hands
+        // rows out (whose publishing waits at the gate); else before any row is handed out.
+        let check = try makeMerger(for: runs, bufferSize: 64 << 10)
+        if let publishGate {
+            let handed = HandedOver(value: check)
+            publishGate.start { try handed.value.checkForDuplicates() }
+        } else {
+            try check.checkForDuplicates()
+        }
         state = .merging(try makeMerger(for: runs))
     }
 
@@ -290,8 +302,8 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
         try writer.close()
     }
 
-    private func makeMerger(for runs: [(path: String, registration: Int)]) throws -> RunMerger {
-        let bufferSize = min(1 << 20, max(64 << 10, options.memoryLimit / options.mergeFanIn))
+    private func makeMerger(for runs: [(path: String, registration: Int)], bufferSize: Int? = nil) throws -> RunMerger {
+        let bufferSize = bufferSize ?? min(1 << 20, max(64 << 10, options.memoryLimit / options.mergeFanIn))
         var readers: [SpillRun.Reader] = []
         for run in runs {
             readers.append(

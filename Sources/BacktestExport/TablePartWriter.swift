@@ -15,6 +15,8 @@ struct TablePartWriter<Sink: PartSink, Format: TableFormat> {
     let maxPartRows: Int?
     /// Rows held back before they are encoded together (see ``PartPlacementMachine``).
     var heldRows = 32_768
+    /// Awaited before each part is published (see ``PublishGate``).
+    var publishGate: PublishGate?
 
     /// - Parameters:
     ///   - nextSeries: the next whole series as slices of batches, or nil at the end.
@@ -69,6 +71,8 @@ struct TablePartWriter<Sink: PartSink, Format: TableFormat> {
                     case .finishPart(let rows):
                         try await send(try encoder.finish())
                         let digest = try await hasher.finalize()
+                        // Inside the part's scope: the sink publishes it only after this returns.
+                        try await publishGate?.passed()
                         return PublishedPart(
                             table: context.table,
                             key: key,

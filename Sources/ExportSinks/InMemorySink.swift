@@ -23,6 +23,7 @@ public final class InMemorySink: PartSink {
 
     private struct State {
         var files: [String: ByteBuffer] = [:]
+        var everPublished: [String] = []
         var failAfterBytesForKey: [String: Int] = [:]
         var failingPuts: Set<String> = []
         var lockHolder: String?
@@ -37,6 +38,8 @@ public final class InMemorySink: PartSink {
 
     /// The files published so far, by key.
     public var files: [String: ByteBuffer] { state.withLockedValue { $0.files } }
+    /// Every key published so far (parts and objects), in order, including those removed since.
+    public var everPublished: [String] { state.withLockedValue { $0.everPublished } }
 
     /// Makes the part whose key contains `keyFragment` fail once more than `bytes` were written.
     public func failWrite(whenKeyContains keyFragment: String, afterBytes bytes: Int) {
@@ -56,7 +59,10 @@ public final class InMemorySink: PartSink {
         var writer = Writer(buffer: ByteBuffer(), failAfterBytes: limit)
         let result = try await body(&writer)
         let bytes = writer.buffer
-        state.withLockedValue { $0.files[key] = bytes }
+        state.withLockedValue {
+            $0.files[key] = bytes
+            $0.everPublished.append(key)
+        }
         return result
     }
 
@@ -64,6 +70,7 @@ public final class InMemorySink: PartSink {
         try state.withLockedValue { state in
             if state.failingPuts.contains(key) { throw ExportError.sink("in-memory sink: injected failure of \(key)") }
             state.files[key] = bytes
+            state.everPublished.append(key)
         }
     }
 

@@ -304,4 +304,53 @@ import Testing
             #expect(sink.files.keys.sorted() == ["_CHECK"])
         }
     }
+
+    /// With a publish gate the duplicate check over spilled runs runs beside the merge that hands
+    /// rows out: the gate refuses with the same error the check gives on its own, and an export
+    /// whose duplicate is in its last series (the merge reaches it last, long after the first
+    /// parts are full) never publishes a part, not even one removed later.
+    @Test func aGatedDuplicateCheckPublishesNothingEvenBriefly() async throws {
+        let temp = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: temp) }
+        var rows = Fixture.rows(series: 30).sorted(by: exportOrder)
+        var copy = rows[rows.count - 1]
+        copy.target = 1
+        rows.insert(copy, at: 0)
+
+        let options = GroupingOptions(memoryLimit: 4 << 10, temporaryDirectory: temp, batchSize: 10)
+        let gate = PublishGate()
+        let gated = SeriesGrouper(
+            source: ForecastBatchList(schema: Fixture.schema, batches: Fixture.batches(rows, size: 50)),
+            options: options,
+            publishGate: gate
+        )
+        let plain = SeriesGrouper(
+            source: ForecastBatchList(schema: Fixture.schema, batches: Fixture.batches(rows, size: 50)),
+            options: options
+        )
+        let expected = #expect(throws: ExportError.self) { _ = try plain.nextBatch() }
+        // The gated grouper hands its first rows out before the check has ended.
+        #expect(try gated.nextBatch() != nil)
+        let refused = await #expect(throws: ExportError.self) { try await gate.passed() }
+        #expect(refused?.message == expected?.message)
+        #expect(gated.spilledRunCount > 1)
+
+        // Rows handed on ten at a time, parts of five rows: without the gate, parts would be
+        // published long before the merge reaches the duplicate.
+        let sink = InMemorySink()
+        await #expect(throws: ExportError.self) {
+            _ = try await Fixture.export(
+                rows,
+                batchSize: 50,
+                configuration: ExportConfiguration(
+                    jobName: try JobName("TestJob"),
+                    timestamp: try ExportTimestamp(parsing: "2024-01-02T03:04:05Z"),
+                    maxPartRows: 5,
+                    grouping: options
+                ),
+                sink: sink
+            )
+        }
+        #expect(sink.everPublished == ["_CHECK"])
+    }
 }
