@@ -38,4 +38,23 @@ import Testing
             }
         }
     }
+
+    /// Dates in random order, far more than the cache remembers, each with and without a time,
+    /// valid and not, through one cache against a fresh parse (the last date, its month and the
+    /// recent dates all serve some of them).
+    @Test func datesInRandomOrderMatchAFreshParse() {
+        var cache = CSVTimestampParser.DateCache()
+        var state: UInt64 = 3
+        for _ in 0..<20_000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let year = 1996 + Int(state >> 60)
+            let month = 1 + Int((state >> 50) % 12)
+            let day = 1 + Int((state >> 40) % 31)
+            let time = (state >> 39) & 1 == 0 ? "" : "T01:02:03Z"
+            let two = { (n: Int) in n < 10 ? "0\(n)" : "\(n)" }
+            let text = Array("\(year)-\(two(month))-\(two(day))\(time)".utf8)
+            let expected = text.withUnsafeBufferPointer { CSVTimestampParser.parse($0) }
+            #expect(parse(text, cache: &cache) == expected, "\(String(decoding: text, as: UTF8.self))")
+        }
+    }
 }

@@ -10,8 +10,10 @@ internal import ExportCore
 ///
 /// Cost: fixed-position digit reads and ``CivilTime/days(fromYear:month:day:)``; no allocation.
 package enum CSVTimestampParser {
-    /// The last date a column held, so that a run of rows on the same day (and every row of a
-    /// window column) skips the date's validation and day arithmetic.
+    /// The dates a column held lately, so that a run of rows on the same day (and every row of a
+    /// window column) skips the date's validation and day arithmetic; so does a date in the last
+    /// date's month (daily rows in order), and any of the last few hundred dates met (rows in
+    /// random order, whose dates and windows change on every row).
     package struct DateCache {
         /// Bytes 0–7 (`yyyy-MM-`) and 8–9 (`dd`) of the last valid date, as loaded (meaningful
         /// when `holdsDate`).
@@ -19,13 +21,32 @@ package enum CSVTimestampParser {
         var tail: UInt16 = 0
         var millis: Int64 = 0
         /// The last date's month: the instant of its day 0 and its number of days, so that a
-        /// date in the same month (daily rows in order) costs two digits and an addition.
+        /// date in the same month costs two digits and an addition.
         var monthMillis: Int64 = 0
         var monthDays = 0
         /// False until a date is stored: an empty cache must match no field, not ten zero bytes.
         var holdsDate = false
+        /// Valid dates met before, by a hash of their bytes (direct-mapped; allocated at the
+        /// first date that is neither the last one nor in its month).
+        var recent: [Recent] = []
+
+        struct Recent {
+            var head: UInt64 = 0
+            var tail: UInt16 = 0
+            var holdsDate = false
+            var monthDays = 0
+            var millis: Int64 = 0
+            var monthMillis: Int64 = 0
+        }
+
+        static let recentCount = 256
 
         package init() {}
+
+        @inline(__always)
+        static func recentSlot(head: UInt64, tail: UInt16) -> Int {
+            Int(truncatingIfNeeded: ((head ^ UInt64(tail) &* 0x9E37_79B9) &* 0x9E37_79B9_7F4A_7C15) >> 56)
+        }
     }
 
     /// The instant in `field`, or nil when it is not a valid timestamp (see ``diagnose(_:)``).
@@ -53,6 +74,8 @@ package enum CSVTimestampParser {
                 cache.tail = tail
                 cache.millis = millis
             }
+        } else if let known = recentDate(head: head, tail: tail, cache: &cache) {
+            millis = known
         } else {
             guard p[4] == UInt8(ascii: "-"), p[7] == UInt8(ascii: "-") else { return nil }
             let year = fourDigits(p)
@@ -61,13 +84,13 @@ package enum CSVTimestampParser {
             guard year >= 1000, month >= 1, month <= 12, day >= 1 else { return nil }
             guard day <= 28 || day <= CivilTime.daysInMonth(year: year, month: month) else { return nil }
             millis = CivilTime.days(fromYear: year, month: month, day: day) * 86_400_000
-            cache = DateCache()
             cache.head = head
             cache.tail = tail
             cache.millis = millis
             cache.monthMillis = millis - Int64(day) * 86_400_000
             cache.monthDays = CivilTime.daysInMonth(year: year, month: month)
             cache.holdsDate = true
+            remember(&cache)
         }
         var i = 10
         if n > 10 && (p[10] == UInt8(ascii: "T") || p[10] == UInt8(ascii: " ")) {
@@ -132,6 +155,37 @@ package enum CSVTimestampParser {
             }
         }
         return "Invalid timestamp \(text): \(rule)"
+    }
+
+    /// The instant of a date met before (made the cache's last date), or nil.
+    @inline(__always)
+    private static func recentDate(head: UInt64, tail: UInt16, cache: inout DateCache) -> Int64? {
+        guard !cache.recent.isEmpty else { return nil }
+        let slot = DateCache.recentSlot(head: head, tail: tail)
+        let entry = cache.recent.withUnsafeBufferPointer { $0[slot] }
+        guard entry.holdsDate && entry.head == head && entry.tail == tail else { return nil }
+        cache.head = head
+        cache.tail = tail
+        cache.millis = entry.millis
+        cache.monthMillis = entry.monthMillis
+        cache.monthDays = entry.monthDays
+        cache.holdsDate = true
+        return entry.millis
+    }
+
+    /// Keeps the cache's last date among the recent ones.
+    private static func remember(_ cache: inout DateCache) {
+        if cache.recent.isEmpty {
+            cache.recent = Array(repeating: DateCache.Recent(), count: DateCache.recentCount)
+        }
+        cache.recent[DateCache.recentSlot(head: cache.head, tail: cache.tail)] = DateCache.Recent(
+            head: cache.head,
+            tail: cache.tail,
+            holdsDate: true,
+            monthDays: cache.monthDays,
+            millis: cache.millis,
+            monthMillis: cache.monthMillis
+        )
     }
 
     /// Two ASCII digits as a number, or -1.
