@@ -16,16 +16,12 @@ import NIOPosix
 struct BackgroundMetrics {
     /// The accumulator and the spool, touched by one pool job at a time (the chain orders them).
     private final class State: Sendable {
-        let box: NIOLockedValueBox<(metrics: MetricsAccumulator, spool: UncheckedSpool)>
+        /// The spool crosses to the pool's threads, one job at a time (the chain orders them).
+        let box: NIOLockedValueBox<(metrics: MetricsAccumulator, spool: HandedOver<MetricsSpool>)>
 
         init(_ metrics: MetricsAccumulator, _ spool: MetricsSpool) {
-            box = NIOLockedValueBox((metrics, UncheckedSpool(spool: spool)))
+            box = NIOLockedValueBox((metrics, HandedOver(value: spool)))
         }
-    }
-
-    /// The spool crosses to the pool's threads, one job at a time (see ``State``).
-    private struct UncheckedSpool: @unchecked Sendable {
-        let spool: MetricsSpool
     }
 
     /// Rows gathered before a job is submitted: enough to make a job's overhead negligible.
@@ -70,7 +66,7 @@ struct BackgroundMetrics {
         try await jobs.enqueue {
             try state.box.withLockedValue { value in
                 for piece in pieces { try value.metrics.add(piece.batch, rows: piece.rows) }
-                if let done = value.metrics.takeCompletedSeries() { try value.spool.spool.append(done) }
+                if let done = value.metrics.takeCompletedSeries() { try value.spool.value.append(done) }
             }
         }
     }

@@ -29,8 +29,3 @@ public final class PublishGate: Sendable {
         try await future.get()
     }
 }
-
-/// Hands a value that is not `Sendable` to one other thread, which alone uses it from then on.
-struct HandedOver<Value>: @unchecked Sendable {
-    let value: Value
-}

@@ -248,7 +248,7 @@ struct RowBuffer {
             count = n
         }
         Self.radixSort(&packed, fromBit: indexBits, bitCount: keyBits)
-        let indexMask: UInt64 = indexBits == 0 ? 0 : (~0 as UInt64) >> (64 - indexBits)
+        let indexMask = RowOrder.lowBits(indexBits)
         var duplicate: (Int, Int)?
         packed.withUnsafeBufferPointer { sorted in
             var previousKey = sorted[0] >> indexBits
@@ -262,7 +262,6 @@ struct RowBuffer {
             }
         }
         // The keys read back only if each window start names one window.
-        let windowOfStart = reducedWindow.enumerated().map { (reducedStart: $1, window: UInt32($0)) }
         let startsAreUnique = Set(reducedWindow).count == reducedWindow.count
         let packedKeys =
             startsAreUnique
@@ -270,7 +269,7 @@ struct RowBuffer {
                 windowBits: window.bits,
                 time: time,
                 seriesOfRank: Self.inverse(ranks),
-                windowOfStart: windowOfStart
+                reducedStarts: reducedWindow
             ) : nil
         return (RowOrder(entries: packed, indexBits: indexBits, keys: packedKeys), duplicate)
     }
@@ -444,20 +443,20 @@ struct RowBuffer {
     /// with enough rows the columns are shared out between two threads, each waiting on its own.
     func gather(_ order: RowOrder, _ range: Range<Int>) -> ForecastBatch {
         let entries = order.entries[range]
-        let indexBits = order.indexBits
+        let rowMask = order.rowMask
         // Each job writes its own variable (not two fields of one: formally one access).
         var keyColumns: (series: [SeriesKey], seriesIndex: [Int32], timestamp: [Int64], windows: ([Int64], [Int64]))?
         var target: DoubleColumn?
         var forecasts = [DoubleColumn?](repeating: nil, count: forecastTypeCount)
         func gatherKeys() {
             if let packed = order.keys {
-                keyColumns = readKeys(entries, indexBits: indexBits, packed)
+                keyColumns = readKeys(entries, indexBits: order.indexBits, packed)
             } else {
                 let rowNumbers = (0..<range.count).lazy.map { order[range.lowerBound + $0] }
                 let (series, seriesIndex) = seriesTable(rowNumbers, count: range.count)
                 keyColumns = (
-                    series, seriesIndex, Self.gather(rows.timestamp, entries, indexBits: indexBits),
-                    windowColumns(Self.gather(windowIndex, entries, indexBits: indexBits))
+                    series, seriesIndex, Self.gather(rows.timestamp, entries, rowMask: rowMask),
+                    windowColumns(Self.gather(windowIndex, entries, rowMask: rowMask))
                 )
             }
         }
@@ -468,8 +467,8 @@ struct RowBuffer {
         func run(_ job: Int) {
             switch job {
             case 0: gatherKeys()
-            case 1: target = Self.gather(rows.target, entries, indexBits: indexBits)
-            default: forecasts[job - 2] = Self.gather(rows.forecasts[job - 2], entries, indexBits: indexBits)
+            case 1: target = Self.gather(rows.target, entries, rowMask: rowMask)
+            default: forecasts[job - 2] = Self.gather(rows.forecasts[job - 2], entries, rowMask: rowMask)
             }
         }
         if range.count >= 4096 {
@@ -572,16 +571,15 @@ struct RowBuffer {
         return DoubleColumn(values: values, isPresent: Array(present))
     }
 
-    /// `column`'s values at the rows of sort entries `entries` (row numbers in their low
-    /// `indexBits` bits).
-    private static func gather<T>(_ column: [T], _ entries: ArraySlice<UInt64>, indexBits: Int) -> [T] {
-        let mask: UInt64 = indexBits == 0 ? 0 : ~0 >> UInt64(64 - indexBits)
-        return [T](unsafeUninitializedCapacity: entries.count) { buffer, count in
+    /// `column`'s values at the rows of sort entries `entries` (row numbers in their `rowMask`
+    /// bits).
+    private static func gather<T>(_ column: [T], _ entries: ArraySlice<UInt64>, rowMask: UInt64) -> [T] {
+        [T](unsafeUninitializedCapacity: entries.count) { buffer, count in
             column.withUnsafeBufferPointer { column in
                 entries.withUnsafeBufferPointer { entries in
                     let out = buffer.baseAddress!
                     for i in 0..<entries.count {
-                        (out + i).initialize(to: column[Int(truncatingIfNeeded: entries[i] & mask)])
+                        (out + i).initialize(to: column[Int(truncatingIfNeeded: entries[i] & rowMask)])
                     }
                 }
             }
@@ -589,24 +587,22 @@ struct RowBuffer {
         }
     }
 
-    private static func gather(_ column: DoubleColumn, _ entries: ArraySlice<UInt64>, indexBits: Int) -> DoubleColumn {
-        let values = gather(column.values, entries, indexBits: indexBits)
+    private static func gather(_ column: DoubleColumn, _ entries: ArraySlice<UInt64>, rowMask: UInt64) -> DoubleColumn {
+        let values = gather(column.values, entries, rowMask: rowMask)
         guard let present = column.isPresent else { return DoubleColumn(values: values) }
-        let flags = gather(present, entries, indexBits: indexBits)
+        let flags = gather(present, entries, rowMask: rowMask)
         return DoubleColumn(values: values, isPresent: flags.contains(false) ? flags : nil)
     }
 
     /// Frees the series index, timestamp and window index columns (16 bytes a row) when `order`
     /// reads them back from its packed keys: from then on the rows can only be handed out with
-    /// ``gather(_:_:)`` in that order, then removed. Returns whether it freed them.
-    @discardableResult
-    mutating func releaseKeyColumns(readableFrom order: RowOrder) -> Bool {
-        guard order.keys != nil, order.count == rowCount else { return false }
+    /// ``gather(_:_:)`` in that order, then removed; otherwise keeps them.
+    mutating func releaseKeyColumns(readableFrom order: RowOrder) {
+        guard order.keys != nil, order.count == rowCount else { return }
         releasedRowCount = rowCount
         rows.seriesIndex = []
         rows.timestamp = []
         windowIndex = []
-        return true
     }
 
     mutating func removeAll() {

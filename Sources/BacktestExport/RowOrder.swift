@@ -15,12 +15,19 @@ struct RowOrder {
     let keys: PackedKeys?
 
     var count: Int { entries.count }
+    /// The bits of an entry that hold its row number.
+    var rowMask: UInt64 { Self.lowBits(indexBits) }
 
     /// The buffered row at `position`.
     @inline(__always)
     subscript(position: Int) -> Int {
-        let mask: UInt64 = indexBits == 0 ? 0 : ~0 >> UInt64(64 - indexBits)
-        return Int(truncatingIfNeeded: entries[position] & mask)
+        Int(truncatingIfNeeded: entries[position] & rowMask)
+    }
+
+    /// A mask of the lowest `count` bits (0 ≤ `count` ≤ 64).
+    @inline(__always)
+    static func lowBits(_ count: Int) -> UInt64 {
+        count == 0 ? 0 : ~0 >> UInt64(64 - count)
     }
 }
 
@@ -32,22 +39,25 @@ struct PackedKeys {
     let time: RowBuffer.CompressedTimes
     /// The index in ``RowBuffer/keys`` of the series of each rank.
     let seriesOfRank: [Int32]
-    /// Each distinct window start, reduced, with the index of its window in
-    /// ``RowBuffer/windows`` (starts are unique: one window per start).
-    let windowOfStart: [(reducedStart: UInt64, window: UInt32)]
+    /// The reduced start of each window of ``RowBuffer/windows`` (no two alike: one window per
+    /// start).
+    let reducedStarts: [UInt64]
 
     /// The row's series rank, reduced window start and reduced timestamp in `key`.
     @inline(__always)
     func fields(of key: UInt64) -> (rank: UInt64, window: UInt64, time: UInt64) {
-        let timeMask: UInt64 = time.bits == 0 ? 0 : ~0 >> UInt64(64 - time.bits)
-        let windowMask: UInt64 = windowBits == 0 ? 0 : ~0 >> UInt64(64 - windowBits)
-        return (key >> UInt64(time.bits + windowBits), (key >> UInt64(time.bits)) & windowMask, key & timeMask)
+        (
+            key >> UInt64(time.bits + windowBits), (key >> UInt64(time.bits)) & RowOrder.lowBits(windowBits),
+            key & RowOrder.lowBits(time.bits)
+        )
     }
 
     /// The index in ``RowBuffer/windows`` of the window whose reduced start is `reducedStart`
     /// (a scan: windows are few, and rows in order change window rarely).
     func window(reducedStart: UInt64) -> Int {
-        for entry in windowOfStart where entry.reducedStart == reducedStart { return Int(entry.window) }
-        preconditionFailure("a packed key holds a window start that no window has")
+        guard let window = reducedStarts.firstIndex(of: reducedStart) else {
+            preconditionFailure("a packed key holds a window start that no window has")
+        }
+        return window
     }
 }

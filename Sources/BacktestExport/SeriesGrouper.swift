@@ -217,21 +217,14 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
             while start < order.count {
                 let end = min(start + spillSlice, order.count)
                 let batch = buffer.gather(order, start..<end)
-                try writer.append(
-                    batch,
-                    order: nil,
-                    keys: batch.series,
-                    window: { RowBuffer.Window(start: batch.windowStart[$0], end: batch.windowEnd[$0]) },
-                    provenance: { provenance[order[start + $0]] }
-                )
+                try writer.append(batch, keys: batch.series, provenance: { provenance[order[start + $0]] })
                 start = end
             }
         } else {
             try writer.append(
                 buffer.rows,
-                order: nil,
                 keys: buffer.keys,
-                window: { buffer.window(ofRow: $0) },
+                window: { [buffer] in buffer.window(ofRow: $0) },
                 provenance: { provenance[$0] }
             )
         }
@@ -289,13 +282,7 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
         var provenance: [UInt64] = []
         while try merger.next(into: &batch, provenance: &provenance, rows: options.batchSize) {
             if !merger.runsWereInOrder { inputWasInExportOrder = false }
-            try writer.append(
-                batch,
-                order: nil,
-                keys: batch.series,
-                window: { RowBuffer.Window(start: batch.windowStart[$0], end: batch.windowEnd[$0]) },
-                provenance: { provenance[$0] }
-            )
+            try writer.append(batch, keys: batch.series, provenance: { provenance[$0] })
             batch.removeAll()
             provenance.removeAll(keepingCapacity: true)
         }

@@ -31,14 +31,13 @@ enum SpillRun {
             buffer.reserveCapacity(SpillRun.bufferSize + 4096)
         }
 
-        /// Appends `rows` in the order `order` (all rows in order when nil); `keys` are the
-        /// series of `rows.seriesIndex`; `window` and `provenance` give each row's window and
-        /// provenance by its row of `rows` (whose window columns are not read).
+        /// Appends `rows`, which are in the export's order; `keys` are the series of
+        /// `rows.seriesIndex`; `provenance` gives each row's provenance, and `window` its window
+        /// (when nil: `rows`' window columns).
         mutating func append(
             _ rows: ForecastBatch,
-            order: RowOrder?,
             keys: [SeriesKey],
-            window: (Int) -> RowBuffer.Window,
+            window: ((Int) -> RowBuffer.Window)? = nil,
             provenance: (Int) -> UInt64
         ) throws {
             let columns = [rows.target] + rows.forecasts
@@ -47,8 +46,7 @@ enum SpillRun {
             // A row's fixed-size fields: three times, provenance, bitmap, values.
             let fixedBytes = 32 + bitmapBytes + 8 * columnCount
             var lastIndex: Int32 = -1
-            for position in 0..<(order?.count ?? rows.rowCount) {
-                let row = order.map { $0[position] } ?? position
+            for row in 0..<rows.rowCount {
                 let index = rows.seriesIndex[row]
                 // Within one call, an unchanged series index is an unchanged key: no compare.
                 if index != lastIndex, case let key = keys[Int(index)], key != lastKey {
@@ -63,7 +61,7 @@ enum SpillRun {
                     buffer.append(0)
                 }
                 lastIndex = index
-                let rowWindow = window(row)
+                let rowWindow = window?(row) ?? RowBuffer.Window(start: rows.windowStart[row], end: rows.windowEnd[row])
                 let rowProvenance = provenance(row)
                 let at = buffer.count
                 buffer.append(contentsOf: repeatElement(0, count: fixedBytes))

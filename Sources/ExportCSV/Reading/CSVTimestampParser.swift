@@ -15,24 +15,19 @@ package enum CSVTimestampParser {
     /// date's month (daily rows in order), and any of the last few hundred dates met (rows in
     /// random order, whose dates and windows change on every row).
     package struct DateCache {
-        /// Bytes 0–7 (`yyyy-MM-`) and 8–9 (`dd`) of the last valid date, as loaded (meaningful
-        /// when `holdsDate`).
-        var head: UInt64 = 0
-        var tail: UInt16 = 0
-        var millis: Int64 = 0
-        /// The last date's month: the instant of its day 0 and its number of days, so that a
-        /// date in the same month costs two digits and an addition.
-        var monthMillis: Int64 = 0
-        var monthDays = 0
-        /// False until a date is stored: an empty cache must match no field, not ten zero bytes.
-        var holdsDate = false
+        /// The last valid date (empty until one is stored).
+        var last = CachedDate()
         /// Valid dates met before, by a hash of their bytes (direct-mapped; allocated at the
         /// first date that is neither the last one nor in its month).
-        var recent: [Recent] = []
+        var recent: [CachedDate] = []
 
-        struct Recent {
+        /// A valid date: bytes 0–7 (`yyyy-MM-`) and 8–9 (`dd`) of its text, as loaded; its
+        /// instant; and its month's (the instant of its day 0 and its number of days), so that
+        /// a date in the same month costs two digits and an addition.
+        struct CachedDate {
             var head: UInt64 = 0
             var tail: UInt16 = 0
+            /// False for an empty entry: it must match no field, not ten zero bytes.
             var holdsDate = false
             var monthDays = 0
             var millis: Int64 = 0
@@ -64,16 +59,14 @@ package enum CSVTimestampParser {
         let head = UnsafeRawPointer(p).loadUnaligned(as: UInt64.self)
         let tail = UnsafeRawPointer(p + 8).loadUnaligned(as: UInt16.self)
         var millis: Int64
-        if head == cache.head && cache.holdsDate {
-            if tail == cache.tail {
-                millis = cache.millis
-            } else {
+        if head == cache.last.head && cache.last.holdsDate {
+            if tail != cache.last.tail {
                 let day = twoDigits(p + 8)
-                guard day >= 1 && day <= cache.monthDays else { return nil }
-                millis = cache.monthMillis &+ Int64(day) &* 86_400_000
-                cache.tail = tail
-                cache.millis = millis
+                guard day >= 1 && day <= cache.last.monthDays else { return nil }
+                cache.last.tail = tail
+                cache.last.millis = cache.last.monthMillis &+ Int64(day) &* 86_400_000
             }
+            millis = cache.last.millis
         } else if let known = recentDate(head: head, tail: tail, cache: &cache) {
             millis = known
         } else {
@@ -82,14 +75,17 @@ package enum CSVTimestampParser {
             let month = twoDigits(p + 5)
             let day = twoDigits(p + 8)
             guard year >= 1000, month >= 1, month <= 12, day >= 1 else { return nil }
-            guard day <= 28 || day <= CivilTime.daysInMonth(year: year, month: month) else { return nil }
+            let monthDays = CivilTime.daysInMonth(year: year, month: month)
+            guard day <= monthDays else { return nil }
             millis = CivilTime.days(fromYear: year, month: month, day: day) * 86_400_000
-            cache.head = head
-            cache.tail = tail
-            cache.millis = millis
-            cache.monthMillis = millis - Int64(day) * 86_400_000
-            cache.monthDays = CivilTime.daysInMonth(year: year, month: month)
-            cache.holdsDate = true
+            cache.last = DateCache.CachedDate(
+                head: head,
+                tail: tail,
+                holdsDate: true,
+                monthDays: monthDays,
+                millis: millis,
+                monthMillis: millis - Int64(day) * 86_400_000
+            )
             remember(&cache)
         }
         var i = 10
@@ -161,31 +157,18 @@ package enum CSVTimestampParser {
     @inline(__always)
     private static func recentDate(head: UInt64, tail: UInt16, cache: inout DateCache) -> Int64? {
         guard !cache.recent.isEmpty else { return nil }
-        let slot = DateCache.recentSlot(head: head, tail: tail)
-        let entry = cache.recent.withUnsafeBufferPointer { $0[slot] }
+        let entry = cache.recent.withUnsafeBufferPointer { $0[DateCache.recentSlot(head: head, tail: tail)] }
         guard entry.holdsDate && entry.head == head && entry.tail == tail else { return nil }
-        cache.head = head
-        cache.tail = tail
-        cache.millis = entry.millis
-        cache.monthMillis = entry.monthMillis
-        cache.monthDays = entry.monthDays
-        cache.holdsDate = true
+        cache.last = entry
         return entry.millis
     }
 
     /// Keeps the cache's last date among the recent ones.
     private static func remember(_ cache: inout DateCache) {
         if cache.recent.isEmpty {
-            cache.recent = Array(repeating: DateCache.Recent(), count: DateCache.recentCount)
+            cache.recent = Array(repeating: DateCache.CachedDate(), count: DateCache.recentCount)
         }
-        cache.recent[DateCache.recentSlot(head: cache.head, tail: cache.tail)] = DateCache.Recent(
-            head: cache.head,
-            tail: cache.tail,
-            holdsDate: true,
-            monthDays: cache.monthDays,
-            millis: cache.millis,
-            monthMillis: cache.monthMillis
-        )
+        cache.recent[DateCache.recentSlot(head: cache.last.head, tail: cache.last.tail)] = cache.last
     }
 
     /// Two ASCII digits as a number, or -1.

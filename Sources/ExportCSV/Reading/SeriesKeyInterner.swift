@@ -75,6 +75,8 @@ struct SeriesKeyInterner {
     private var previousIndex: Int32 = -1
     /// The current row's key bytes.
     private var scratch: [UInt8] = []
+    /// `scratch` as a short key's two words (``Slot/word0``, ``Slot/word1``) when it is one.
+    private var scratchWords: (UInt64, UInt64) = (0, 0)
     /// The hash of `scratch`, from ``beginIndex(of:)`` for ``finishIndex(of:in:)``.
     private var pendingHash: UInt64 = 0
 
@@ -136,6 +138,7 @@ struct SeriesKeyInterner {
             scratch.append(contentsOf: record.field(field))
             scratch.append(Self.separator)
         }
+        scratchWords = scratch.count <= 16 ? Self.shortKeyWords(scratch) : (0, 0)
         if previousSlot >= 0 && slotHoldsScratch(previousSlot) { return previousIndex }
         pendingHash = scratch.withUnsafeBytes { Self.hash($0, seed: seed) }
         let slot = Int(truncatingIfNeeded: pendingHash) & (slots.count &- 1)
@@ -181,8 +184,7 @@ struct SeriesKeyInterner {
         let count = scratch.count
         if occupant.entry & Self.longKey == 0 {
             guard count <= 16 else { return false }
-            let (word0, word1) = Self.shortKeyWords(scratch)
-            return occupant.word0 == word0 && occupant.word1 == word1
+            return occupant.word0 == scratchWords.0 && occupant.word1 == scratchWords.1
         }
         guard count > 16 else { return false }
         if occupant.word0 == ~0 {
@@ -264,13 +266,12 @@ struct SeriesKeyInterner {
         return number
     }
 
-    /// The slot of series `number` (its key in `keyBytes`), not yet used by any batch.
+    /// The slot of series `number`, just added with the key in `scratch`, not yet used by any batch.
     private func newSlot(number: Int, tag: UInt64) -> Slot {
         let range = keyRange(of: number)
         var slot = Slot(entry: tag | UInt64(UInt32(number) &+ 1))
         if range.count <= 16 {
-            let key = Array(keyBytes[range])
-            (slot.word0, slot.word1) = Self.shortKeyWords(key)
+            (slot.word0, slot.word1) = scratchWords
         } else {
             slot.entry |= Self.longKey
             let packable = range.count < 1 << 24 && range.lowerBound < 1 << 40
@@ -292,9 +293,7 @@ struct SeriesKeyInterner {
             }
             var slot = Int(truncatingIfNeeded: hash) & mask
             while newSlots[slot].entry != 0 { slot = (slot &+ 1) & mask }
-            var moved = old
-            moved.entry = (hash & Self.tagMask) | (old.entry & ~Self.tagMask)
-            newSlots[slot] = moved
+            newSlots[slot] = old
         }
         slots = newSlots
         previousSlot = -1
