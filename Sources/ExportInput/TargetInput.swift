@@ -13,24 +13,10 @@ public struct TargetInput {
     /// Where a Parquet stream (standard input, a pipe) is copied to be read.
     public let temporaryDirectory: String
     private let dimensions: [String]
-    private var current: FileReader?
+    /// The file being read, as CSV or as Parquet (at most one of the two is set).
+    private var csvReader: TargetCSVReader?
+    private var parquetReader: ParquetTargetReader?
     private var nextFile = 0
-
-    private enum FileReader {
-        case csv(TargetCSVReader)
-        case parquet(ParquetTargetReader)
-
-        mutating func nextBatch() throws(ExportError) -> TargetBatch? {
-            switch self {
-            case .csv(var reader):
-                defer { self = .csv(reader) }
-                return try reader.nextBatch()
-            case .parquet(var reader):
-                defer { self = .parquet(reader) }
-                return try reader.nextBatch()
-            }
-        }
-    }
 
     /// Checks nothing yet: files are opened as they are reached.
     public init(files: [InputFile], expectedDimensions: [String], temporaryDirectory: String? = nil) {
@@ -42,19 +28,19 @@ public struct TargetInput {
     /// The next rows; nil once every file is exhausted.
     public mutating func nextBatch() throws(ExportError) -> TargetBatch? {
         while true {
-            if current == nil {
-                guard nextFile < files.count else { return nil }
-                let file = files[nextFile]
-                nextFile += 1
-                switch try InputFileContent.open(file, temporaryDirectory: temporaryDirectory) {
-                case .parquet(let reader):
-                    current = .parquet(try ParquetTargetReader(reader: reader, expectedDimensions: dimensions))
-                case .text(let text):
-                    current = .csv(try TargetCSVReader(source: text, expectedDimensions: dimensions))
-                }
+            if csvReader != nil, let batch = try csvReader!.nextBatch() { return batch }
+            if parquetReader != nil, let batch = try parquetReader!.nextBatch() { return batch }
+            csvReader = nil
+            parquetReader = nil
+            guard nextFile < files.count else { return nil }
+            let file = files[nextFile]
+            nextFile += 1
+            switch try InputFileContent.open(file, temporaryDirectory: temporaryDirectory) {
+            case .parquet(let reader):
+                parquetReader = try ParquetTargetReader(reader: reader, expectedDimensions: dimensions)
+            case .text(let text):
+                csvReader = try TargetCSVReader(source: text, expectedDimensions: dimensions)
             }
-            if let batch = try current!.nextBatch() { return batch }
-            current = nil
         }
     }
 }
