@@ -8,7 +8,9 @@ import ExportCore
 /// a dictionary look-up only for a number not met before; any other batch costs one dictionary
 /// look-up per batch series. Never one per row. A row's backtest window is held as an index into
 /// a table of the distinct (start, end) pairs (a backtest has few windows): 4 bytes a row instead
-/// of 16, and one random read fewer when rows are gathered. Cost: the rows' columns
+/// of 16, and one random read fewer when rows are gathered. A row's values (target, then
+/// forecasts) are held together, row-major: rows gathered in random order cost one or two cache
+/// lines each for all their values, not one per value column. Cost: the rows' columns
 /// (``bytesPerRow``: about `32 + 9 × (1 + forecast types)` bytes, including the sort's scratch;
 /// provenance as runs of consecutive lines) plus each distinct series and window once;
 /// ``estimatedBytes`` tracks that total for the memory budget.
@@ -19,9 +21,17 @@ struct RowBuffer {
     /// Per producer table (``SeriesOrigin/table``): the index in ``keys`` of each series number
     /// met so far (-1: not met).
     private var originIndex: [UInt64: [Int32]] = [:]
-    /// The rows' series index, timestamp and value columns; their window columns stay empty
-    /// (see ``windowIndex``).
+    /// The rows' series index and timestamp columns; their window columns stay empty (see
+    /// ``windowIndex``) and so do their value columns (see ``values``).
     private(set) var rows: ForecastBatch
+    /// Values a row holds: the target, then one per forecast type.
+    let valueCount: Int
+    /// The rows' values, row-major: row `r`'s target at `r × valueCount`, its forecasts after it
+    /// in schema order (a missing value is 0 here and false in ``presence``).
+    private var values: [Double] = []
+    /// Per value column (target first), its presence flags (false: missing); nil while no value
+    /// of that column is missing.
+    private var presence: [[Bool]?]
     /// Per row, its window's index in ``windows``.
     private(set) var windowIndex: [UInt32] = []
     /// The distinct windows (start, end), in the order first met.
@@ -34,6 +44,8 @@ struct RowBuffer {
     init(forecastTypeCount: Int) {
         self.forecastTypeCount = forecastTypeCount
         self.rows = ForecastBatch(forecastTypeCount: forecastTypeCount)
+        self.valueCount = 1 + forecastTypeCount
+        self.presence = Array(repeating: nil, count: 1 + forecastTypeCount)
     }
 
     var rowCount: Int { releasedRowCount ?? rows.rowCount }
@@ -59,8 +71,7 @@ struct RowBuffer {
         guard count > rows.rowCount else { return }
         rows.seriesIndex.reserveCapacity(count)
         rows.timestamp.reserveCapacity(count)
-        rows.target.reserveCapacity(count)
-        for i in rows.forecasts.indices { rows.forecasts[i].reserveCapacity(count) }
+        values.reserveCapacity(count * valueCount)
         windowIndex.reserveCapacity(count)
     }
 
@@ -79,10 +90,7 @@ struct RowBuffer {
         rows.seriesIndex.append(contentsOf: batch.seriesIndex[range].lazy.map { globalIndex[Int($0)] })
         rows.timestamp.append(contentsOf: batch.timestamp[range])
         appendWindows(batch, range)
-        Self.append(batch.target, range, to: &rows.target)
-        for i in 0..<forecastTypeCount {
-            Self.append(batch.forecasts[i], range, to: &rows.forecasts[i])
-        }
+        appendValues(batch, range)
         let runs = self.provenance.runCount
         for row in range { self.provenance.append(provenance(row)) }
         estimatedBytes += range.count * bytesPerRow + 16 * (self.provenance.runCount - runs)
@@ -166,14 +174,44 @@ struct RowBuffer {
         }
     }
 
-    private static func append(_ column: DoubleColumn, _ range: Range<Int>, to target: inout DoubleColumn) {
-        if let present = column.isPresent {
-            if target.isPresent == nil { target.isPresent = Array(repeating: true, count: target.count) }
-            target.isPresent!.append(contentsOf: present[range])
-        } else if target.isPresent != nil {
-            target.isPresent!.append(contentsOf: repeatElement(true, count: range.count))
+    /// Rows whose values are moved between columns and rows at a time: a few KiB at five values
+    /// a row, well within the first-level cache.
+    private static let transposeBlock = 256
+
+    /// Appends the values of `range` row-major (one column at a time into its stride), and
+    /// their presence flags to the columns that have any.
+    private mutating func appendValues(_ batch: ForecastBatch, _ range: Range<Int>) {
+        let start = values.count
+        let stride = valueCount
+        values.append(contentsOf: repeatElement(0, count: range.count * stride))
+        let sources = [batch.target.values] + batch.forecasts.map(\.values)
+        values.withUnsafeMutableBufferPointer { out in
+            let base = out.baseAddress! + start
+            // A block of rows at a time, so that its values stay in the cache while each column
+            // is written into its stride.
+            for block in Swift.stride(from: range.lowerBound, to: range.upperBound, by: Self.transposeBlock) {
+                let rows = block..<min(block + Self.transposeBlock, range.upperBound)
+                for column in 0..<stride {
+                    sources[column].withUnsafeBufferPointer { source in
+                        var p = base + (block - range.lowerBound) * stride + column
+                        for row in rows {
+                            p.pointee = source[row]
+                            p += stride
+                        }
+                    }
+                }
+            }
         }
-        target.values.append(contentsOf: column.values[range])
+        let rowsBefore = start / stride
+        for column in 0..<stride {
+            let source = column == 0 ? batch.target : batch.forecasts[column - 1]
+            if let present = source.isPresent {
+                if presence[column] == nil { presence[column] = Array(repeating: true, count: rowsBefore) }
+                presence[column]!.append(contentsOf: present[range])
+            } else if presence[column] != nil {
+                presence[column]!.append(contentsOf: repeatElement(true, count: range.count))
+            }
+        }
     }
 
     /// The rows in the export's order (series byte-wise, window start, timestamp), nil when they
@@ -438,47 +476,61 @@ struct RowBuffer {
     /// series they use.
     ///
     /// With packed keys (``RowOrder/keys``) the series, window and timestamp columns are read back
-    /// from the keys, in order; otherwise they are gathered from the buffer like the values. The
-    /// gathers read at random (the rows are held in input order) and each read waits on memory, so
-    /// with enough rows the columns are shared out between two threads, each waiting on its own.
+    /// from the keys, in order; otherwise they are gathered from the buffer like the values. A
+    /// row's values are read together (one or two cache lines, see ``values``). The gathers read
+    /// at random (the rows are held in input order) and each read waits on memory, so with enough
+    /// rows the keys and the two halves of the rows' values are three jobs shared by two threads.
     func gather(_ order: RowOrder, _ range: Range<Int>) -> ForecastBatch {
         let entries = order.entries[range]
         let rowMask = order.rowMask
-        // Each job writes its own variable (not two fields of one: formally one access).
+        let count = range.count
+        let stride = valueCount
+        // Each job writes its own variable, or its own rows of the value columns.
         var keyColumns: (series: [SeriesKey], seriesIndex: [Int32], timestamp: [Int64], windows: ([Int64], [Int64]))?
-        var target: DoubleColumn?
-        var forecasts = [DoubleColumn?](repeating: nil, count: forecastTypeCount)
+        var flags = [[Bool]?](repeating: nil, count: stride)
         func gatherKeys() {
             if let packed = order.keys {
                 keyColumns = readKeys(entries, indexBits: order.indexBits, packed)
             } else {
-                let rowNumbers = (0..<range.count).lazy.map { order[range.lowerBound + $0] }
-                let (series, seriesIndex) = seriesTable(rowNumbers, count: range.count)
+                let rowNumbers = (0..<count).lazy.map { order[range.lowerBound + $0] }
+                let (series, seriesIndex) = seriesTable(rowNumbers, count: count)
                 keyColumns = (
                     series, seriesIndex, Self.gather(rows.timestamp, entries, rowMask: rowMask),
                     windowColumns(Self.gather(windowIndex, entries, rowMask: rowMask))
                 )
             }
-        }
-        // Job 0 the keys, job 1 the target, job 2 + k forecast k. With two threads: keys read back
-        // from packed keys are cheap and go with the later half of the value columns; gathered
-        // keys (three random reads a row) take one thread, the value columns the other.
-        let jobs = 2 + forecastTypeCount
-        func run(_ job: Int) {
-            switch job {
-            case 0: gatherKeys()
-            case 1: target = Self.gather(rows.target, entries, rowMask: rowMask)
-            default: forecasts[job - 2] = Self.gather(rows.forecasts[job - 2], entries, rowMask: rowMask)
+            for column in 0..<stride {
+                if let present = presence[column] { flags[column] = Self.gather(present, entries, rowMask: rowMask) }
             }
         }
-        if range.count >= 4096 {
-            let firstHalf = order.keys == nil ? jobs - 1 : (jobs + 1) / 2
-            ParallelWork.run(2) { half in
-                let mine = half == 0 ? 1..<(firstHalf + 1) : (firstHalf + 1)..<(jobs + 1)
-                for job in mine { run(job % jobs) }
+        let columns = Self.makeColumns(stride, rows: count) { columns in
+            func gatherValues(_ part: Range<Int>) {
+                values.withUnsafeBufferPointer { values in
+                    entries.withUnsafeBufferPointer { entries in
+                        columns.withUnsafeBufferPointer { columns in
+                            for i in part {
+                                let row = values.baseAddress! + Int(truncatingIfNeeded: entries[i] & rowMask) &* stride
+                                for column in 0..<stride { columns[column][i] = row[column] }
+                            }
+                        }
+                    }
+                }
             }
-        } else {
-            for job in 0..<jobs { run(job) }
+            // Job 0 the keys (and presence flags, if any), jobs 1 and 2 the values of each half
+            // of the rows: each read of a row's values waits on memory, so two threads wait at once.
+            let half = count / 2
+            func run(_ job: Int) {
+                switch job {
+                case 0: gatherKeys()
+                case 1: gatherValues(0..<half)
+                default: gatherValues(half..<count)
+                }
+            }
+            if count >= 4096 {
+                ParallelWork.run(3, run)
+            } else {
+                for job in 0..<3 { run(job) }
+            }
         }
         var batch = ForecastBatch(forecastTypeCount: forecastTypeCount)
         let keys = keyColumns!
@@ -486,8 +538,11 @@ struct RowBuffer {
         batch.seriesIndex = keys.seriesIndex
         batch.timestamp = keys.timestamp
         (batch.windowStart, batch.windowEnd) = keys.windows
-        batch.target = target!
-        batch.forecasts = forecasts.map { $0! }
+        let valueColumns = (0..<stride).map { column in
+            DoubleColumn(values: columns[column], isPresent: flags[column].flatMap { $0.contains(false) ? $0 : nil })
+        }
+        batch.target = valueColumns[0]
+        batch.forecasts = Array(valueColumns[1...])
         return batch
     }
 
@@ -534,9 +589,64 @@ struct RowBuffer {
         (batch.series, batch.seriesIndex) = seriesTable(range, count: range.count)
         batch.timestamp = Array(rows.timestamp[range])
         (batch.windowStart, batch.windowEnd) = windowColumns(windowIndex[range])
-        batch.target = Self.slice(rows.target, range)
-        batch.forecasts = rows.forecasts.map { Self.slice($0, range) }
+        let valueColumns = valueColumns(range)
+        batch.target = valueColumns[0]
+        batch.forecasts = Array(valueColumns[1...])
         return batch
+    }
+
+    /// The value columns (target first) of rows `range`: each column read out of the row-major
+    /// values with a stride.
+    private func valueColumns(_ range: Range<Int>) -> [DoubleColumn] {
+        let stride = valueCount
+        let count = range.count
+        let columns = Self.makeColumns(stride, rows: count) { columns in
+            guard count > 0 else { return }
+            values.withUnsafeBufferPointer { values in
+                // A block of rows at a time (see ``appendValues(_:_:)``).
+                for block in Swift.stride(from: 0, to: count, by: Self.transposeBlock) {
+                    let rows = block..<min(block + Self.transposeBlock, count)
+                    for column in 0..<stride {
+                        var p = values.baseAddress! + (range.lowerBound + block) * stride + column
+                        let out = columns[column]
+                        for i in rows {
+                            out[i] = p.pointee
+                            p += stride
+                        }
+                    }
+                }
+            }
+        }
+        return (0..<stride).map { column in
+            guard let present = presence[column]?[range], present.contains(false) else {
+                return DoubleColumn(values: columns[column])
+            }
+            return DoubleColumn(values: columns[column], isPresent: Array(present))
+        }
+    }
+
+    /// `count` new columns of `rows` doubles each, which `fill` must initialize whole through
+    /// their base addresses (column order); no zero-filling, no copy.
+    private static func makeColumns(
+        _ count: Int,
+        rows: Int,
+        _ fill: ([UnsafeMutablePointer<Double>]) -> Void
+    ) -> [[Double]] {
+        var pointers: [UnsafeMutablePointer<Double>] = []
+        func make(_ column: Int) -> [[Double]] {
+            guard column < count else {
+                fill(pointers)
+                return []
+            }
+            var rest: [[Double]] = []
+            let made = [Double](unsafeUninitializedCapacity: max(rows, 1)) { buffer, initialized in
+                pointers.append(buffer.baseAddress!)
+                rest = make(column + 1)
+                initialized = rows
+            }
+            return [made] + rest
+        }
+        return make(0)
     }
 
     /// The series of buffered rows `rows` (`count` of them), each once per run, and each row's
@@ -563,14 +673,6 @@ struct RowBuffer {
         (indexes.map { windows[Int($0)].start }, indexes.map { windows[Int($0)].end })
     }
 
-    private static func slice(_ column: DoubleColumn, _ range: Range<Int>) -> DoubleColumn {
-        let values = Array(column.values[range])
-        guard let present = column.isPresent?[range], present.contains(false) else {
-            return DoubleColumn(values: values)
-        }
-        return DoubleColumn(values: values, isPresent: Array(present))
-    }
-
     /// `column`'s values at the rows of sort entries `entries` (row numbers in their `rowMask`
     /// bits).
     private static func gather<T>(_ column: [T], _ entries: ArraySlice<UInt64>, rowMask: UInt64) -> [T] {
@@ -585,13 +687,6 @@ struct RowBuffer {
             }
             count = entries.count
         }
-    }
-
-    private static func gather(_ column: DoubleColumn, _ entries: ArraySlice<UInt64>, rowMask: UInt64) -> DoubleColumn {
-        let values = gather(column.values, entries, rowMask: rowMask)
-        guard let present = column.isPresent else { return DoubleColumn(values: values) }
-        let flags = gather(present, entries, rowMask: rowMask)
-        return DoubleColumn(values: values, isPresent: flags.contains(false) ? flags : nil)
     }
 
     /// Frees the series index, timestamp and window index columns (16 bytes a row) when `order`
@@ -611,6 +706,8 @@ struct RowBuffer {
         keyIndex.removeAll(keepingCapacity: true)
         originIndex.removeAll()
         rows.removeAll()
+        values.removeAll(keepingCapacity: true)
+        presence = Array(repeating: nil, count: valueCount)
         windowIndex.removeAll(keepingCapacity: true)
         windows.removeAll()
         windowLookup.removeAll()

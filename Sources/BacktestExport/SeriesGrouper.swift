@@ -221,12 +221,13 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
                 start = end
             }
         } else {
-            try writer.append(
-                buffer.rows,
-                keys: buffer.keys,
-                window: { [buffer] in buffer.window(ofRow: $0) },
-                provenance: { provenance[$0] }
-            )
+            var start = 0
+            while start < buffer.rowCount {
+                let end = min(start + spillSlice, buffer.rowCount)
+                let batch = buffer.slice(start..<end)
+                try writer.append(batch, keys: batch.series, provenance: { provenance[start + $0] })
+                start = end
+            }
         }
         try writer.close()
         buffer.removeAll()

@@ -32,12 +32,10 @@ enum SpillRun {
         }
 
         /// Appends `rows`, which are in the export's order; `keys` are the series of
-        /// `rows.seriesIndex`; `provenance` gives each row's provenance, and `window` its window
-        /// (when nil: `rows`' window columns).
+        /// `rows.seriesIndex`; `provenance` gives each row's provenance.
         mutating func append(
             _ rows: ForecastBatch,
             keys: [SeriesKey],
-            window: ((Int) -> RowBuffer.Window)? = nil,
             provenance: (Int) -> UInt64
         ) throws {
             let columns = [rows.target] + rows.forecasts
@@ -61,7 +59,7 @@ enum SpillRun {
                     buffer.append(0)
                 }
                 lastIndex = index
-                let rowWindow = window?(row) ?? RowBuffer.Window(start: rows.windowStart[row], end: rows.windowEnd[row])
+                let rowWindow = RowBuffer.Window(start: rows.windowStart[row], end: rows.windowEnd[row])
                 let rowProvenance = provenance(row)
                 let at = buffer.count
                 buffer.append(contentsOf: repeatElement(0, count: fixedBytes))

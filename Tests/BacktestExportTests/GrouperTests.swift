@@ -207,6 +207,40 @@ import Testing
         #expect(Set(grouped.rows.map(\.windowEnd)).count == (sharedStarts ? 8 : 4))
     }
 
+    /// The grouper holds a row's values together and a column's presence flags only once the
+    /// column has a missing value: a column whose first missing value comes in a late batch, and
+    /// a column missing only in the first row, keep every value and every gap in the right row,
+    /// handed out in order from shuffled rows (gathered on two threads), from rows already in
+    /// order (copied out), and through spilled runs.
+    @Test func valuesAndGapsMetInAnyBatchStayInTheirRows() async throws {
+        let temp = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: temp) }
+        var rows = Self.rows(series: 400, points: 25, seed: 43, wide: false)
+        for i in rows.indices {
+            rows[i].target = Double(i) + 0.25
+            rows[i].forecasts = [Double(-i), Double(i) * 3]
+        }
+        let reference = rows.sorted(by: exportOrder)
+        var shuffled = Self.shuffled(rows, seed: 9)
+        // Column 1 (first forecast) is missing only in the first row of the input, column 2
+        // (second forecast) only in the last three, far past the first batches.
+        shuffled[0].forecasts[0] = nil
+        for i in shuffled.count - 3..<shuffled.count { shuffled[i].forecasts[1] = nil }
+        let withGaps = shuffled.sorted(by: exportOrder)
+        #expect(!Self.same(withGaps, reference))
+        for input in [shuffled, withGaps] {
+            let memory = try Self.group(input, batchSize: 977, options: GroupingOptions(temporaryDirectory: temp))
+            #expect(Self.same(memory.rows, withGaps))
+            let spilled = try Self.group(
+                input,
+                batchSize: 977,
+                options: GroupingOptions(memoryLimit: 64 << 10, temporaryDirectory: temp, batchSize: 300)
+            )
+            #expect(Self.same(spilled.rows, withGaps))
+            #expect(spilled.grouper.spilledRunCount > 3)
+        }
+    }
+
     @Test func settingTheSeriesClearsTheirOrigin() {
         var batch = ForecastBatch(forecastTypeCount: 0)
         batch.series = [SeriesKey(itemId: "a")]
