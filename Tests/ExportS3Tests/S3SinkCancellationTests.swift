@@ -76,11 +76,13 @@ import Glibc
         #expect(message.contains("after 1 attempt"))
         #expect(server.requests.count == 1)
         #expect(log.all.isEmpty)
-        // Under ThreadSanitizer (scripts/sanitize thread) every test of the package runs at once,
-        // 5 to 15 times slower, on Swift's 2 cooperative threads: the stall timer's task waited
-        // 122 s for a thread there, while this test alone took 1.1 s. The time bound is checked
-        // everywhere else; the outcome and the message are checked under TSan too.
-        if !Self.underThreadSanitizer { #expect(elapsed < .seconds(10)) }
+        // The 1 s stall timer ended it, not the 300 s request deadline (the server accepts the
+        // connection and never answers). Alone this test takes 1.1 s, but with every test of the
+        // package at once on 2 cores the timer's task waits for a cooperative thread (10.2 s once
+        // in CI), so the bound sits well between the two. Under ThreadSanitizer (scripts/sanitize
+        // thread), 5 to 15 times slower, that wait reached 122 s: there the outcome and the
+        // message are checked, not the time.
+        if !Self.underThreadSanitizer { #expect(elapsed < .seconds(60)) }
     }
 
     /// Whether this process runs with ThreadSanitizer (its runtime exports `__tsan_init`).
