@@ -184,7 +184,7 @@ struct RowBuffer {
         let start = values.count
         let stride = valueCount
         values.append(contentsOf: repeatElement(0, count: range.count * stride))
-        let sources = [batch.target.values] + batch.forecasts.map(\.values)
+        let sources = [batch.target] + batch.forecasts
         values.withUnsafeMutableBufferPointer { out in
             let base = out.baseAddress! + start
             // A block of rows at a time, so that its values stay in the cache while each column
@@ -192,7 +192,7 @@ struct RowBuffer {
             for block in Swift.stride(from: range.lowerBound, to: range.upperBound, by: Self.transposeBlock) {
                 let rows = block..<min(block + Self.transposeBlock, range.upperBound)
                 for column in 0..<stride {
-                    sources[column].withUnsafeBufferPointer { source in
+                    sources[column].values.withUnsafeBufferPointer { source in
                         var p = base + (block - range.lowerBound) * stride + column
                         for row in rows {
                             p.pointee = source[row]
@@ -204,8 +204,7 @@ struct RowBuffer {
         }
         let rowsBefore = start / stride
         for column in 0..<stride {
-            let source = column == 0 ? batch.target : batch.forecasts[column - 1]
-            if let present = source.isPresent {
+            if let present = sources[column].isPresent {
                 if presence[column] == nil { presence[column] = Array(repeating: true, count: rowsBefore) }
                 presence[column]!.append(contentsOf: present[range])
             } else if presence[column] != nil {
@@ -538,11 +537,7 @@ struct RowBuffer {
         batch.seriesIndex = keys.seriesIndex
         batch.timestamp = keys.timestamp
         (batch.windowStart, batch.windowEnd) = keys.windows
-        let valueColumns = (0..<stride).map { column in
-            DoubleColumn(values: columns[column], isPresent: flags[column].flatMap { $0.contains(false) ? $0 : nil })
-        }
-        batch.target = valueColumns[0]
-        batch.forecasts = Array(valueColumns[1...])
+        Self.setValues(of: &batch, columns, presence: flags.map { $0?[...] })
         return batch
     }
 
@@ -589,18 +584,27 @@ struct RowBuffer {
         (batch.series, batch.seriesIndex) = seriesTable(range, count: range.count)
         batch.timestamp = Array(rows.timestamp[range])
         (batch.windowStart, batch.windowEnd) = windowColumns(windowIndex[range])
-        let valueColumns = valueColumns(range)
-        batch.target = valueColumns[0]
-        batch.forecasts = Array(valueColumns[1...])
+        Self.setValues(of: &batch, valueColumns(range), presence: presence.map { $0?[range] })
         return batch
     }
 
-    /// The value columns (target first) of rows `range`: each column read out of the row-major
-    /// values with a stride.
-    private func valueColumns(_ range: Range<Int>) -> [DoubleColumn] {
+    /// Sets `batch`'s target and forecasts to `columns` (target first), each with its presence
+    /// flags when it has a missing value.
+    private static func setValues(of batch: inout ForecastBatch, _ columns: [[Double]], presence: [ArraySlice<Bool>?]) {
+        let doubleColumns = zip(columns, presence).map { values, present in
+            guard let present, present.contains(false) else { return DoubleColumn(values: values) }
+            return DoubleColumn(values: values, isPresent: Array(present))
+        }
+        batch.target = doubleColumns[0]
+        batch.forecasts = Array(doubleColumns[1...])
+    }
+
+    /// The value columns (target first) of rows `range`, read out of the row-major values with a
+    /// stride.
+    private func valueColumns(_ range: Range<Int>) -> [[Double]] {
         let stride = valueCount
         let count = range.count
-        let columns = Self.makeColumns(stride, rows: count) { columns in
+        return Self.makeColumns(stride, rows: count) { columns in
             guard count > 0 else { return }
             values.withUnsafeBufferPointer { values in
                 // A block of rows at a time (see ``appendValues(_:_:)``).
@@ -616,12 +620,6 @@ struct RowBuffer {
                     }
                 }
             }
-        }
-        return (0..<stride).map { column in
-            guard let present = presence[column]?[range], present.contains(false) else {
-                return DoubleColumn(values: columns[column])
-            }
-            return DoubleColumn(values: columns[column], isPresent: Array(present))
         }
     }
 

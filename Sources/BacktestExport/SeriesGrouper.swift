@@ -210,24 +210,15 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
         if sorted.order != nil { inputWasInExportOrder = false }
         var writer = try newRun()
         let provenance = buffer.provenance
-        if let order = sorted.order {
-            // Gathered a slice at a time (the random reads of a gather overlap in a tight loop),
-            // then written in order.
-            var start = 0
-            while start < order.count {
-                let end = min(start + spillSlice, order.count)
-                let batch = buffer.gather(order, start..<end)
-                try writer.append(batch, keys: batch.series, provenance: { provenance[order[start + $0]] })
-                start = end
-            }
-        } else {
-            var start = 0
-            while start < buffer.rowCount {
-                let end = min(start + spillSlice, buffer.rowCount)
-                let batch = buffer.slice(start..<end)
-                try writer.append(batch, keys: batch.series, provenance: { provenance[start + $0] })
-                start = end
-            }
+        let order = sorted.order
+        // A slice at a time, in the export's order (gathered when the rows are not: the random
+        // reads of a gather overlap in a tight loop).
+        var start = 0
+        while start < buffer.rowCount {
+            let end = min(start + spillSlice, buffer.rowCount)
+            let batch = order.map { buffer.gather($0, start..<end) } ?? buffer.slice(start..<end)
+            try writer.append(batch, keys: batch.series, provenance: { provenance[order?[start + $0] ?? start + $0] })
+            start = end
         }
         try writer.close()
         buffer.removeAll()

@@ -28,8 +28,8 @@ public struct TargetInput {
     /// The next rows; nil once every file is exhausted.
     public mutating func nextBatch() throws(ExportError) -> TargetBatch? {
         while true {
-            if csvReader != nil, let batch = try csvReader!.nextBatch() { return batch }
-            if parquetReader != nil, let batch = try parquetReader!.nextBatch() { return batch }
+            if let batch = try csvReader?.nextBatch() { return batch }
+            if let batch = try parquetReader?.nextBatch() { return batch }
             csvReader = nil
             parquetReader = nil
             guard nextFile < files.count else { return nil }
