@@ -37,11 +37,11 @@ final class CSVRecordScanner {
     private var nextLine = 1
 
     /// Physical line (1-based) on which the current record starts.
-    private(set) var recordLine = 0
+    private var recordLine = 0
     /// Bytes of the current record, its line end included.
     private var recordBytes = 0
     /// Number of fields in the current record.
-    private(set) var fieldCount = 0
+    private var fieldCount = 0
     private var fieldStarts: UnsafeMutablePointer<Int>
     private var fieldEnds: UnsafeMutablePointer<Int>
     /// 0: unquoted, 1: quoted, 2: quoted with `""` escapes still to be collapsed.
