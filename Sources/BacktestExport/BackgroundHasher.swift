@@ -3,8 +3,9 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
-/// SHA-256 of a part's chunks, computed on NIO's blocking-work thread pool so that hashing
-/// overlaps with encoding without occupying a thread of Swift's cooperative pool.
+/// SHA-256 of a part's chunks, computed on a thread of its own (a ``SerialPool``) so that hashing
+/// overlaps with encoding without occupying a thread of Swift's cooperative pool, and never
+/// waits behind the writes or the metrics in a shared pool.
 ///
 /// Chunks are hashed in order, one ``OrderedPoolJobs`` job each. At most `depth`
 /// chunks wait or are being hashed; ``update(_:)`` suspends (it does not block a thread) while
@@ -18,8 +19,8 @@ struct BackgroundHasher {
     private let state = State()
     private var jobs: OrderedPoolJobs
 
-    init(depth: Int = 16, pool: NIOThreadPool = .singleton) {
-        jobs = OrderedPoolJobs(depth: depth, pool: pool)
+    init(depth: Int = 16, serial: SerialPool = .forHashing()) {
+        jobs = OrderedPoolJobs(depth: depth, serial: serial)
     }
 
     /// Queues `chunk` for hashing; first waits for the oldest while `depth` are pending.

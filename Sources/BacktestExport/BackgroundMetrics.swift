@@ -3,11 +3,12 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
-/// The accuracy metrics of the forecast rows, accumulated on NIO's blocking-work thread pool so
-/// that they overlap with encoding instead of running between the encoder's batches.
+/// The accuracy metrics of the forecast rows, accumulated on a thread of their own (a
+/// ``SerialPool``) so that they overlap with encoding instead of running between the encoder's
+/// batches.
 ///
 /// Series are handed over whole and in the export's order; they are gathered until about
-/// ``submitRows`` rows are held, then accumulated by one pool job chained after the one before
+/// ``submitRows`` rows are held, then accumulated by one job queued after the one before
 /// (``OrderedPoolJobs``: in order, one job at a time), which also moves the series it completed
 /// into the spool. At most `depth` jobs wait or run; ``add(series:)`` suspends while they do. The
 /// first error stops the chain and is thrown by the next ``add(series:)`` that waits on it or by
@@ -37,11 +38,11 @@ struct BackgroundMetrics {
         spool: MetricsSpool,
         submitRows: Int = 16_384,
         depth: Int = 4,
-        pool: NIOThreadPool = .singleton
+        serial: SerialPool = .forMetrics()
     ) {
         state = State(metrics, spool)
         self.submitRows = max(1, submitRows)
-        jobs = OrderedPoolJobs(depth: depth, pool: pool)
+        jobs = OrderedPoolJobs(depth: depth, serial: serial)
     }
 
     /// Queues one whole series (its pieces, in order).

@@ -1,35 +1,44 @@
-import NIOCore
+import ExportCore
+import ExportSinks
 import NIOPosix
 
-/// Jobs run on NIO's blocking-work thread pool one after another, in the order they were queued,
-/// without occupying a thread of Swift's cooperative pool: each is chained after the one before.
+/// Jobs run one after another, in the order they were queued, on the one thread of a
+/// ``SerialPool``, without occupying a thread of Swift's cooperative pool.
 ///
-/// At most `depth` jobs wait or run; ``enqueue(_:)`` suspends (it does not block a thread) while
-/// they do. A job that throws stops the chain: the jobs after it do not run, and the error is
-/// thrown by the ``enqueue(_:)`` or ``waitForAll()`` that waits on it.
+/// Each job is submitted to the thread at once (a one-thread pool runs its work in the order it
+/// was submitted) and counted finished by that thread (``PoolJobCounter``): no future and no
+/// event-loop hop between one job and the next or back to the caller. At most `depth` jobs wait
+/// or run; ``enqueue(_:)`` suspends (it does not block a thread) while they do. A job that throws
+/// stops the chain: the jobs after it do not run, and its error is thrown by the next
+/// ``enqueue(_:)`` or by ``waitForAll()``.
 struct OrderedPoolJobs {
-    private let pool: NIOThreadPool
-    private let eventLoop: any EventLoop
+    private let serial: SerialPool
     private let depth: Int
-    private var pending: [EventLoopFuture<Void>] = []
+    private let counter = PoolJobCounter()
 
-    init(depth: Int, pool: NIOThreadPool = .singleton) {
+    init(depth: Int, serial: SerialPool) {
         self.depth = max(1, depth)
-        self.pool = pool
-        eventLoop = MultiThreadedEventLoopGroup.singleton.any()
+        self.serial = serial
     }
 
-    /// Queues `job` after every job queued before; first waits for the oldest while `depth` are pending.
+    /// Queues `job` after every job queued before; first waits for the oldest while `depth` are
+    /// pending. Throws the error of a job that failed before.
     mutating func enqueue(_ job: @escaping @Sendable () throws -> Void) async throws {
-        if pending.count >= depth { try await pending.removeFirst().get() }
-        let (pool, eventLoop) = (self.pool, self.eventLoop)
-        let previous = pending.last ?? eventLoop.makeSucceededVoidFuture()
-        pending.append(previous.flatMap { pool.runIfActive(eventLoop: eventLoop, job) })
+        try await counter.wait(untilPendingAtMost: depth - 1)
+        counter.started()
+        let counter = self.counter
+        serial.pool.submit { state in
+            counter.finished(running: {
+                guard state == .active else { throw ExportError.internal("a background thread pool was stopped") }
+                guard !counter.hasFailed else { return }
+                try job()
+            })
+        }
     }
 
-    /// Returns once every queued job has run.
+    /// Returns once every queued job has run (or been skipped after a failure); throws the first
+    /// job's error.
     mutating func waitForAll() async throws {
-        if let last = pending.last { try await last.get() }
-        pending.removeAll()
+        try await counter.wait(untilPendingAtMost: 0, evenAfterFailure: true)
     }
 }

@@ -21,42 +21,38 @@ struct BackgroundFileWriter {
     let descriptor: Int32
     let displayPath: String
     private let pool: NIOThreadPool
-    private let eventLoop: any EventLoop
     private let depth: Int
     private var offset: Int64 = 0
-    private var inFlight: [EventLoopFuture<Void>] = []
+    private let inFlight = PoolJobCounter()
 
     init(descriptor: Int32, displayPath: String, pool: NIOThreadPool, depth: Int = 8) {
         self.descriptor = descriptor
         self.displayPath = displayPath
         self.pool = pool
-        self.eventLoop = MultiThreadedEventLoopGroup.singleton.any()
         self.depth = max(1, depth)
-        inFlight.reserveCapacity(self.depth)
     }
 
     /// Starts writing `chunk` after the bytes enqueued so far; first waits for the oldest write
     /// while `depth` are in flight, and throws its error if it failed.
     mutating func enqueue(_ chunk: ByteBuffer) async throws {
-        if inFlight.count >= depth { try await inFlight.removeFirst().get() }
-        let (fd, at, path) = (descriptor, offset, displayPath)
+        try await inFlight.wait(untilPendingAtMost: depth - 1)
+        let (fd, at, path, inFlight) = (descriptor, offset, displayPath, self.inFlight)
         offset += Int64(chunk.readableBytes)
-        inFlight.append(
-            pool.runIfActive(eventLoop: eventLoop) {
+        inFlight.started()
+        pool.submit { state in
+            inFlight.finished(running: {
+                guard state == .active else {
+                    throw ExportError.internal("cannot write '\(path)': the blocking-I/O thread pool was stopped")
+                }
                 try chunk.withUnsafeReadableBytes { try Self.writeAll(fd, $0, at: at, displayPath: path) }
-            }
-        )
+            })
+        }
     }
 
     /// Waits until every enqueued chunk is written (even when the task is cancelled: the writes
     /// are short); throws the first write error.
     mutating func drain() async throws {
-        var firstError: (any Error)?
-        for write in inFlight {
-            do { try await write.get() } catch { firstError = firstError ?? error }
-        }
-        inFlight.removeAll()
-        if let firstError { throw firstError }
+        try await inFlight.wait(untilPendingAtMost: 0, evenAfterFailure: true)
     }
 
     /// `pwrite` until every byte of `bytes` is at `offset`, retrying on `EINTR`.

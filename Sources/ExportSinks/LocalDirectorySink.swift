@@ -20,7 +20,8 @@ import Darwin
 ///
 /// Every blocking system call (`open`, `pwrite`, `fsync`, `close`, `rename`, `unlink`, `mkdir`)
 /// runs on an `NIOThreadPool` (by default NIO's shared one), never on a thread of Swift's
-/// cooperative pool. Writes of up to 4 chunks overlap with the caller's encoding.
+/// cooperative pool. Writes of up to 8 chunks overlap with the caller's encoding
+/// (``BackgroundFileWriter``).
 public struct LocalDirectorySink: PartSink {
     /// Writes one part's chunks to its temporary file.
     public struct Writer: PartWriter {
