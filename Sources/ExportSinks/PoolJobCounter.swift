@@ -2,7 +2,7 @@ import NIOConcurrencyHelpers
 
 /// Counts jobs handed to a blocking-work thread pool until they finish, keeps the first error,
 /// and lets one caller wait (suspended, not blocking a thread) for the count to fall: the
-/// back-pressure of the background writers and hashers, without futures.
+/// back-pressure of the background file writer, hasher and metrics, without futures.
 ///
 /// The pool's thread that ran a job counts it finished and resumes the waiter itself: no
 /// event-loop hop between a job's end and the caller going on. Cost: a lock taken twice a job.
