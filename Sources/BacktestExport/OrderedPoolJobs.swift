@@ -1,6 +1,4 @@
-import ExportCore
 import ExportSinks
-import NIOPosix
 
 /// Jobs run one after another, in the order they were queued, on the one thread of a
 /// ``SerialPool``, without occupying a thread of Swift's cooperative pool.
@@ -24,16 +22,7 @@ struct OrderedPoolJobs {
     /// Queues `job` after every job queued before; first waits for the oldest while `depth` are
     /// pending. Throws the error of a job that failed before.
     mutating func enqueue(_ job: @escaping @Sendable () throws -> Void) async throws {
-        try await counter.wait(untilPendingAtMost: depth - 1)
-        counter.started()
-        let counter = self.counter
-        serial.pool.submit { state in
-            counter.finished(running: {
-                guard state == .active else { throw ExportError.internal("a background thread pool was stopped") }
-                guard !counter.hasFailed else { return }
-                try job()
-            })
-        }
+        try await counter.enqueue(on: serial.pool, depth: depth, skippingAfterFailure: true, job)
     }
 
     /// Returns once every queued job has run (or been skipped after a failure); throws the first

@@ -35,18 +35,11 @@ struct BackgroundFileWriter {
     /// Starts writing `chunk` after the bytes enqueued so far; first waits for the oldest write
     /// while `depth` are in flight, and throws its error if it failed.
     mutating func enqueue(_ chunk: ByteBuffer) async throws {
-        try await inFlight.wait(untilPendingAtMost: depth - 1)
-        let (fd, at, path, inFlight) = (descriptor, offset, displayPath, self.inFlight)
-        offset += Int64(chunk.readableBytes)
-        inFlight.started()
-        pool.submit { state in
-            inFlight.finished(running: {
-                guard state == .active else {
-                    throw ExportError.internal("cannot write '\(path)': the blocking-I/O thread pool was stopped")
-                }
-                try chunk.withUnsafeReadableBytes { try Self.writeAll(fd, $0, at: at, displayPath: path) }
-            })
+        let (fd, at, path) = (descriptor, offset, displayPath)
+        try await inFlight.enqueue(on: pool, depth: depth) {
+            try chunk.withUnsafeReadableBytes { try Self.writeAll(fd, $0, at: at, displayPath: path) }
         }
+        offset += Int64(chunk.readableBytes)
     }
 
     /// Waits until every enqueued chunk is written (even when the task is cancelled: the writes

@@ -1,4 +1,6 @@
+import ExportCore
 import NIOConcurrencyHelpers
+package import NIOPosix
 
 /// Counts jobs handed to a blocking-work thread pool until they finish, keeps the first error,
 /// and lets one caller wait (suspended, not blocking a thread) for the count to fall: the
@@ -21,12 +23,36 @@ package final class PoolJobCounter: Sendable {
     /// Whether a job has failed.
     package var hasFailed: Bool { counts.withLockedValue { $0.failure != nil } }
 
-    /// Counts a job about to be handed to the pool.
+    /// Waits until fewer than `depth` jobs are pending (throwing the first job's error, if any),
+    /// then hands `job` to `pool` and counts it. With `skippingAfterFailure`, a job whose turn
+    /// comes after another failed does not run (a chain whose jobs build on one another).
+    package func enqueue(
+        on pool: NIOThreadPool,
+        depth: Int,
+        skippingAfterFailure: Bool = false,
+        _ job: @escaping @Sendable () throws -> Void
+    ) async throws {
+        try await wait(untilPendingAtMost: max(1, depth) - 1)
+        started()
+        pool.submit { state in
+            self.finished(running: {
+                guard state == .active else {
+                    throw ExportError.internal("a blocking-work thread pool was stopped before it ran a job")
+                }
+                if skippingAfterFailure && self.hasFailed { return }
+                try job()
+            })
+        }
+    }
+
+    /// Counts a job about to be handed to the pool (``enqueue(on:depth:skippingAfterFailure:_:)``
+    /// does it).
     package func started() {
         counts.withLockedValue { $0.pending += 1 }
     }
 
-    /// Runs `job` (on the pool's thread), then counts it finished, keeps its error if it is the
+    /// Runs `job` (on the pool's thread; ``enqueue(on:depth:skippingAfterFailure:_:)`` does it),
+    /// then counts it finished, keeps its error if it is the
     /// first, and resumes the waiter whose condition now holds.
     package func finished(running job: () throws -> Void) {
         var error: (any Error)?
