@@ -16,7 +16,10 @@ import Musl
 /// 1. the parts already there are listed: parts of another job name or timestamp are handled by
 ///    ``ExportConfiguration/ifExists`` (`error`: stop before writing anything; `overwrite`:
 ///    remove them; `append`: keep them); then any `_SUCCESS` and `_manifest.json` of an earlier
-///    run are removed and `_CHECK` (empty) is written, proving the destination is writable;
+///    run are removed, unless they can only be another export's that this one appends to (`append`
+///    and no part of this job name and timestamp there: they stay, so a failing run leaves that
+///    export complete, and step 4 writes this run's over them); `_CHECK` (empty) is written,
+///    proving the destination is writable;
 /// 2. `forecasted-values` parts, each published only when complete;
 /// 3. `accuracy-metrics-values` parts;
 /// 4. parts of this job name and timestamp that this run did not write (an earlier run's) are
@@ -110,7 +113,8 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
     /// throws a validation error before anything is written.
     private func prepareDestination() async throws {
         do {
-            let foreign = try await existingParts().filter { !isOwnPart($0) }
+            let existing = try await existingParts()
+            let foreign = existing.filter { !isOwnPart($0) }
             if !foreign.isEmpty {
                 switch configuration.ifExists {
                 case .error:
@@ -127,8 +131,15 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
                     break
                 }
             }
-            try await sink.remove(named: "_SUCCESS")
-            try await sink.remove(named: "_manifest.json")
+            // Another export's markers, next to which this one appends, stay until this run
+            // publishes its own over them: a run that fails leaves that export as it found it. They
+            // go now when they may describe parts this run replaces (parts of this job name and
+            // timestamp are there) or has just removed (overwrite).
+            let keepsOtherExportsMarkers = configuration.ifExists == .append && existing.count == foreign.count
+            if !keepsOtherExportsMarkers {
+                try await sink.remove(named: "_SUCCESS")
+                try await sink.remove(named: "_manifest.json")
+            }
             try await sink.put(ByteBuffer(), named: "_CHECK")
         } catch {
             throw ExportError.wrapping(error, as: .sink, "Cannot write to '\(sink.destinationDescription)'")

@@ -16,11 +16,20 @@ public enum ForecastType: Sendable, Hashable, Comparable, CustomStringConvertibl
     ///
     /// Returns nil for a name that is not a forecast type at all (it is then a dimension). Throws
     /// an input error for a name that has the shape of one but names no allowed quantile: outside
-    /// (0, 1) (`p0`, `p100`, `p-5`, `1.5`, `0`) or finer than hundredths (`p50.5`, `0.005`).
+    /// (0, 1) (`p0`, `p100`, `p-5`, `1.5`, `0`) or finer than hundredths (`p50.5`, `0.005`); and for
+    /// `mean` in other letter case (`Mean`, `MEAN`), which could be either.
     public init?(columnName: String) throws(ExportError) {
         if columnName == "mean" {
             self = .mean
             return
+        }
+        if columnName.lowercased() == "mean" {
+            // Ambiguous: Forecast spells the type `mean`; as a dimension it would cut every series
+            // into one per forecast value, silently.
+            throw .input(
+                "Column '\(columnName)' is spelled like the forecast type 'mean' in other letter case:"
+                    + " rename it to 'mean' if it is the mean forecast, or name it with --dimensions if it is a dimension"
+            )
         }
         let bytes = Array(columnName.utf8)
         guard let first = bytes.first else { return nil }

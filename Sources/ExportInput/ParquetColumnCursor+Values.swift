@@ -15,7 +15,16 @@ extension ParquetColumnCursor {
             }
         }
         if target == .millis {
-            out.append(contentsOf: UnsafeBufferPointer(start: integers + p, count: n))
+            let values = UnsafeBufferPointer(start: integers + p, count: n)
+            // The output spells years with four digits, as a CSV input must (1000...9999).
+            for (r, value) in values.enumerated() where !Self.writableTimes.contains(value) {
+                let days = value >= 0 ? value / Self.millisecondsPerDay : (value + 1) / Self.millisecondsPerDay - 1
+                throw .input(
+                    "Invalid \(columnName): year \(CivilTime.civil(fromDays: days).year) is out of range 1000...9999",
+                    at: location(ofRow: p + r)
+                )
+            }
+            out.append(contentsOf: values)
             return
         }
         var cache = CSVTimestampParser.DateCache()
@@ -64,4 +73,14 @@ extension ParquetColumnCursor {
             presence?.append(true)
         }
     }
+
+    /// Instants from 1000-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z, in milliseconds since
+    /// the epoch: the years a CSV input may spell, and the output's four-digit years.
+    static let writableTimes: ClosedRange<Int64> = {
+        let first = CivilTime.days(fromYear: 1000, month: 1, day: 1) * millisecondsPerDay
+        let end = CivilTime.days(fromYear: 10000, month: 1, day: 1) * millisecondsPerDay
+        return first...(end - 1)
+    }()
+
+    static let millisecondsPerDay: Int64 = 86_400_000
 }

@@ -115,6 +115,15 @@ public struct ParquetForecastReader {
                     at: cursor.location(ofRow: cursor.position + i - (ends.count - n))
                 )
             }
+            let first = timestamps.count - n
+            for i in first..<timestamps.count where timestamps[i] < starts[i] || timestamps[i] > ends[i] {
+                let cursor = timeCursors[0]
+                throw .input(
+                    "timestamp is outside its row's backtest window: a row's timestamp must lie within"
+                        + " backtestwindow_start_time and backtestwindow_end_time (inclusive)",
+                    at: cursor.location(ofRow: cursor.position + i - first)
+                )
+            }
             for k in valueCursors.indices {
                 try valueCursors[k].appendValues(n, to: &values[k], presence: &present[k])
             }

@@ -69,6 +69,7 @@ public struct BacktestJobExecutor: JobExecutor {
             var reader = try TargetCSVReader(path: history, expectedDimensions: schema.dimensions)
             var target = TargetHistory()
             while let batch = try reader.nextBatch() { target.add(batch) }
+            try target.validate(source: "'\(history)'")
             metrics.history = target
         }
         return ExportConfiguration(

@@ -188,6 +188,7 @@ struct ExportPlan {
             )
             var target = TargetHistory()
             while let batch = try reader.nextBatch() { target.add(batch) }
+            try target.validate(source: historyFiles.map { "'\($0.path)'" }.joined(separator: ", "))
             metrics.history = target
         }
         if command.destination.hasPrefix("s3://") {

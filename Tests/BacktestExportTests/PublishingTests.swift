@@ -139,10 +139,11 @@ import Testing
         #expect(sink.files.keys.sorted() == ["_CHECK"])
     }
 
-    @Test func aFailingRunLeavesAnotherExportsPartsAlone() async throws {
+    @Test func aFailingRunLeavesAnotherExportsPartsAndMarkersAlone() async throws {
         let sink = InMemorySink()
         _ = try await Fixture.export(Fixture.rows(series: 5), configuration: try Self.configuration(), sink: sink)
-        let old = Self.parts(Fixture.text(sink))
+        let before = Fixture.text(sink)
+        let old = Self.parts(before)
         sink.failWrite(whenKeyContains: "2024-02-02T00-00-00Z_part1", afterBytes: 10)
         await #expect(throws: ExportError.self) {
             _ = try await Fixture.export(
@@ -155,7 +156,37 @@ import Testing
                 sink: sink
             )
         }
-        #expect(Self.parts(Fixture.text(sink)) == old)
+        let after = Fixture.text(sink)
+        #expect(Self.parts(after) == old)
+        // The other export stays complete: its _SUCCESS and manifest are still there, unchanged.
+        #expect(after["_SUCCESS"] != nil)
+        #expect(after["_manifest.json"] == before["_manifest.json"])
+        // A run that succeeds publishes its own markers over them.
+        _ = try await Fixture.export(
+            Fixture.rows(series: 3),
+            configuration: try Self.configuration(timestamp: "2024-02-02T00:00:00Z", ifExists: .append),
+            sink: sink
+        )
+        let published = Fixture.text(sink)
+        #expect(published["_SUCCESS"] != nil)
+        #expect(try Self.manifestParts(published).allSatisfy { $0.contains("2024-02-02T00-00-00Z") })
+    }
+
+    @Test func aReRunOfTheSameJobRemovesTheMarkersBeforeItReplacesParts() async throws {
+        let sink = InMemorySink()
+        _ = try await Fixture.export(Fixture.rows(series: 5), configuration: try Self.configuration(), sink: sink)
+        sink.failWrite(whenKeyContains: "_part0", afterBytes: 10)
+        await #expect(throws: ExportError.self) {
+            _ = try await Fixture.export(
+                Fixture.rows(series: 4),
+                configuration: try Self.configuration(ifExists: .append),
+                sink: sink
+            )
+        }
+        // The old manifest might list parts the failed re-run replaced: no marker may vouch for them.
+        let files = Fixture.text(sink)
+        #expect(files["_SUCCESS"] == nil)
+        #expect(files["_manifest.json"] == nil)
     }
 
     @Test func localListingSkipsTemporaryFilesAndSubfolders() async throws {

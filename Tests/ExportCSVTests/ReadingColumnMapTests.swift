@@ -36,6 +36,16 @@ struct ReadingColumnMapTests {
         // A numeric name is a quantile error unless declared a dimension explicitly.
         #expect(throws: ExportError.self) { try map(["mean", "2024"]) }
         #expect(try map(["mean", "2024"], dimensions: ["2024"]).schema.dimensions == ["2024"])
+        // So is `Mean`: the mean forecast in other letter case, or a dimension? Only --dimensions says.
+        #expect {
+            try map(["p50", "Mean"])
+        } throws: { error in
+            let e = error as? ExportError
+            return e?.code == .input && e?.location?.column == 7 && e?.message.contains("'mean'") == true
+        }
+        let declared = try map(["p50", "Mean"], dimensions: ["Mean"])
+        #expect(declared.schema.dimensions == ["Mean"])
+        #expect(declared.schema.forecastTypes == [.quantile(hundredths: 50)])
     }
 
     @Test func anUndeclaredExtraColumnOrAMissingDeclaredOneIsAnError() {

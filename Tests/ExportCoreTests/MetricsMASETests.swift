@@ -86,23 +86,46 @@ private typealias Row = MetricsFixture.Row
         #expect(accumulator.frequency == nil)
     }
 
-    @Test func historyInAnyOrderAndDuplicatesLastWins() {
+    @Test func historyInAnyOrderWithRepeatedEqualPoints() throws {
         var first = TargetBatch()
         var second = TargetBatch()
-        // Days 6…0 reversed, then day 7 twice (the later value wins) and an out-of-order day 3 update.
+        // Days 6…0 reversed, then day 7 twice with the same value (overlapping files), day 5 again
+        // with its value, and an out-of-order day 3 with NaN (dropped: day 3 stays 3).
         for day in (0..<7).reversed() { first.append(series: a, timestamp: F.d(Int64(day)), target: Double(day)) }
-        second.append(series: a, timestamp: F.d(7), target: 50)
         second.append(series: a, timestamp: F.d(7), target: 70)
-        second.append(series: a, timestamp: F.d(3), target: .nan)  // NaN is dropped, day 3 stays 3
+        second.append(series: a, timestamp: F.d(7), target: 70)
+        second.append(series: a, timestamp: F.d(5), target: 5)
+        second.append(series: a, timestamp: F.d(3), target: .nan)
         var history = TargetHistory()
         history.add(first)
         history.add(second)
+        try history.validate(source: "'h.csv'")
         let points = history.points(of: a)!
         #expect(points.timestamps == (0...7).map { F.d(Int64($0)) })
         #expect(points.values == [0, 1, 2, 3, 4, 5, 6, 70])
         #expect(history.pointCount == 8)
         // One pair (7, 0): |70 − 0|.
         #expect(history.seasonalScales(of: a, windowStarts: [F.d(8), F.d(7)], frequency: .daily) == [70, nil])
+    }
+
+    @Test func aTimestampWithTwoDifferentValuesIsRefusedInEitherOrder() {
+        // Which value MASE would use must not depend on the rows' order: refused, both values named.
+        for values in [[1000.0, 64], [64, 1000.0]] {
+            var batch = TargetBatch()
+            batch.append(series: a, timestamp: F.d(0), target: 1)
+            for v in values { batch.append(series: a, timestamp: F.d(7), target: v) }
+            var history = TargetHistory()
+            history.add(batch)
+            #expect(history.conflict != nil)
+            #expect {
+                try history.validate(source: "'h.csv'")
+            } throws: { error in
+                let e = error as? ExportError
+                return e?.code == .input && e?.message.contains("'h.csv'") == true
+                    && e?.message.contains("two different target values at 1970-01-08T00:00:00 (64.0 and 1000.0)")
+                        == true
+            }
+        }
     }
 
     @Test func monthlyPairsStepByTheCalendar() {

@@ -131,7 +131,12 @@ import Testing
             #expect(type.shortQuantileText == quantile)
         }
         #expect(try ForecastType(columnName: "item_id") == nil)
-        #expect(try ForecastType(columnName: "Mean") == nil)
+        // `mean` in other letter case could be the mean forecast or a dimension: refused, not guessed.
+        for ambiguous in ["Mean", "MEAN", "mEaN"] {
+            let error = #expect(throws: ExportError.self) { try ForecastType(columnName: ambiguous) }
+            #expect(error?.message.contains("'\(ambiguous)' is spelled like the forecast type 'mean'") == true)
+        }
+        #expect(try ForecastType(columnName: "means") == nil)
         #expect(try ForecastType(columnName: "p") == nil)
         #expect(try ForecastType(columnName: "store") == nil)
         #expect(try ForecastType(columnName: "p10x") == nil)

@@ -267,6 +267,59 @@ def test_parquet_truncated_mid_page_is_refused(cli, backtest):
     assert_input_error(export(cli, [spliced], dest, check=False), dest, "spliced.parquet")
 
 
+def one_row_parquet(path: Path, timestamp: datetime, start: datetime, end: datetime):
+    utc = pa.timestamp("ms", tz="UTC")
+    pq.write_table(pa.table({
+        "item_id": pa.array(["a"]), "timestamp": pa.array([timestamp], type=utc),
+        "target_value": pa.array([3.0]), "backtestwindow_start_time": pa.array([start], type=utc),
+        "backtestwindow_end_time": pa.array([end], type=utc), "p50": pa.array([5.0]),
+    }), path)
+
+
+def test_parquet_times_follow_the_csv_rules(cli, backtest):
+    """A timestamp outside its window, or a year the output cannot spell (1000...9999), is refused
+    in Parquet input as in CSV input, at the file, row group and row."""
+    day = lambda y, m, d: datetime(y, m, d, tzinfo=timezone.utc)
+    cases = [
+        ("after", day(2024, 1, 9), day(2024, 1, 1), day(2024, 1, 3), "outside its row's backtest window"),
+        ("before", day(2023, 12, 31), day(2024, 1, 1), day(2024, 1, 3), "outside its row's backtest window"),
+        ("y500", day(500, 1, 2), day(500, 1, 1), day(500, 1, 3), "year 500 is out of range 1000...9999"),
+    ]
+    for name, t, start, end, rule in cases:
+        path = backtest["root"] / f"time-{name}.parquet"
+        one_row_parquet(path, t, start, end)
+        dest = backtest["root"] / f"out-time-{name}"
+        assert_input_error(export(cli, [path], dest, check=False), dest, f"time-{name}.parquet:0:0", rule)
+    # Year 10000 (beyond Python's datetime): written as raw milliseconds.
+    ms = 253402300800000  # 10000-01-01T00:00:00Z
+    path = backtest["root"] / "time-y10000.parquet"
+    utc = pa.timestamp("ms", tz="UTC")
+    pq.write_table(pa.table({
+        "item_id": pa.array(["a"]), "timestamp": pa.array([ms], type=pa.int64()).cast(utc),
+        "target_value": pa.array([3.0]), "backtestwindow_start_time": pa.array([ms], type=pa.int64()).cast(utc),
+        "backtestwindow_end_time": pa.array([ms], type=pa.int64()).cast(utc), "p50": pa.array([5.0]),
+    }), path)
+    dest = backtest["root"] / "out-time-y10000"
+    assert_input_error(export(cli, [path], dest, check=False), dest, "year 10000 is out of range 1000...9999")
+
+
+def test_a_zero_row_parquet_file_from_pandas_or_pyarrow_is_an_empty_input(cli, backtest):
+    """pyarrow writes a zero-row table as one empty row group whose page offsets are 0."""
+    empty = backtest["table"].slice(0, 0)
+    path = backtest["root"] / "empty.parquet"
+    pq.write_table(empty, path)
+    assert pq.ParquetFile(path).metadata.num_row_groups == 1
+    dest = backtest["root"] / "out-empty"
+    export(cli, [path], dest)
+    assert (dest / "_SUCCESS").exists()
+    (part,) = (dest / "forecasted-values").glob("*.csv")
+    assert part.read_text().count("\n") == 1  # the header only
+    # Next to a file with rows, it adds nothing.
+    whole = backtest["root"] / "with-rows.parquet"
+    pq.write_table(backtest["table"], whole)
+    assert_same_export(cli, backtest, [path, whole], "empty-and-whole")
+
+
 def test_mismatched_files_name_both(cli, backtest):
     folder = backtest["root"] / "mismatch"
     folder.mkdir()

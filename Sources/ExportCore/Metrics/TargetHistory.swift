@@ -5,7 +5,10 @@
 ///
 /// - Missing values: a row whose `target_value` is missing or NaN is dropped. It is not filled:
 ///   a seasonal pair needs both of its points, so a gap removes the pairs that would use it.
-/// - Duplicates: when a series has a timestamp twice, the value added last wins.
+/// - Duplicates: a series' timestamp given twice with the same value counts once (overlapping
+///   history files); with two different values it is ambiguous, and ``conflict`` records the
+///   first such pair (``validate(source:)`` turns it into an input error): which value MASE used
+///   would otherwise depend on the rows' order.
 /// - Rows may arrive in any order and in any number of ``add(_:)`` calls.
 public struct TargetHistory: Sendable {
     struct Series: Sendable {
@@ -14,10 +17,12 @@ public struct TargetHistory: Sendable {
         /// Whether ``timestamps`` is strictly increasing.
         var isOrdered = true
 
-        /// Sorts by timestamp and keeps the last-added value of each timestamp.
-        /// O(n log n), or about O(n) when a sorted run was appended to a sorted prefix.
-        mutating func normalize() {
-            guard !isOrdered else { return }
+        /// Sorts by timestamp and keeps one value of each timestamp; returns the first timestamp
+        /// given two different values, with both (smaller first). O(n log n), or about O(n) when
+        /// a sorted run was appended to a sorted prefix.
+        mutating func normalize() -> (timestamp: Int64, values: (Double, Double))? {
+            var conflict: (timestamp: Int64, values: (Double, Double))?
+            guard !isOrdered else { return nil }
             let order = timestamps.indices.sorted { (timestamps[$0], $0) < (timestamps[$1], $1) }
             var t: [Int64] = []
             var v: [Double] = []
@@ -25,7 +30,10 @@ public struct TargetHistory: Sendable {
             v.reserveCapacity(order.count)
             for i in order {
                 if t.last == timestamps[i] {
-                    v[v.count - 1] = values[i]
+                    let (kept, other) = (v[v.count - 1], values[i])
+                    if kept != other && conflict == nil {
+                        conflict = (timestamps[i], (min(kept, other), max(kept, other)))
+                    }
                 } else {
                     t.append(timestamps[i])
                     v.append(values[i])
@@ -34,10 +42,15 @@ public struct TargetHistory: Sendable {
             timestamps = t
             values = v
             isOrdered = true
+            return conflict
         }
     }
 
     private var series: [SeriesKey: Series] = [:]
+
+    /// The first series and timestamp met with two different target values (the smaller value
+    /// first), or nil. The history keeps one of them; ``validate(source:)`` refuses it.
+    public private(set) var conflict: (key: SeriesKey, timestamp: Int64, values: (Double, Double))?
 
     public init() {}
 
@@ -66,7 +79,26 @@ public struct TargetHistory: Sendable {
             series[key] = entry
             r = end
         }
-        for key in touchedOutOfOrder { series[key]!.normalize() }
+        for key in touchedOutOfOrder {
+            if let found = series[key]!.normalize(), conflict == nil {
+                conflict = (key, found.timestamp, found.values)
+            }
+        }
+    }
+
+    /// Throws an input error when ``conflict`` is set: `source` names the history input.
+    public func validate(source: String) throws(ExportError) {
+        guard let conflict else { return }
+        let seconds = conflict.timestamp >= 0 ? conflict.timestamp / 1000 : -((-conflict.timestamp + 999) / 1000)
+        let time = CivilTime(epochSeconds: seconds)
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let text =
+            "\(time.year)-\(two(time.month))-\(two(time.day))T\(two(time.hour)):\(two(time.minute)):\(two(time.second))"
+        throw .input(
+            "The history \(source) gives series \(conflict.key) two different target values at \(text)"
+                + " (\(conflict.values.0) and \(conflict.values.1)): each series and timestamp must appear once"
+                + " (or repeat the same value)"
+        )
     }
 
     /// Number of series with at least one point.

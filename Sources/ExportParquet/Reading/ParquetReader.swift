@@ -183,6 +183,9 @@ public final class ParquetReader {
                         "row group \(g), column '\(name)': the chunk metadata does not match the schema"
                     )
                 }
+                // An empty row group's chunks hold no page to read (pyarrow writes a zero-row file's
+                // one group with its page offsets at 0); the reader skips such groups.
+                if group.rowCount == 0 { continue }
                 let start = chunk.start
                 guard start >= 4, chunk.totalCompressedSize >= 0,
                     start <= dataEnd, chunk.totalCompressedSize <= dataEnd - start
