@@ -15,12 +15,12 @@ import Musl
 ///    second export into the same destination fails at once with a message naming this one;
 /// 1. the parts already there are listed: parts of another job name or timestamp are handled by
 ///    ``ExportConfiguration/ifExists`` (`error`: stop before writing anything; `overwrite`:
-///    remove them; `append`: keep them); then any `_SUCCESS` and `_manifest.json` of an earlier
-///    run are removed, unless they can only be another export's that this one appends to (`append`
-///    and no part of this job name and timestamp there: they stay, so a failing run leaves that
-///    export complete, and step 4 writes this run's over them); `_CHECK` (empty) is written,
-///    proving the destination is writable;
-/// 2. `forecasted-values` parts, each published only when complete;
+///    remove `_SUCCESS` and `_manifest.json`, then those parts; `append`: keep them); `_CHECK`
+///    (empty) is written, proving the destination is writable;
+/// 2. `forecasted-values` parts, each published only when complete; when parts of this job name
+///    and timestamp were there (a re-run), `_SUCCESS` and `_manifest.json` are removed just before
+///    the first is published (a run that fails before, on bad input, changes nothing); otherwise
+///    they can only be another export's, which stay until step 4 writes this run's over them;
 /// 3. `accuracy-metrics-values` parts;
 /// 4. parts of this job name and timestamp that this run did not write (an earlier run's) are
 ///    removed, then `_manifest.json`, then `_SUCCESS`, last. If `_SUCCESS` cannot be written, the
@@ -67,10 +67,15 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
         try format.validate()
         do {
             try await removeLeftoversOfEarlierRuns()
-            try await prepareDestination()
+            let markers = try await prepareDestination()
             if configuration.trustsInputOrder {
                 let source = PrefetchingSource(source: ValidatedSource(try makeSource()))
-                return try await run(SeriesFeeder(source: source, verifyingOrder: false), &published, progress)
+                return try await run(
+                    SeriesFeeder(source: source, verifyingOrder: false),
+                    &published,
+                    progress,
+                    markers: markers
+                )
             }
             // Reading, parsing and ordering (or merging runs) run on a thread of their own, beside
             // encoding; the grouper comes back at the end for its statistics.
@@ -85,6 +90,7 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
                 SeriesFeeder(source: sorted, verifyingOrder: false),
                 &published,
                 progress,
+                markers: markers,
                 publishGate: gate
             )
             let finished = await sorted.finishedSource()
@@ -111,36 +117,34 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
     /// Step 1: applies ``ExportConfiguration/ifExists`` to other exports' parts, removes the
     /// markers of an earlier run, writes `_CHECK`. With `.error` and another export present,
     /// throws a validation error before anything is written.
-    private func prepareDestination() async throws {
+    private func prepareDestination() async throws -> MarkerRemoval {
         do {
             let existing = try await existingParts()
             let foreign = existing.filter { !isOwnPart($0) }
-            if !foreign.isEmpty {
-                switch configuration.ifExists {
-                case .error:
-                    let shown = foreign.sorted().prefix(3).joined(separator: ", ")
-                    throw ExportError.validation(
-                        "The destination '\(sink.destinationDescription)' already holds another export's parts"
-                            + " (\(foreign.count): \(shown)\(foreign.count > 3 ? ", …" : "")): nothing was written."
-                            + " Use --if-exists overwrite to remove them first, or --if-exists append to keep them"
-                            + " next to this export (as Amazon Forecast does)"
-                    )
-                case .overwrite:
-                    for key in foreign { try await sink.remove(named: key) }
-                case .append:
-                    break
-                }
+            if !foreign.isEmpty && configuration.ifExists == .error {
+                let shown = foreign.sorted().prefix(3).joined(separator: ", ")
+                throw ExportError.validation(
+                    "The destination '\(sink.destinationDescription)' already holds another export's parts"
+                        + " (\(foreign.count): \(shown)\(foreign.count > 3 ? ", …" : "")): nothing was written."
+                        + " Use --if-exists overwrite to remove them first, or --if-exists append to keep them"
+                        + " next to this export (as Amazon Forecast does)"
+                )
             }
-            // Another export's markers, next to which this one appends, stay until this run
-            // publishes its own over them: a run that fails leaves that export as it found it. They
-            // go now when they may describe parts this run replaces (parts of this job name and
-            // timestamp are there) or has just removed (overwrite).
-            let keepsOtherExportsMarkers = configuration.ifExists == .append && existing.count == foreign.count
-            if !keepsOtherExportsMarkers {
-                try await sink.remove(named: "_SUCCESS")
-                try await sink.remove(named: "_manifest.json")
+            let markers = MarkerRemoval()
+            if !foreign.isEmpty && configuration.ifExists == .overwrite {
+                // The markers go before the parts they may list: a run killed in between must not
+                // leave a _SUCCESS that vouches for removed parts.
+                try await markers.removeNow(from: sink)
+                for key in foreign { try await sink.remove(named: key) }
+            } else if existing.count > foreign.count {
+                // A re-run: the markers may list parts this run replaces; they go just before its
+                // first part is published (a run that fails earlier, on bad input, changes nothing).
+                markers.removeBeforeFirstPublish()
             }
+            // Otherwise they can only be another export's, next to which this one appends (or
+            // stray): they stay until this run publishes its own over them.
             try await sink.put(ByteBuffer(), named: "_CHECK")
+            return markers
         } catch {
             throw ExportError.wrapping(error, as: .sink, "Cannot write to '\(sink.destinationDescription)'")
         }
@@ -169,7 +173,8 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
 
     /// Step 4: removes the parts of this job and timestamp that this run did not write, then
     /// writes the manifest and `_SUCCESS`; removes the manifest again if `_SUCCESS` fails.
-    private func publish(manifest: ExportManifest, parts: [PublishedPart]) async throws {
+    private func publish(manifest: ExportManifest, parts: [PublishedPart], markers: MarkerRemoval) async throws {
+        try await markers.removeIfPending(from: sink)
         let written = Set(parts.map(\.key))
         for key in try await existingParts() where isOwnPart(key) && !written.contains(key) {
             try await sink.remove(named: key)
@@ -195,6 +200,7 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
         _ feeder: SeriesFeeder<Source>,
         _ published: inout [PublishedPart],
         _ progress: (ExportProgress) -> Void,
+        markers: MarkerRemoval,
         publishGate: PublishGate? = nil
     ) async throws -> ExportResult {
         var feeder = feeder
@@ -210,7 +216,7 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
 
         // The metrics are accumulated beside the encoder, on the blocking-work pool.
         var background = BackgroundMetrics(metrics: metrics, spool: metricRows)
-        let forecastWriter = writer(for: .forecastedValues, schema: schema, publishGate: publishGate)
+        let forecastWriter = writer(for: .forecastedValues, schema: schema, markers: markers, publishGate: publishGate)
         try await forecastWriter.write(
             published: &published,
             nextSeries: { () -> [(batch: ForecastBatch, rows: Range<Int>)]? in
@@ -231,7 +237,7 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
         var metricBatch: MetricsBatch?
         var runs: [Range<Int>] = []
         var runIndex = 0
-        try await writer(for: .accuracyMetricsValues, schema: schema, publishGate: publishGate).write(
+        try await writer(for: .accuracyMetricsValues, schema: schema, markers: markers, publishGate: publishGate).write(
             published: &published,
             nextSeries: { () -> [(batch: MetricsBatch, rows: Range<Int>)]? in
                 while runIndex == runs.count {
@@ -257,7 +263,7 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
             metricsRowCount: metricsRows,
             predictorMetrics: predictorMetrics
         )
-        try await publish(manifest: manifest, parts: published)
+        try await publish(manifest: manifest, parts: published, markers: markers)
         return ExportResult(
             parts: published,
             forecastRowCount: forecastRows,
@@ -272,6 +278,7 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
     private func writer(
         for table: ExportTable,
         schema: ExportSchema,
+        markers: MarkerRemoval,
         publishGate: PublishGate?
     ) -> TablePartWriter<Sink, Format> {
         var writer = TablePartWriter(
@@ -287,6 +294,8 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
             maxPartRows: configuration.maxPartRows
         )
         writer.publishGate = publishGate
+        let sink = self.sink
+        writer.beforePublishing = { try await markers.removeIfPending(from: sink) }
         return writer
     }
 

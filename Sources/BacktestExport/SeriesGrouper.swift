@@ -16,7 +16,7 @@ public struct GroupingOptions: Sendable {
     /// Rows per batch handed out.
     public var batchSize: Int
     /// The most run files merged at once (and so open at once); more runs are merged in passes.
-    /// Default 64.
+    /// Default 64; fewer when the open-file limit (`ulimit -n`) would not allow twice as many.
     public var mergeFanIn: Int
 
     public init(
@@ -74,6 +74,9 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
     private var originIndex: [String: Int] = ["": 0]
     private var rowsRead: Int64 = 0
     private var runNumber = 0
+    /// Runs merged at once: ``GroupingOptions/mergeFanIn``, or fewer when the process may not open
+    /// that many files (the last merge and its duplicate check each hold one file per run).
+    private lazy var fanIn = min(options.mergeFanIn, Self.fanInAllowedByOpenFileLimit())
 
     private enum State {
         case collecting
@@ -174,7 +177,7 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
         }
         if buffer.rowCount > 0 { try spill() }
         buffer = RowBuffer(forecastTypeCount: schema.forecastTypes.count)
-        while runs.count > options.mergeFanIn { try mergePass() }
+        while runs.count > fanIn { try mergePass() }
         // A duplicate in two runs shows only in the merge: find it before anything is published
         // for such an input (one more read of the runs). With a gate, beside the merge that hands
         // rows out (whose publishing waits at the gate); else before any row is handed out.
@@ -240,8 +243,8 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
     /// run in its place (so runs stay in input order); every row is rewritten once per pass, and
     /// there are about log_fanIn(runs) passes.
     private func mergePass() throws {
-        let groups = stride(from: 0, to: runs.count, by: options.mergeFanIn).map {
-            Array(runs[$0..<min($0 + options.mergeFanIn, runs.count)])
+        let groups = stride(from: 0, to: runs.count, by: fanIn).map {
+            Array(runs[$0..<min($0 + fanIn, runs.count)])
         }
         runs.removeAll()
         for (index, group) in groups.enumerated() {
@@ -282,7 +285,7 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
     }
 
     private func makeMerger(for runs: [(path: String, registration: Int)], bufferSize: Int? = nil) throws -> RunMerger {
-        let bufferSize = bufferSize ?? min(1 << 20, max(64 << 10, options.memoryLimit / options.mergeFanIn))
+        let bufferSize = bufferSize ?? min(1 << 20, max(64 << 10, options.memoryLimit / fanIn))
         var readers: [SpillRun.Reader] = []
         for run in runs {
             readers.append(
@@ -298,6 +301,14 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
         return try RunMerger(readers: readers) { key, windowStart, timestamp, first, second in
             Self.duplicateError(key, windowStart, timestamp, first, second, origins)
         }
+    }
+
+    /// Half of what the soft limit on open files (`ulimit -n`) leaves after 48 for everything
+    /// else (inputs, the destination, sockets, the runtime), at least 2.
+    private static func fanInAllowedByOpenFileLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max else { return .max }
+        return max(2, (Int(clamping: limit.rlim_cur) - 48) / 2)
     }
 
     private func temporaryFolder() throws -> String {

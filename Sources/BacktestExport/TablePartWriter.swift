@@ -17,6 +17,9 @@ struct TablePartWriter<Sink: PartSink, Format: TableFormat> {
     var heldRows = 32_768
     /// Awaited before each part is published (see ``PublishGate``).
     var publishGate: PublishGate?
+    /// Called before each part is published, after the gate (the exporter removes an earlier
+    /// run's markers there, once).
+    var beforePublishing: (@Sendable () async throws -> Void)?
 
     /// - Parameters:
     ///   - nextSeries: the next whole series as slices of batches, or nil at the end.
@@ -73,6 +76,7 @@ struct TablePartWriter<Sink: PartSink, Format: TableFormat> {
                         let digest = try await hasher.finalize()
                         // Inside the part's scope: the sink publishes it only after this returns.
                         try await publishGate?.passed()
+                        try await beforePublishing?()
                         return PublishedPart(
                             table: context.table,
                             key: key,

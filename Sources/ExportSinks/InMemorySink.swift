@@ -26,6 +26,7 @@ public final class InMemorySink: PartSink {
         var everPublished: [String] = []
         var failAfterBytesForKey: [String: Int] = [:]
         var failingPuts: Set<String> = []
+        var failingRemovals: [String] = []
         var lockHolder: String?
         /// Holders of folder locks (``withExclusiveLock(under:holder:_:)``), by prefix.
         var folderLockHolders: [String: String] = [:]
@@ -49,6 +50,11 @@ public final class InMemorySink: PartSink {
     /// Makes every later ``put(_:named:)`` of `key` throw (to test a failing `_SUCCESS`).
     public func failPut(named key: String) {
         state.withLockedValue { _ = $0.failingPuts.insert(key) }
+    }
+
+    /// Makes every later ``remove(named:)`` of a key containing `keyFragment` throw.
+    public func failRemove(whenKeyContains keyFragment: String) {
+        state.withLockedValue { $0.failingRemovals.append(keyFragment) }
     }
 
     /// The holder of the destination lock, if any.
@@ -75,7 +81,12 @@ public final class InMemorySink: PartSink {
     }
 
     public func remove(named key: String) async throws {
-        _ = state.withLockedValue { $0.files.removeValue(forKey: key) }
+        try state.withLockedValue { state in
+            if state.failingRemovals.contains(where: { key.contains($0) }) {
+                throw ExportError.sink("in-memory sink: injected failure removing \(key)")
+            }
+            state.files.removeValue(forKey: key)
+        }
     }
 
     public func exists(named key: String) async throws -> Bool {

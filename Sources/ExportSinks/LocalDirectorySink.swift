@@ -202,9 +202,18 @@ public struct LocalDirectorySink: PartSink {
             guard fd >= 0 else { throw Self.error("cannot create the lock file", lockPath) }
             if flock(fd, LOCK_EX | LOCK_NB) != 0 {
                 let code = errno
-                let current = Self.readAll(fd)
+                guard code == EWOULDBLOCK else {
+                    close(fd)
+                    throw Self.error("cannot lock", lockPath, errno: code)
+                }
+                // The holder writes its description just after it takes the lock: give it a moment
+                // (at most about 0.1 s) so that the message can name it.
+                var current = Self.readAll(fd)
+                for _ in 0..<50 where current.isEmpty {
+                    try? await Task.sleep(for: .milliseconds(2))
+                    current = Self.readAll(fd)
+                }
                 close(fd)
-                guard code == EWOULDBLOCK else { throw Self.error("cannot lock", lockPath, errno: code) }
                 throw ExportError.sink(
                     "The destination '\(root)' is locked by another export"
                         + (current.isEmpty ? "" : ": \(current)")

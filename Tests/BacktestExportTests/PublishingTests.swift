@@ -172,18 +172,56 @@ import Testing
         #expect(try Self.manifestParts(published).allSatisfy { $0.contains("2024-02-02T00-00-00Z") })
     }
 
-    @Test func aReRunOfTheSameJobRemovesTheMarkersBeforeItReplacesParts() async throws {
+    @Test func aReRunThatFailsOnItsInputLeavesTheEarlierExportComplete() async throws {
         let sink = InMemorySink()
-        _ = try await Fixture.export(Fixture.rows(series: 5), configuration: try Self.configuration(), sink: sink)
-        sink.failWrite(whenKeyContains: "_part0", afterBytes: 10)
+        let rows = Fixture.rows(series: 5)
+        _ = try await Fixture.export(rows, configuration: try Self.configuration(), sink: sink)
+        let before = Fixture.text(sink)
+        // A duplicate row: refused before anything is published, so nothing changes.
+        await #expect(throws: ExportError.self) {
+            _ = try await Fixture.export(rows + [rows[3]], configuration: try Self.configuration(), sink: sink)
+        }
+        #expect(Fixture.text(sink).filter { $0.key != "_CHECK" } == before.filter { $0.key != "_CHECK" })
+    }
+
+    @Test func aReRunRemovesTheMarkersBeforeItReplacesAPart() async throws {
+        let sink = InMemorySink()
+        _ = try await Fixture.export(
+            Fixture.rows(series: 30),
+            configuration: try Self.configuration(maxPartRows: 10),
+            sink: sink
+        )
+        // part0 is replaced, part1 fails: the old manifest would list a part whose bytes changed.
+        sink.failWrite(whenKeyContains: "_part1", afterBytes: 10)
         await #expect(throws: ExportError.self) {
             _ = try await Fixture.export(
-                Fixture.rows(series: 4),
-                configuration: try Self.configuration(ifExists: .append),
+                Fixture.rows(series: 30, seed: 8),
+                configuration: try Self.configuration(maxPartRows: 10),
                 sink: sink
             )
         }
-        // The old manifest might list parts the failed re-run replaced: no marker may vouch for them.
+        let files = Fixture.text(sink)
+        #expect(sink.everPublished.filter { $0.hasPrefix("forecasted-values/") && $0.contains("_part0") }.count == 2)
+        #expect(files["_SUCCESS"] == nil)
+        #expect(files["_manifest.json"] == nil)
+    }
+
+    @Test func overwriteRemovesTheMarkersBeforeTheOtherExportsParts() async throws {
+        let sink = InMemorySink()
+        _ = try await Fixture.export(
+            Fixture.rows(series: 30),
+            configuration: try Self.configuration(maxPartRows: 10),
+            sink: sink
+        )
+        // The removal of the other export's part1 fails (as a kill would stop it there).
+        sink.failRemove(whenKeyContains: "_part1")
+        await #expect(throws: ExportError.self) {
+            _ = try await Fixture.export(
+                Fixture.rows(series: 3),
+                configuration: try Self.configuration(timestamp: "2024-02-02T00:00:00Z", ifExists: .overwrite),
+                sink: sink
+            )
+        }
         let files = Fixture.text(sink)
         #expect(files["_SUCCESS"] == nil)
         #expect(files["_manifest.json"] == nil)

@@ -26,6 +26,29 @@ import Testing
         #expect(try await sink.exists(named: "forecasted-values/a.csv"))
     }
 
+    @Test func aRunThatFindsTheLockHeldNamesTheHolderEvenIfItHasNotWrittenItsNameYet() async throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        // Another process's moment between flock and writing its description: the lock held, the
+        // file still empty; the description follows 20 ms later.
+        let fd = open(root + "/_LOCK", O_RDWR | O_CREAT, 0o644)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        #expect(flock(fd, LOCK_EX | LOCK_NB) == 0)
+        let writer = Task {
+            try await Task.sleep(for: .milliseconds(20))
+            let text = Array("export job Other (pid 7)".utf8)
+            _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        }
+        let sink = LocalDirectorySink(root: root)
+        await #expect {
+            try await sink.withExclusiveLock(holder: "export job Mine") {}
+        } throws: { error in
+            (error as? ExportError)?.message.contains("locked by another export: export job Other (pid 7)") == true
+        }
+        try await writer.value
+    }
+
     struct Injected: Error {}
 
     @Test func aBodyThatThrowsMidPartLeavesNothing() async throws {
