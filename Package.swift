@@ -180,7 +180,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ExportServerTests",
-            dependencies: ["ExportServer", "ExportS3", "ExportCore"],
+            dependencies: ["ExportServer", "ExportS3", "ExportCore", "ExportSinks"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

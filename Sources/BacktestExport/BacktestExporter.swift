@@ -65,6 +65,7 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
         var published: [PublishedPart] = []
         try configuration.validate()
         try format.validate()
+        var grouped: PrefetchingSource<SeriesGrouper<ValidatedSource<Source>>>?
         do {
             try await removeLeftoversOfEarlierRuns()
             let markers = try await prepareDestination()
@@ -86,6 +87,7 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
                 publishGate: gate
             )
             let sorted = PrefetchingSource(source: grouper, depth: 2)
+            grouped = sorted
             var result = try await run(
                 SeriesFeeder(source: sorted, verifyingOrder: false),
                 &published,
@@ -98,6 +100,8 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
             result.spilledRunCount = finished?.spilledRunCount ?? 0
             return result
         } catch {
+            // The grouper stops and removes its runs before this returns (and the CLI exits).
+            await grouped?.stop()
             await removeQuietly(published)
             // Cancellation stays cancellation (a foreign error seen while cancelled is one too): the
             // caller tells a stopped run from a failed one.

@@ -12,8 +12,10 @@ import Synchronization
 /// consumer suspends (never blocks a thread) while it is empty.
 ///
 /// Cancellation: cancelling the consumer's task makes ``nextBatch()`` throw `CancellationError`
-/// and stops the reader; so does dropping the prefetcher. The reader stops after the batch it is
-/// reading (a source's `nextBatch()` cannot be interrupted). Once the source has returned its
+/// and stops the reader; so does dropping the prefetcher (both cancel the reading task, which a
+/// source may check), or ``stop()``, which also waits for the reader. The reader stops after the
+/// batch it is reading (a source's `nextBatch()` cannot be interrupted, unless it checks
+/// `Task.isCancelled`). Once the source has returned its
 /// last batch, ``finishedSource()`` gives it back (for its statistics).
 public final class PrefetchingSource<Source: ForecastSource> {
     public let schema: ExportSchema
@@ -46,7 +48,20 @@ public final class PrefetchingSource<Source: ForecastSource> {
         }
     }
 
-    deinit { channel.cancel() }
+    deinit {
+        channel.cancel()
+        reader.cancel()
+    }
+
+    /// Stops the reader and waits until it has: it is cancelled (a source that checks
+    /// `Task.isCancelled`, as ``SeriesGrouper`` does between batches, stops within one) and its
+    /// batches are dropped. For an export that failed or was cancelled, so that the source has
+    /// removed its temporary files before the caller returns (and the process perhaps exits).
+    public func stop() async {
+        channel.cancel()
+        reader.cancel()
+        await reader.value
+    }
 
     /// The next batch, or nil at the end; suspends while the reader is behind. After the end or
     /// an error, every later call gives the same answer.

@@ -140,6 +140,8 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
     private func collect() throws {
         var reserved = false
         while let batch = try source.nextBatch() {
+            // The export stopped (failed or cancelled): end here, removing the runs (see catch).
+            if Task.isCancelled { throw CancellationError() }
             if !reserved && runs.isEmpty && batch.rowCount > 0 {
                 reserved = true
                 reserveForWholeInput(rowsRead: Int(rowsRead) + batch.rowCount)
@@ -218,6 +220,7 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
         // reads of a gather overlap in a tight loop).
         var start = 0
         while start < buffer.rowCount {
+            if Task.isCancelled { throw CancellationError() }
             let end = min(start + spillSlice, buffer.rowCount)
             let batch = order.map { buffer.gather($0, start..<end) } ?? buffer.slice(start..<end)
             try writer.append(batch, keys: batch.series, provenance: { provenance[order?[start + $0] ?? start + $0] })
@@ -276,6 +279,7 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
         var batch = ForecastBatch(forecastTypeCount: schema.forecastTypes.count)
         var provenance: [UInt64] = []
         while try merger.next(into: &batch, provenance: &provenance, rows: options.batchSize) {
+            if Task.isCancelled { throw CancellationError() }
             if !merger.runsWereInOrder { inputWasInExportOrder = false }
             try writer.append(batch, keys: batch.series, provenance: { provenance[$0] })
             batch.removeAll()

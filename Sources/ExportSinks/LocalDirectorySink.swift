@@ -153,10 +153,10 @@ public struct LocalDirectorySink: PartSink {
             }
             for folder in folders {
                 for entry in DirectoryListing(folder)?.entries ?? [] where !entry.isDirectory {
-                    guard let owner = TemporaryName.ownerProcess(of: entry.name, jobName: jobName),
-                        !TemporaryFiles.isProcessAlive(owner)
-                    else { continue }
                     let path = "\(folder)/\(entry.name)"
+                    guard let owner = TemporaryName.ownerProcess(of: entry.name, jobName: jobName),
+                        TemporaryFiles.isLeftover(path, owner: owner)
+                    else { continue }
                     if unlink(path) == 0 { removed.append(path) }
                 }
             }

@@ -39,6 +39,28 @@ public enum TemporaryFiles {
         }
     }
 
+    /// Whether `path` is registered (one of this process's live temporary files or folders),
+    /// however it is spelled: compared by device and inode.
+    public static func isRegistered(_ path: String) -> Bool {
+        var target = stat()
+        guard stat(path, &target) == 0 else { return false }
+        return paths.withLockedValue { current in
+            current.values.contains { address in
+                guard let pointer = UnsafePointer<CChar>(bitPattern: address) else { return false }
+                var info = stat()
+                return stat(pointer, &info) == 0 && info.st_dev == target.st_dev && info.st_ino == target.st_ino
+            }
+        }
+    }
+
+    /// Whether a file or folder named for process `owner` (a spill folder, a temporary part) at
+    /// `path` was left by a process that is gone: `owner` is not alive, or it is this process's
+    /// own pid but this process did not make it (a run in a new PID namespace, as a container
+    /// retried after a kill is, gets the pid its killed predecessor had, often 1).
+    public static func isLeftover(_ path: String, owner: Int32) -> Bool {
+        owner == getpid() ? !isRegistered(path) : !isProcessAlive(owner)
+    }
+
     /// Removes every registered file now (files first, then folders once empty). Blocking: for
     /// the moment the process is about to exit.
     public static func removeAll() {
@@ -69,8 +91,8 @@ public enum TemporaryFiles {
     public static func removeStaleFolders(in directory: String) -> [String] {
         var removed: [String] = []
         for entry in DirectoryListing(directory)?.entries ?? [] where entry.isDirectory {
-            guard let owner = ownerProcess(ofFolder: entry.name), !isProcessAlive(owner) else { continue }
             let path = "\(directory)/\(entry.name)"
+            guard let owner = ownerProcess(ofFolder: entry.name), isLeftover(path, owner: owner) else { continue }
             for file in DirectoryListing(path)?.entries ?? [] where !file.isDirectory { unlink("\(path)/\(file.name)") }
             if rmdir(path) == 0 { removed.append(path) }
         }

@@ -1,5 +1,6 @@
 import ExportCore
 import ExportServer
+import ExportSinks
 import Foundation
 import Testing
 
@@ -36,6 +37,9 @@ import Glibc
         for path in ["\(table)/\(dead)", "\(folder)/\(deadRoot)", "\(table)/\(alive)", "\(table)/\(otherJob)"] {
             #expect(FileManager.default.createFile(atPath: path, contents: Data("partial".utf8)))
         }
+        // A live run's temporary part is registered (this process's, being written).
+        let registration = TemporaryFiles.register("\(table)/\(alive)")
+        defer { TemporaryFiles.unregister(registration) }
         let executor = BacktestJobExecutor(bucketRoot: root, s3: nil, temporaryDirectory: root)
         let job = ExportJob(
             jobName: try JobName("Job"),

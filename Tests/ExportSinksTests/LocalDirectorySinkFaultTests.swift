@@ -152,14 +152,18 @@ import Testing
         let dead = ".Job_2024-01-01T00-00-00Z_part0.csv.Job_2024-01-01T00-00-00Z.\(Self.deadPid).1f.tmp"
         let deadRoot = ".Job_2024-01-01T00-00-00Z_part0.csv.Job_2023-05-06T07-08-09Z.\(Self.deadPid).2.tmp"
         let alive = ".Job_2024-01-01T00-00-00Z_part1.csv.Job_2024-01-01T00-00-00Z.\(getpid()).3.tmp"
+        // This process's pid but not its file: left by a run killed in another PID namespace.
+        let predecessor = ".Job_2024-01-01T00-00-00Z_part3.csv.Job_2024-01-01T00-00-00Z.\(getpid()).5.tmp"
         let otherJob = ".Job_B_2024-01-01T00-00-00Z_part0.csv.Job_B_2024-01-01T00-00-00Z.\(Self.deadPid).4.tmp"
         let published = "Job_2024-01-01T00-00-00Z_part2.csv"
-        for name in [dead, alive, otherJob, published] {
+        for name in [dead, alive, predecessor, otherJob, published] {
             #expect(FileManager.default.createFile(atPath: "\(folder)/\(name)", contents: Data("x".utf8)))
         }
+        let registration = TemporaryFiles.register("\(folder)/\(alive)")
+        defer { TemporaryFiles.unregister(registration) }
         #expect(FileManager.default.createFile(atPath: "\(root)/\(deadRoot)", contents: Data("x".utf8)))
         let removed = try await LocalDirectorySink(root: root).removeLeftovers(ofJob: "Job")
-        #expect(Set(removed) == ["\(folder)/\(dead)", "\(root)/\(deadRoot)"])
+        #expect(Set(removed) == ["\(folder)/\(dead)", "\(root)/\(deadRoot)", "\(folder)/\(predecessor)"])
         #expect(files(folder) == [alive, otherJob, published].sorted())
     }
 
@@ -193,14 +197,23 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let stale = "\(directory)/backtest-export-\(LocalDirectorySinkFaultTests.deadPid)-1234"
         let live = TemporaryFiles.newFolderPath(in: directory)
+        // This process's pid, but not made by it: a run killed in another PID namespace (a
+        // container) had the pid this one has now.
+        let predecessor = "\(directory)/backtest-export-\(getpid())-abc"
         let unrelated = "\(directory)/backtest-export-notapid-1"
-        for folder in [stale, live, unrelated] {
+        for folder in [stale, live, predecessor, unrelated] {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             #expect(FileManager.default.createFile(atPath: folder + "/run0.bin", contents: Data("x".utf8)))
         }
+        // Registered as a run registers its folder, spelled another way.
+        let registration = TemporaryFiles.register(
+            live.replacingOccurrences(of: "/backtest-export-", with: "//backtest-export-")
+        )
+        defer { TemporaryFiles.unregister(registration) }
         let removed = try await TemporaryFiles.removeStaleFolders(in: directory)
-        #expect(removed == [stale])
+        #expect(Set(removed) == [stale, predecessor])
         #expect(!FileManager.default.fileExists(atPath: stale))
+        #expect(!FileManager.default.fileExists(atPath: predecessor))
         #expect(FileManager.default.fileExists(atPath: live + "/run0.bin"))
         #expect(FileManager.default.fileExists(atPath: unrelated + "/run0.bin"))
     }
