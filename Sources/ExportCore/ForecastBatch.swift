@@ -93,7 +93,8 @@ public struct ForecastBatch: ColumnarBatch, Sendable {
     /// Checks that the batch is consistent with itself and with `schema`, so that no consumer
     /// traps on it: one forecast column per forecast type, every column (and presence array) as
     /// long as ``seriesIndex``, every series index inside ``series``, every series key with the
-    /// schema's number of dimensions. O(rows) for the series indexes, O(columns + series) otherwise.
+    /// schema's number of dimensions, every window bound a whole second. O(rows) for the series
+    /// indexes and window bounds, O(columns + series) otherwise.
     ///
     /// - Throws: ``ExportError/Code/validation`` saying what does not fit.
     public func validate(schema: ExportSchema) throws(ExportError) {
@@ -117,6 +118,12 @@ public struct ForecastBatch: ColumnarBatch, Sendable {
         try check("backtestwindow_start_time", windowStart.count)
         try check("backtestwindow_end_time", windowEnd.count)
         for (i, column) in forecasts.enumerated() { try check(schema.forecastTypes[i].columnName, column) }
+        for (start, end) in zip(windowStart, windowEnd) where start % 1000 != 0 || end % 1000 != 0 {
+            throw .validation(
+                "A forecast batch has a backtest window bound with a fraction of a second (\(start % 1000 != 0 ? start : end) ms):"
+                    + " window bounds are whole seconds, as the window columns are written"
+            )
+        }
         var lowest = Int32.max
         var highest = Int32.min
         for s in seriesIndex {

@@ -116,6 +116,14 @@ public struct ParquetForecastReader {
                 )
             }
             let first = timestamps.count - n
+            for i in first..<timestamps.count where starts[i] % 1000 != 0 || ends[i] % 1000 != 0 {
+                let cursor = timeCursors[starts[i] % 1000 != 0 ? 1 : 2]
+                throw .input(
+                    "a backtest window bound has a fraction of a second: window bounds are whole seconds"
+                        + " (the window columns are written to the second, so two windows would look alike)",
+                    at: cursor.location(ofRow: cursor.position + i - first)
+                )
+            }
             for i in first..<timestamps.count where timestamps[i] < starts[i] || timestamps[i] > ends[i] {
                 let cursor = timeCursors[0]
                 throw .input(

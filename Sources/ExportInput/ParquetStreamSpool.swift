@@ -28,28 +28,29 @@ enum ParquetStreamSpool {
     static func reader(copying source: FileByteSource, temporaryDirectory: String) throws(ExportError) -> ParquetReader
     {
         let folder = TemporaryFiles.newFolderPath(in: temporaryDirectory)
+        let folderToken = TemporaryFiles.register(folder)
         guard mkdir(folder, 0o700) == 0 else {
+            TemporaryFiles.unregister(folderToken)
             throw .sink(
                 "Cannot make a temporary folder in '\(temporaryDirectory)' to hold the Parquet stream '\(source.name)':"
                     + " \(String(cString: strerror(errno))) (set --temp-dir)"
             )
         }
-        let folderToken = TemporaryFiles.register(folder)
         defer {
             rmdir(folder)
             TemporaryFiles.unregister(folderToken)
         }
         let path = folder + "/standard-input.parquet"
+        let fileToken = TemporaryFiles.register(path)
+        defer {
+            unlink(path)
+            TemporaryFiles.unregister(fileToken)
+        }
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw .sink(
                 "Cannot create '\(path)' to hold the Parquet stream '\(source.name)': \(String(cString: strerror(errno)))"
             )
-        }
-        let fileToken = TemporaryFiles.register(path)
-        defer {
-            unlink(path)
-            TemporaryFiles.unregister(fileToken)
         }
         do throws(ExportError) {
             try copy(source, to: fd, path: path)

@@ -79,6 +79,9 @@ public struct LocalDirectorySink: PartSink {
                 random: UInt32.random(in: 0...UInt32.max)
             )
         let calls = self.calls
+        // Registered before it exists: no moment when it is this process's but looks like a leftover.
+        let registration = TemporaryFiles.register(temporaryPath)
+        defer { TemporaryFiles.unregister(registration) }
         // Cancellable until the file exists: a cancelled task creates nothing.
         let fd = try await pool.runIfActive {
             try Self.makeDirectories(folder)
@@ -86,8 +89,6 @@ public struct LocalDirectorySink: PartSink {
             guard fd >= 0 else { throw Self.error("cannot create", temporaryPath) }
             return fd
         }
-        let registration = TemporaryFiles.register(temporaryPath)
-        defer { TemporaryFiles.unregister(registration) }
         var writer = Writer(output: BackgroundFileWriter(descriptor: fd, displayPath: finalPath, pool: pool))
         var descriptorOpen = true
         do {

@@ -4,15 +4,18 @@ import ExportSinks
 import Foundation
 import Testing
 
-/// A source that hands out its batches with a pause before each: an input that takes a while.
+/// A source that hands out its batches, then, like a slow pipe, waits for more: until the task
+/// reading it is cancelled (at most 10 s), then ends.
 private struct SlowSource: ForecastSource {
     let schema: ExportSchema
     let batches: [ForecastBatch]
     var next = 0
 
     mutating func nextBatch() throws -> ForecastBatch? {
-        guard next < batches.count else { return nil }
-        usleep(2_000)
+        guard next < batches.count else {
+            for _ in 0..<10_000 where !Task.isCancelled { usleep(1_000) }
+            return nil
+        }
         defer { next += 1 }
         return batches[next]
     }
@@ -39,7 +42,7 @@ private struct SlowSource: ForecastSource {
                 $0.hasSuffix(".bin")
             }
         }
-        let deadline = Date().addingTimeInterval(20)
+        let deadline = Date().addingTimeInterval(120)
         while spillFiles().isEmpty && Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
         #expect(!spillFiles().isEmpty)
         export.cancel()

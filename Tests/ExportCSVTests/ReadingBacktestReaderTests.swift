@@ -215,12 +215,15 @@ struct ReadingBacktestReaderTests {
             ("1969-12-31T23:59:59", -1000),
         ]
         var text = Self.standardHeader + "\n"
-        for (form, _) in forms { text += "i,\(form),1,\(form),\(form),1,2,3\n" }
+        // Window bounds are whole seconds (a fraction is an error); they take every other form.
+        let whole = forms.filter { $0.1 % 1000 == 0 }
+        for (form, _) in forms { text += "i,\(form),1,1969-01-01,2019-07-15,1,2,3\n" }
+        for (form, _) in whole { text += "j,\(form),1,\(form),\(form),1,2,3\n" }
         var reader = try BacktestCSVReader(path: try writeReadingInput(text))
         let rows = try readAllRows(&reader).rows
-        #expect(rows.map(\.timestamp) == forms.map(\.1))
-        #expect(rows.map(\.windowStart) == forms.map(\.1))
-        #expect(rows.map(\.windowEnd) == forms.map(\.1))
+        #expect(rows.map(\.timestamp) == (forms + whole).map(\.1))
+        #expect(rows.suffix(whole.count).map(\.windowStart) == whole.map(\.1))
+        #expect(rows.suffix(whole.count).map(\.windowEnd) == whole.map(\.1))
     }
 
     @Test("NaN and infinities in every spelling; missing target and forecasts")

@@ -249,6 +249,23 @@ struct ReadingErrorTests {
         #expect(e?.message.contains("is before backtestwindow_start_time") == true)
     }
 
+    @Test("a window bound with a fraction of a second (written to the second, two windows would look alike)")
+    func windowBoundFraction() throws {
+        let (e, path) = try error([Self.header, "i1,eu,2020-01-02,1,2020-01-01T00:00:00.2,2020-01-07,1,2,3,4,5"])
+        #expect(e?.code == .input)
+        #expect(e?.location == .init(file: path, line: 2, column: 5, columnName: "backtestwindow_start_time"))
+        #expect(e?.message.contains("has a fraction of a second") == true)
+        let (end, _) = try error([Self.header, "i1,eu,2020-01-02,1,2020-01-01,2020-01-07T00:00:00.500Z,1,2,3,4,5"])
+        #expect(end?.location?.columnName == "backtestwindow_end_time")
+        // A timestamp may have milliseconds (it is written with them), and .000 is a whole second.
+        try readToEnd(
+            try writeReadingInput(
+                [Self.header, "i1,eu,2020-01-02T00:00:00.250,1,2020-01-01T00:00:00.000,2020-01-07,1,2,3,4,5"]
+                    .joined(separator: "\n") + "\n"
+            )
+        )
+    }
+
     @Test("an empty file, or one with only empty lines, has no header")
     func emptyFile() throws {
         for text in ["", "\n\n", "\r\n"] {

@@ -12,7 +12,7 @@ import Testing
                 timestamp: Int64(r),
                 target: r == 1 ? nil : 1,
                 windowStart: 0,
-                windowEnd: 10,
+                windowEnd: 10_000,
                 forecasts: [1, r == 2 ? nil : 2]
             )
         }
@@ -32,6 +32,14 @@ import Testing
     @Test func aConsistentBatchPasses() throws {
         try batch().validate(schema: schema)
         try ForecastBatch(forecastTypeCount: 2).validate(schema: schema)
+    }
+
+    @Test func aWindowBoundWithAFractionOfASecondIsAValidationError() {
+        for column in [\ForecastBatch.windowStart, \ForecastBatch.windowEnd] {
+            var fraction = batch()
+            fraction[keyPath: column][1] += 250
+            #expect(validationMessage(fraction)?.contains("fraction of a second") == true)
+        }
     }
 
     @Test func theWrongNumberOfForecastColumnsIsAValidationError() {

@@ -228,6 +228,7 @@ public struct BacktestCSVReader {
             let start = try scanner.timestamp(record, at: windowStartField, cache: &startDates)
             let end = try scanner.timestamp(record, at: windowEndField, cache: &endDates)
             guard end >= start else { throw windowOrderError(record) }
+            guard start % 1000 == 0 && end % 1000 == 0 else { throw windowFractionError(record, start: start) }
             guard timestamps[rows] >= start && timestamps[rows] <= end else { throw outsideWindowError(record) }
             windowStarts[rows] = start
             windowEnds[rows] = end
@@ -269,6 +270,17 @@ public struct BacktestCSVReader {
             "timestamp \(time) is outside its row's backtest window \(start)…\(end):"
                 + " a row's timestamp must lie within backtestwindow_start_time and backtestwindow_end_time (inclusive)",
             at: scanner.location(record, of: columns.timestamp)
+        )
+    }
+
+    @inline(never)
+    private func windowFractionError(_ record: CSVRecord, start: Int64) -> ExportError {
+        let column = start % 1000 != 0 ? columns.windowStart : columns.windowEnd
+        let bound = quotedForMessage(record.field(column))
+        return .input(
+            "backtest window bound \(bound) has a fraction of a second: window bounds are whole seconds"
+                + " (the window columns are written to the second, so two windows would look alike)",
+            at: scanner.location(record, of: column)
         )
     }
 
