@@ -266,6 +266,31 @@ struct ReadingErrorTests {
         )
     }
 
+    @Test("CR-only line endings, or a bare CR in an unquoted field, are errors; a quoted CR is data")
+    func bareCarriageReturns() throws {
+        // An old-Mac file reads as one header line: refused at the header, not read as 0 rows.
+        let path = try writeReadingInput([Self.header, Self.goodRow].joined(separator: "\r") + "\r")
+        let e = readingError { () throws(ExportError) in try readToEnd(path) }
+        #expect(e?.code == .input)
+        #expect(e?.location?.line == 1)
+        #expect(e?.message.contains("holds a line break") == true)
+        #expect(e?.message.contains("\\r") == true)
+        #expect(e?.message.contains("\r") == false)
+        // A CR inside an unquoted key or value field.
+        let (key, keyPath) = try error([Self.header, "i\r1,eu,2020-01-01,1,2020-01-01,2020-01-07,1,2,3,4,5"])
+        #expect(key?.location == .init(file: keyPath, line: 2, column: 1, columnName: "item_id"))
+        #expect(key?.message.contains("carriage return (CR) inside an unquoted field") == true)
+        let (value, _) = try error([Self.header, "i1,eu,2020-01-01,1\r,2020-01-01,2020-01-07,1,2,3,4,5"])
+        #expect(value?.message.contains("carriage return (CR) inside an unquoted field") == true)
+        // Quoted, it is the item's name; CRLF line endings are line endings.
+        try readToEnd(
+            try writeReadingInput(
+                [Self.header, "\"i\r1\",eu,2020-01-01,1,2020-01-01,2020-01-07,1,2,3,4,5"].joined(separator: "\r\n")
+                    + "\r\n"
+            )
+        )
+    }
+
     @Test("an empty file, or one with only empty lines, has no header")
     func emptyFile() throws {
         for text in ["", "\n\n", "\r\n"] {

@@ -52,6 +52,9 @@ extension CSVRecordScanner {
     func numberError(_ record: CSVRecord, at index: Int) -> ExportError {
         let bytes = record.field(index)
         if String(validating: bytes, as: UTF8.self) == nil { return invalidUTF8Error(record, at: index) }
+        if !fieldWasQuoted(index) && bytes.contains(UInt8(ascii: "\r")) {
+            return bareCarriageReturnError(record, at: index)
+        }
         if let value = CSVNumberParser.parseDouble(bytes), value.isInfinite {
             return .input(
                 "The number \(quotedForMessage(bytes)) overflows to infinity: a value must fit a double"
@@ -70,6 +73,9 @@ extension CSVRecordScanner {
     func timestampError(_ record: CSVRecord, at index: Int) -> ExportError {
         let bytes = record.field(index)
         if String(validating: bytes, as: UTF8.self) == nil { return invalidUTF8Error(record, at: index) }
+        if !fieldWasQuoted(index) && bytes.contains(UInt8(ascii: "\r")) {
+            return bareCarriageReturnError(record, at: index)
+        }
         return .input(CSVTimestampParser.diagnose(bytes), at: location(record, of: index))
     }
 
@@ -78,6 +84,17 @@ extension CSVRecordScanner {
     func invalidUTF8Error(_ record: CSVRecord, at index: Int) -> ExportError {
         .input(
             "Invalid UTF-8: the field's bytes are not valid UTF-8 (the input must be UTF-8 text)",
+            at: location(record, of: index)
+        )
+    }
+
+    /// A carriage return in an unquoted field: RFC 4180 ends lines with CRLF (or LF) and quotes a
+    /// field that holds a CR; a lone CR is most likely a line end of a file written with CR only.
+    @inline(never)
+    func bareCarriageReturnError(_ record: CSVRecord, at index: Int) -> ExportError {
+        .input(
+            "A carriage return (CR) inside an unquoted field: lines must end with LF or CRLF, and a value"
+                + " that holds a CR must be quoted (was the file written with CR-only line endings?)",
             at: location(record, of: index)
         )
     }

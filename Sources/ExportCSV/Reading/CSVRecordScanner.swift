@@ -154,6 +154,9 @@ final class CSVRecordScanner {
         }
     }
 
+    /// Whether field `index` of the record just read was quoted (a quoted field may hold CR and LF).
+    func fieldWasQuoted(_ index: Int) -> Bool { fieldQuoting[index] != 0 }
+
     private enum ScanResult {
         case complete
         case endOfInput

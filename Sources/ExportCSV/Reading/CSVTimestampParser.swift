@@ -192,7 +192,22 @@ package enum CSVTimestampParser {
 
 /// A field's text for an error message: quoted, at most 40 characters, invalid UTF-8 replaced.
 func quotedForMessage(_ field: UnsafeBufferPointer<UInt8>) -> String {
-    let text = String(decoding: field, as: UTF8.self)
-    if text.count <= 40 { return "'\(text)'" }
-    return "'\(text.prefix(40))…'"
+    quotedForMessage(String(decoding: field, as: UTF8.self))
+}
+
+/// `text` in single quotes for a message: at most 40 characters, control characters escaped
+/// (`\r`, `\n`, `\t`, `\u{1}`) so that a stray CR does not rewrite the terminal line.
+func quotedForMessage(_ text: String) -> String {
+    var shown = ""
+    for (i, scalar) in text.unicodeScalars.enumerated() {
+        if i == 40 { return "'\(shown)…'" }
+        switch scalar {
+        case "\r": shown += "\\r"
+        case "\n": shown += "\\n"
+        case "\t": shown += "\\t"
+        case _ where scalar.value < 0x20 || scalar.value == 0x7F: shown += "\\u{\(String(scalar.value, radix: 16))}"
+        default: shown.unicodeScalars.append(scalar)
+        }
+    }
+    return "'\(shown)'"
 }

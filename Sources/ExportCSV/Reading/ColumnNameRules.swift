@@ -1,7 +1,7 @@
 public import ExportCore
 
 /// The rules every input header obeys, whatever the file's format (CSV, Parquet): each column
-/// name is non-empty, has no leading or trailing white space, and appears once.
+/// name is non-empty, holds no line break, has no leading or trailing white space, and appears once.
 ///
 /// Errors are input errors at the header's line with the 1-based column number and the rule.
 public enum ColumnNameRules {
@@ -13,6 +13,13 @@ public enum ColumnNameRules {
             guard !name.isEmpty else {
                 throw .input(
                     "Empty column name in the header: every column needs a name",
+                    at: .init(file: file, line: line, column: i + 1)
+                )
+            }
+            if name.utf8.contains(where: { $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n") }) {
+                throw .input(
+                    "Column name \(quotedForMessage(name)) holds a line break: lines must end with LF or CRLF"
+                        + " (was the file written with CR-only line endings?)",
                     at: .init(file: file, line: line, column: i + 1)
                 )
             }

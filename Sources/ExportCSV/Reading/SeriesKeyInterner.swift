@@ -254,8 +254,12 @@ struct SeriesKeyInterner {
         var values: [String] = []
         values.reserveCapacity(keyFields.count)
         for field in keyFields {
-            guard let value = String(validating: record.field(field), as: UTF8.self) else {
+            let bytes = record.field(field)
+            guard let value = String(validating: bytes, as: UTF8.self) else {
                 throw scanner.invalidUTF8Error(record, at: field)
+            }
+            if !scanner.fieldWasQuoted(field) && bytes.contains(UInt8(ascii: "\r")) {
+                throw scanner.bareCarriageReturnError(record, at: field)
             }
             values.append(value)
         }
