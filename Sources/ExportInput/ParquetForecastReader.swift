@@ -25,6 +25,8 @@ public struct ParquetForecastReader {
     /// Groups: item_id and dimensions, then timestamp, window start, window end, then
     /// target_value and the forecast types.
     private var rows: ParquetRowStream
+    /// Rows handed out so far: the next row's 1-based number in the file is this plus one.
+    private var rowsHandedOut: Int64 = 0
     private let valueCount: Int
     private let keys: ParquetKeyColumns
 
@@ -147,6 +149,10 @@ public struct ParquetForecastReader {
         batch.windowEnd = ends
         batch.target = DoubleColumn(values: values[0], isPresent: present[0])
         batch.forecasts = (1..<values.count).map { DoubleColumn(values: values[$0], isPresent: present[$0]) }
+        // Each row's 1-based number in the file, as its "line" for messages (a duplicate row).
+        batch.sourceLine = Array((rowsHandedOut + 1)...(rowsHandedOut + Int64(count)))
+        batch.sourceName = path
+        rowsHandedOut += Int64(count)
         return batch
     }
 }

@@ -320,6 +320,15 @@ def test_a_zero_row_parquet_file_from_pandas_or_pyarrow_is_an_empty_input(cli, b
     assert_same_export(cli, backtest, [path, whole], "empty-and-whole")
 
 
+def test_a_duplicate_row_in_parquet_names_the_file_and_both_rows(cli, backtest):
+    t = backtest["table"]
+    path = backtest["root"] / "dup.parquet"
+    pq.write_table(pa.concat_tables([t, t.slice(5, 1)]), path)
+    dest = backtest["root"] / "out-dup-parquet"
+    message = assert_input_error(export(cli, [path], dest, check=False), dest, "duplicate row")
+    assert f"dup.parquet:{t.num_rows + 1}" in message and "also on line 6" in message, message
+
+
 def test_mismatched_files_name_both(cli, backtest):
     folder = backtest["root"] / "mismatch"
     folder.mkdir()
