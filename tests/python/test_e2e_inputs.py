@@ -306,10 +306,10 @@ def test_parquet_times_follow_the_csv_rules(cli, backtest):
 def test_a_zero_row_parquet_file_from_pandas_or_pyarrow_is_an_empty_input(cli, backtest):
     """pyarrow writes a zero-row table as one empty row group whose page offsets are 0."""
     empty = backtest["table"].slice(0, 0)
-    path = backtest["root"] / "empty.parquet"
+    path = backtest["root"] / "zero-rows.parquet"
     pq.write_table(empty, path)
     assert pq.ParquetFile(path).metadata.num_row_groups == 1
-    dest = backtest["root"] / "out-empty"
+    dest = backtest["root"] / "out-zero-rows"
     export(cli, [path], dest)
     assert (dest / "_SUCCESS").exists()
     (part,) = (dest / "forecasted-values").glob("*.csv")
