@@ -118,9 +118,10 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
         try await TemporaryFiles.removeStaleFolders(in: configuration.grouping.temporaryDirectory)
     }
 
-    /// Step 1: applies ``ExportConfiguration/ifExists`` to other exports' parts, removes the
-    /// markers of an earlier run, writes `_CHECK`. With `.error` and another export present,
-    /// throws a validation error before anything is written.
+    /// Step 1: applies ``ExportConfiguration/ifExists`` to other exports' parts (with `.overwrite`,
+    /// the markers first), writes `_CHECK`, and returns when the markers of an earlier run go (see
+    /// ``MarkerRemoval``). With `.error` and another export present, throws a validation error
+    /// before anything is written.
     private func prepareDestination() async throws -> MarkerRemoval {
         do {
             let existing = try await existingParts()
