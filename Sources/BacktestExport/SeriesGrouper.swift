@@ -365,8 +365,8 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
     ) -> ExportError {
         let (a, b) = first <= second ? (first, second) : (second, first)
         let rule =
-            "duplicate row: series \(key), window starting \(describe(windowStart)), timestamp"
-            + " \(describe(timestamp)) appears twice"
+            "duplicate row: series \(key), window starting \(CivilTime.text(ofMilliseconds: windowStart)), timestamp"
+            + " \(CivilTime.text(ofMilliseconds: timestamp)) appears twice"
         func origin(_ provenance: UInt64) -> String { origins[Int(provenance >> RowProvenance.lineBits)] }
         func line(_ provenance: UInt64) -> Int { Int(provenance & RowProvenance.lineMask) }
         if origin(b).isEmpty {
@@ -379,16 +379,5 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
             "\(rule), also on \(other) (each series, window and timestamp must appear once)",
             at: .init(file: origin(b), line: line(b))
         )
-    }
-
-    private static func describe(_ milliseconds: Int64) -> String {
-        let seconds = milliseconds >= 0 ? milliseconds / 1000 : -((-milliseconds + 999) / 1000)
-        let time = CivilTime(epochSeconds: seconds)
-        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        var text =
-            "\(time.year)-\(two(time.month))-\(two(time.day))T\(two(time.hour)):\(two(time.minute)):\(two(time.second))"
-        let millis = Int(milliseconds - seconds * 1000)
-        if millis != 0 { text += ".\(millis < 10 ? "00" : millis < 100 ? "0" : "")\(millis)" }
-        return text
     }
 }

@@ -34,6 +34,23 @@ public struct CivilTime: Sendable, Hashable {
         )
     }
 
+    /// The civil time of `epochMilliseconds` after the epoch, to the second (floor for negatives).
+    public init(epochMilliseconds: Int64) {
+        self.init(epochSeconds: epochMilliseconds >= 0 ? epochMilliseconds / 1000 : (epochMilliseconds - 999) / 1000)
+    }
+
+    /// `yyyy-MM-ddTHH:mm:ss`, with `.SSS` when the instant has milliseconds: an instant for a
+    /// message.
+    public static func text(ofMilliseconds milliseconds: Int64) -> String {
+        let time = CivilTime(epochMilliseconds: milliseconds)
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        var text =
+            "\(time.year)-\(two(time.month))-\(two(time.day))T\(two(time.hour)):\(two(time.minute)):\(two(time.second))"
+        let millis = Int(milliseconds - time.epochSeconds * 1000)
+        if millis != 0 { text += ".\(millis < 10 ? "00" : millis < 100 ? "0" : "")\(millis)" }
+        return text
+    }
+
     /// Seconds since the epoch.
     public var epochSeconds: Int64 {
         Self.days(fromYear: year, month: month, day: day) * 86_400

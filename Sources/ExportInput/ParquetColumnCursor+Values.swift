@@ -18,9 +18,8 @@ extension ParquetColumnCursor {
             let values = UnsafeBufferPointer(start: integers + p, count: n)
             // The output spells years with four digits, as a CSV input must (1000...9999).
             for (r, value) in values.enumerated() where !Self.writableTimes.contains(value) {
-                let days = value >= 0 ? value / Self.millisecondsPerDay : (value + 1) / Self.millisecondsPerDay - 1
                 throw .input(
-                    "Invalid \(columnName): year \(CivilTime.civil(fromDays: days).year) is out of range 1000...9999",
+                    "Invalid \(columnName): year \(CivilTime(epochMilliseconds: value).year) is out of range 1000...9999",
                     at: location(ofRow: p + r)
                 )
             }

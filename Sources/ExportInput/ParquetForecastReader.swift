@@ -85,6 +85,45 @@ public struct ParquetForecastReader {
         keys = ParquetKeyColumns(count: keyColumns.count)
     }
 
+    /// The window rules of a CSV input, for the last `n` rows appended (one pass): a window ends at
+    /// or after its start, its bounds are whole seconds, and the row's timestamp lies within it.
+    /// Errors name the row and the column at fault (`cursors`: timestamp, start, end).
+    private static func checkWindows(
+        _ timestamps: [Int64],
+        _ starts: [Int64],
+        _ ends: [Int64],
+        lastRows n: Int,
+        cursors: [ParquetColumnCursor]
+    ) throws(ExportError) {
+        let first = timestamps.count - n
+        for i in first..<timestamps.count {
+            let (time, start, end) = (timestamps[i], starts[i], ends[i])
+            let rule: (column: Int, message: String)
+            if end < start {
+                rule = (
+                    2,
+                    "backtestwindow_end_time is before backtestwindow_start_time: a window must end at or after its start"
+                )
+            } else if start % 1000 != 0 || end % 1000 != 0 {
+                rule = (
+                    start % 1000 != 0 ? 1 : 2,
+                    "a backtest window bound has a fraction of a second: window bounds are whole seconds"
+                        + " (the window columns are written to the second, so two windows would look alike)"
+                )
+            } else if time < start || time > end {
+                rule = (
+                    0,
+                    "timestamp is outside its row's backtest window: a row's timestamp must lie within"
+                        + " backtestwindow_start_time and backtestwindow_end_time (inclusive)"
+                )
+            } else {
+                continue
+            }
+            let cursor = cursors[rule.column]
+            throw .input(rule.message, at: cursor.location(ofRow: cursor.position + i - first))
+        }
+    }
+
     /// The next rows, at most ``batchSize``; nil once the file is exhausted.
     public mutating func nextBatch() throws(ExportError) -> ForecastBatch? {
         var seriesIndex = [Int32]()
@@ -110,30 +149,7 @@ public struct ParquetForecastReader {
             try timeCursors[0].appendTimes(n, to: &timestamps)
             try timeCursors[1].appendTimes(n, to: &starts)
             try timeCursors[2].appendTimes(n, to: &ends)
-            for i in (ends.count - n)..<ends.count where ends[i] < starts[i] {
-                let cursor = timeCursors[2]
-                throw .input(
-                    "backtestwindow_end_time is before backtestwindow_start_time: a window must end at or after its start",
-                    at: cursor.location(ofRow: cursor.position + i - (ends.count - n))
-                )
-            }
-            let first = timestamps.count - n
-            for i in first..<timestamps.count where starts[i] % 1000 != 0 || ends[i] % 1000 != 0 {
-                let cursor = timeCursors[starts[i] % 1000 != 0 ? 1 : 2]
-                throw .input(
-                    "a backtest window bound has a fraction of a second: window bounds are whole seconds"
-                        + " (the window columns are written to the second, so two windows would look alike)",
-                    at: cursor.location(ofRow: cursor.position + i - first)
-                )
-            }
-            for i in first..<timestamps.count where timestamps[i] < starts[i] || timestamps[i] > ends[i] {
-                let cursor = timeCursors[0]
-                throw .input(
-                    "timestamp is outside its row's backtest window: a row's timestamp must lie within"
-                        + " backtestwindow_start_time and backtestwindow_end_time (inclusive)",
-                    at: cursor.location(ofRow: cursor.position + i - first)
-                )
-            }
+            try Self.checkWindows(timestamps, starts, ends, lastRows: n, cursors: timeCursors)
             for k in valueCursors.indices {
                 try valueCursors[k].appendValues(n, to: &values[k], presence: &present[k])
             }

@@ -51,10 +51,7 @@ extension CSVRecordScanner {
     @inline(never)
     func numberError(_ record: CSVRecord, at index: Int) -> ExportError {
         let bytes = record.field(index)
-        if String(validating: bytes, as: UTF8.self) == nil { return invalidUTF8Error(record, at: index) }
-        if !fieldWasQuoted(index) && bytes.contains(UInt8(ascii: "\r")) {
-            return bareCarriageReturnError(record, at: index)
-        }
+        if let error = textError(record, at: index) { return error }
         if let value = CSVNumberParser.parseDouble(bytes), value.isInfinite {
             return .input(
                 "The number \(quotedForMessage(bytes)) overflows to infinity: a value must fit a double"
@@ -72,10 +69,7 @@ extension CSVRecordScanner {
     @inline(never)
     func timestampError(_ record: CSVRecord, at index: Int) -> ExportError {
         let bytes = record.field(index)
-        if String(validating: bytes, as: UTF8.self) == nil { return invalidUTF8Error(record, at: index) }
-        if !fieldWasQuoted(index) && bytes.contains(UInt8(ascii: "\r")) {
-            return bareCarriageReturnError(record, at: index)
-        }
+        if let error = textError(record, at: index) { return error }
         return .input(CSVTimestampParser.diagnose(bytes), at: location(record, of: index))
     }
 
@@ -88,11 +82,15 @@ extension CSVRecordScanner {
         )
     }
 
-    /// A carriage return in an unquoted field: RFC 4180 ends lines with CRLF (or LF) and quotes a
-    /// field that holds a CR; a lone CR is most likely a line end of a file written with CR only.
+    /// The error for field `index` when its bytes are not text a field may hold: invalid UTF-8, or
+    /// a carriage return outside quotes (RFC 4180 ends lines with CRLF or LF and quotes a field
+    /// that holds a CR; a lone CR is most likely a line end of a file written with CR only).
     @inline(never)
-    func bareCarriageReturnError(_ record: CSVRecord, at index: Int) -> ExportError {
-        .input(
+    func textError(_ record: CSVRecord, at index: Int) -> ExportError? {
+        let bytes = record.field(index)
+        if String(validating: bytes, as: UTF8.self) == nil { return invalidUTF8Error(record, at: index) }
+        guard !fieldWasQuoted(index) && bytes.contains(UInt8(ascii: "\r")) else { return nil }
+        return .input(
             "A carriage return (CR) inside an unquoted field: lines must end with LF or CRLF, and a value"
                 + " that holds a CR must be quoted (was the file written with CR-only line endings?)",
             at: location(record, of: index)

@@ -254,14 +254,8 @@ struct SeriesKeyInterner {
         var values: [String] = []
         values.reserveCapacity(keyFields.count)
         for field in keyFields {
-            let bytes = record.field(field)
-            guard let value = String(validating: bytes, as: UTF8.self) else {
-                throw scanner.invalidUTF8Error(record, at: field)
-            }
-            if !scanner.fieldWasQuoted(field) && bytes.contains(UInt8(ascii: "\r")) {
-                throw scanner.bareCarriageReturnError(record, at: field)
-            }
-            values.append(value)
+            if let error = scanner.textError(record, at: field) { throw error }
+            values.append(String(decoding: record.field(field), as: UTF8.self))
         }
         let number = Int32(keys.count)
         keys.append(SeriesKey(itemId: values[0], dimensions: Array(values.dropFirst())))

@@ -89,13 +89,9 @@ public struct TargetHistory: Sendable {
     /// Throws an input error when ``conflict`` is set: `source` names the history input.
     public func validate(source: String) throws(ExportError) {
         guard let conflict else { return }
-        let seconds = conflict.timestamp >= 0 ? conflict.timestamp / 1000 : -((-conflict.timestamp + 999) / 1000)
-        let time = CivilTime(epochSeconds: seconds)
-        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        let text =
-            "\(time.year)-\(two(time.month))-\(two(time.day))T\(two(time.hour)):\(two(time.minute)):\(two(time.second))"
         throw .input(
-            "The history \(source) gives series \(conflict.key) two different target values at \(text)"
+            "The history \(source) gives series \(conflict.key) two different target values at"
+                + " \(CivilTime.text(ofMilliseconds: conflict.timestamp))"
                 + " (\(conflict.values.0) and \(conflict.values.1)): each series and timestamp must appear once"
                 + " (or repeat the same value)"
         )
