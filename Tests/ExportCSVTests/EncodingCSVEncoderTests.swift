@@ -169,6 +169,33 @@ struct EncodingCSVEncoderTests {
         #expect(expected.filter { $0 == 0x0A }.count == batch.rowCount + 1)
     }
 
+    @Test("two threads: slices taken in turn give the bytes of one thread, byteCount included")
+    func slicedPieces() throws {
+        let schema = try forecastSchema().forecastedValues
+        // 2 items × 2 windows × 9,000 days: pieces of 18,000 rows, so slices split a piece.
+        let batch = syntheticForecastBatch(items: 2, windows: 2, days: 9_000, seed: 3)
+        var one = CSVEncoder(schema: schema, chunkSize: 50_000)
+        let expected = try encodeAll(&one, [(batch, 0..<batch.rowCount)]).bytes
+        let cuts: [[Int]] = [
+            [0, batch.rowCount],  // one piece of 36,000 rows
+            [0, 3, 18_000, 18_001, batch.rowCount],  // uneven pieces
+            [0, 100, 9_000, batch.rowCount - 1, batch.rowCount],
+        ]
+        for cut in cuts {
+            var two = CSVEncoder(schema: schema, chunkSize: 50_000, threads: 2)
+            var bytes: [UInt8] = []
+            // Appended twice over, so that the kept helper encoders start from no bytes again.
+            for _ in 0..<2 {
+                try two.append(pieces: zip(cut, cut.dropFirst()).map { (batch: batch, rows: $0..<$1) })
+                while let chunk = two.takeReadyBytes() { bytes.append(contentsOf: chunk.readableBytesView) }
+            }
+            #expect(two.byteCount == 2 * expected.count - expected.firstIndex(of: 0x0A)! - 1)
+            bytes.append(contentsOf: try two.finish().readableBytesView)
+            let header = expected[...expected.firstIndex(of: 0x0A)!]
+            #expect(bytes == expected + expected.dropFirst(header.count), "cuts \(cut)")
+        }
+    }
+
     @Test("chunks of about chunkSize are handed out; byteCount counts every byte")
     func chunking() throws {
         let schema = try forecastSchema().forecastedValues

@@ -1,5 +1,6 @@
 public import ExportCore
 public import NIOCore
+import Synchronization
 
 /// Encodes one CSV part of either output table (SPEC §4–§5): the header at creation, then one
 /// line per row, UTF-8 without BOM, `,` separated, LF line ends, RFC 4180 quoting of the series
@@ -131,62 +132,112 @@ public struct CSVEncoder: TableEncoder {
         return rows.count * (longestKey + plan.reduce(0) { $0 + $1.cellBound + 1 })
     }
 
-    /// With two threads and at least ``parallelRows`` rows: the pieces are cut in two runs of
-    /// about equal rows; this thread encodes the first into the part while a helper encoder (kept
-    /// for the next call, with its own timestamp caches) encodes the second on another thread, and
-    /// its bytes follow. The same bytes as one thread; only the chunk boundaries differ.
+    /// With two threads and at least ``parallelRows`` rows: the rows are cut into slices of about
+    /// ``sliceRows`` rows, and two helper encoders (kept for the next call, each with its own
+    /// timestamp caches) take the next slice in turn on two threads, so that a thread slowed by
+    /// other work (the hasher, the writes) leaves the rest of the block to the other one instead of
+    /// holding it at the join. The slices' bytes follow this part's bytes in order: the same bytes
+    /// as one thread; only the chunk boundaries differ. Cost: a chunk buffer per slice.
     public mutating func append<Batch: ColumnarBatch>(
         pieces: [(batch: Batch, rows: Range<Int>)]
     ) throws(ExportError) {
         let total = pieces.reduce(0) { $0 + $1.rows.count }
-        guard threads > 1, compression == .none, total >= Self.parallelRows, pieces.count > 1 else {
+        guard threads > 1, compression == .none, total >= Self.parallelRows else {
             for piece in pieces { try append(piece.batch, rows: piece.rows) }
             return
         }
-        var split = 0
-        var firstRows = 0
-        while split < pieces.count - 1 && firstRows + pieces[split].rows.count <= total / 2 {
-            firstRows += pieces[split].rows.count
-            split += 1
-        }
-        split = max(split, 1)
-        var helper =
-            storage.helper
-            ?? CSVEncoder(schema: schema, compression: .none, chunkSize: chunkSize, threads: 1, header: false)
-        storage.helper = nil
-        var firstFailure: ExportError?
-        var secondFailure: ExportError?
-        let first = pieces[..<split]
-        let second = pieces[split...]
-        bothAtOnce(
-            {
-                do throws(ExportError) {
-                    for piece in first { try self.append(piece.batch, rows: piece.rows) }
-                } catch {
-                    firstFailure = error
-                }
-            },
-            {
-                do throws(ExportError) {
-                    for piece in second { try helper.append(piece.batch, rows: piece.rows) }
-                } catch {
-                    secondFailure = error
+        let slices = Self.slices(of: pieces, count: min(Self.maxSlices, max(2, total / Self.sliceRows)))
+        var helpers =
+            storage.helpers.isEmpty
+            ? (0..<2).map { _ in
+                CSVEncoder(schema: schema, compression: .none, chunkSize: chunkSize, threads: 1, header: false)
+            }
+            : storage.helpers
+        storage.helpers = []
+        var outputs = [[ByteBuffer]](repeating: [], count: slices.count)
+        var failures = [ExportError?](repeating: nil, count: slices.count)
+        let nextSlice = Atomic<Int>(0)
+        helpers.withUnsafeMutableBufferPointer { helpers in
+            outputs.withUnsafeMutableBufferPointer { outputs in
+                failures.withUnsafeMutableBufferPointer { failures in
+                    // Each thread uses only its own helper, and each slice index is taken once.
+                    ParallelWork.run(2) { thread in
+                        while true {
+                            let i = nextSlice.wrappingAdd(1, ordering: .relaxed).oldValue
+                            guard i < slices.count else { return }
+                            do throws(ExportError) {
+                                for piece in slices[i] { try helpers[thread].append(piece.batch, rows: piece.rows) }
+                            } catch {
+                                failures[i] = error
+                            }
+                            outputs[i] = helpers[thread].takeAllBytes()
+                        }
+                    }
                 }
             }
-        )
-        if let failure = firstFailure ?? secondFailure { throw failure }
-        // The helper's bytes follow this thread's: close the current chunk, then hand its chunks on.
+        }
+        storage.helpers = helpers
+        if let failure = failures.lazy.compactMap({ $0 }).first { throw failure }
+        // The slices' bytes follow this encoder's: close the current chunk, then hand theirs on.
         if current.readableBytes > 0 {
             ready.append(current)
             current = ByteBufferAllocator().buffer(capacity: chunkSize + Self.slack)
         }
-        ready += helper.ready
-        if helper.current.readableBytes > 0 { ready.append(helper.current) }
-        csvBytes += helper.csvBytes
-        helper.ready.removeAll()
-        helper.current = ByteBufferAllocator().buffer(capacity: chunkSize + Self.slack)
-        helper.csvBytes = 0
-        storage.helper = helper
+        for output in outputs {
+            for chunk in output {
+                csvBytes += chunk.readableBytes
+                ready.append(chunk)
+            }
+        }
+    }
+
+    /// Rows per slice of ``append(pieces:)`` (the unit the two threads take in turn).
+    static let sliceRows = 4096
+    /// At most this many slices per ``append(pieces:)``.
+    static let maxSlices = 16
+
+    /// `pieces` cut into `count` runs of about equal rows (a piece may be split between two runs).
+    private static func slices<Batch: ColumnarBatch>(
+        of pieces: [(batch: Batch, rows: Range<Int>)],
+        count: Int
+    ) -> [[(batch: Batch, rows: Range<Int>)]] {
+        let total = pieces.reduce(0) { $0 + $1.rows.count }
+        var result: [[(batch: Batch, rows: Range<Int>)]] = []
+        result.reserveCapacity(count)
+        var slice: [(batch: Batch, rows: Range<Int>)] = []
+        var taken = 0
+        var boundary = total / count
+        for piece in pieces {
+            var rows = piece.rows
+            while !rows.isEmpty {
+                let n = min(rows.count, boundary - taken)
+                if n > 0 {
+                    slice.append((piece.batch, rows.lowerBound..<rows.lowerBound + n))
+                    rows = rows.lowerBound + n..<rows.upperBound
+                    taken += n
+                }
+                if taken == boundary && result.count < count - 1 {
+                    result.append(slice)
+                    slice = []
+                    boundary = total * (result.count + 1) / count
+                }
+            }
+        }
+        result.append(slice)
+        return result
+    }
+
+    /// Every byte this encoder holds (handed-out chunks not taken, then the current chunk), in
+    /// order; the encoder continues with no bytes and a new chunk buffer.
+    private mutating func takeAllBytes() -> [ByteBuffer] {
+        var all = ready
+        ready.removeAll()
+        if current.readableBytes > 0 {
+            all.append(current)
+            current = ByteBufferAllocator().buffer(capacity: chunkSize + Self.slack)
+        }
+        csvBytes = 0
+        return all
     }
 
     /// Rows handed over together below which ``append(pieces:)`` stays on one thread.
@@ -428,18 +479,12 @@ public struct CSVEncoder: TableEncoder {
     }
 }
 
-/// Runs `first` and `second` at the same time and returns when both are done. Each closure
-/// must touch only state the other does not.
-private func bothAtOnce(_ first: () -> Void, _ second: () -> Void) {
-    ParallelWork.run(2) { $0 == 0 ? first() : second() }
-}
-
 /// The memory an encoder keeps across batches: timestamp caches, missing-value texts, the gzip
 /// scratch area and stream. A class so that the encoder value stays small and the pointers stable.
 final class CSVEncoderStorage {
     let timestamps: CSVTimestampCache
-    /// The second thread's encoder for ``CSVEncoder/append(pieces:)``, kept between calls.
-    var helper: CSVEncoder?
+    /// The two threads' encoders for ``CSVEncoder/append(pieces:)``, kept between calls.
+    var helpers: [CSVEncoder] = []
     /// Each missing text followed by 8 zero bytes (for word copies).
     let missingTexts: [UnsafeMutablePointer<UInt8>]
     let deflater: GzipDeflater?
