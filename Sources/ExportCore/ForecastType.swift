@@ -16,7 +16,9 @@ public enum ForecastType: Sendable, Hashable, Comparable, CustomStringConvertibl
     ///
     /// Returns nil for a name that is not a forecast type at all (it is then a dimension). Throws
     /// an input error for a name that has the shape of one but names no allowed quantile: outside
-    /// (0, 1) (`p0`, `p100`, `p-5`, `1.5`, `0`) or finer than hundredths (`p50.5`, `0.005`); and for
+    /// (0, 1) (`p0`, `p100`, `p-5`, `1.5`, `0`), finer than hundredths (`p50.5`, `0.005`) or with a
+    /// `+` sign (`p+9`, `+0.5`: a quantile, but not as Forecast spells one); for `p` and a number
+    /// apart (`p 10`, `p_10`), which could be either a quantile or a dimension; and for
     /// `mean` in other letter case (`Mean`, `MEAN`), which could be either.
     public init?(columnName: String) throws(ExportError) {
         if columnName == "mean" {
@@ -35,7 +37,18 @@ public enum ForecastType: Sendable, Hashable, Comparable, CustomStringConvertibl
         guard let first = bytes.first else { return nil }
         let isPercent = first | 0x20 == UInt8(ascii: "p")
         let number = isPercent ? Array(bytes.dropFirst()) : bytes
-        guard let decimal = Self.parseDecimal(number) else { return nil }
+        guard let decimal = Self.parseDecimal(number) else {
+            let separated = number.drop(while: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "_") })
+            if isPercent && separated.count < number.count && Self.parseDecimal(Array(separated)) != nil {
+                // `p 10`, `p_10`: a quantile column with a separator, or a dimension; not guessed.
+                throw .input(
+                    "Column '\(columnName)' looks like a quantile forecast column with a separator:"
+                        + " rename it to 'p\(String(decoding: separated, as: UTF8.self))' if it is a forecast"
+                        + " (Forecast names them p10, p50, …), or name it with --dimensions if it is a dimension"
+                )
+            }
+            return nil
+        }
         // decimal = (negative, digits, fraction digits): the value is ±digits / 10^scale.
         let rule =
             isPercent
@@ -57,6 +70,9 @@ public enum ForecastType: Sendable, Hashable, Comparable, CustomStringConvertibl
             scale = 0
         }
         let significant = digits.drop(while: { $0 == UInt8(ascii: "0") })
+        if decimal.plusSign {
+            throw invalid("has a '+' sign, which Forecast never writes (rename it without the sign)")
+        }
         if decimal.negative && !significant.isEmpty { throw invalid("is negative") }
         if significant.isEmpty { throw invalid("is zero") }
         guard scale == 0 else {
@@ -71,11 +87,15 @@ public enum ForecastType: Sendable, Hashable, Comparable, CustomStringConvertibl
 
     /// `[+-]digits[.digits]` or `[+-].digits`: the sign, all digits without the point, and how
     /// many of them follow the point; nil for anything else.
-    private static func parseDecimal(_ bytes: [UInt8]) -> (negative: Bool, digits: [UInt8], scale: Int)? {
+    private static func parseDecimal(
+        _ bytes: [UInt8]
+    ) -> (negative: Bool, plusSign: Bool, digits: [UInt8], scale: Int)? {
         var i = 0
         var negative = false
+        var plusSign = false
         if i < bytes.count, bytes[i] == UInt8(ascii: "-") || bytes[i] == UInt8(ascii: "+") {
             negative = bytes[i] == UInt8(ascii: "-")
+            plusSign = !negative
             i += 1
         }
         var digits: [UInt8] = []
@@ -95,7 +115,7 @@ public enum ForecastType: Sendable, Hashable, Comparable, CustomStringConvertibl
             i += 1
         }
         guard !digits.isEmpty else { return nil }
-        return (negative, digits, scale)
+        return (negative, plusSign, digits, scale)
     }
 
     /// The quantile as a number (0.1 for p10), or nil for `mean`.

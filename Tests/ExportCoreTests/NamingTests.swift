@@ -136,6 +136,11 @@ import Testing
             let error = #expect(throws: ExportError.self) { try ForecastType(columnName: ambiguous) }
             #expect(error?.message.contains("'\(ambiguous)' is spelled like the forecast type 'mean'") == true)
         }
+        for separated in ["p 10", "P_50", "p__5", "p _90.0"] {
+            let error = #expect(throws: ExportError.self) { try ForecastType(columnName: separated) }
+            #expect(error?.message.contains("'\(separated)' looks like a quantile forecast column") == true)
+        }
+        #expect(try ForecastType(columnName: "p_store") == nil)
         #expect(try ForecastType(columnName: "means") == nil)
         #expect(try ForecastType(columnName: "p") == nil)
         #expect(try ForecastType(columnName: "store") == nil)
@@ -143,9 +148,10 @@ import Testing
         #expect(try ForecastType(columnName: "1.2.3") == nil)
     }
 
-    /// Out of (0, 1) or finer than hundredths: an input error, never a dimension.
+    /// Out of (0, 1), finer than hundredths or with a `+` sign: an input error, never a dimension.
     @Test(arguments: [
         "p0", "p100", "p150", "p000", "p50.5", "p-5", "0.005", "0", "1", "1.0", "1.5", "-0.1", "0.001", "p0.5",
+        "p+9", "P+50", "+0.5", "+.1",
     ])
     func rejectsQuantilesOutOfRangeOrTooFine(_ name: String) {
         #expect(throws: ExportError.self) { try ForecastType(columnName: name) }
