@@ -28,6 +28,7 @@ struct BacktestExportCommand: AsyncParsableCommand {
         let json = arguments.contains("--json")
         do {
             var command = try parseAsRoot(arguments)
+            try OpenFileLimit.ensure()
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

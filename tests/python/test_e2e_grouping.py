@@ -95,6 +95,30 @@ def test_tiny_budget_under_few_file_descriptors(cli, tmp_path, open_files):
     assert tree_digest(tmp_path / "small") == tree_digest(tmp_path / "ref")
 
 
+@pytest.mark.parametrize("soft, hard", [(12, 12), (20, 20), (12, 4096)])
+def test_too_few_file_descriptors_is_a_clear_error(cli, tmp_path, soft, hard):
+    """Below 32 open files the event loops cannot start: a clear error (exit 2, nothing written),
+    not a crash; a low soft limit under a higher hard limit is raised and the run succeeds."""
+    src = sample(cli, tmp_path / "in.csv", "--items", 30)
+
+    def limit_files():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+    dest = tmp_path / "out"
+    cmd = [str(cli.path), "export", "--job-name", JOB, "--input", str(src), "--destination", str(dest),
+           "--export-timestamp", TS, "--quiet", "--json"]
+    result = subprocess.run(cmd, capture_output=True, text=True, preexec_fn=limit_files, timeout=120)
+    if hard < 32:
+        assert result.returncode == 2, result.stderr
+        error = json.loads(result.stdout)["error"]
+        assert error["code"] == "VALIDATION_ERROR"
+        assert f"ulimit -n) is {soft}" in error["message"]
+        assert not dest.exists() or published_parts(dest) == []
+    else:
+        assert result.returncode == 0, result.stderr
+        assert (dest / "_SUCCESS").exists()
+
+
 @pytest.mark.parametrize("budget", ["1GiB", "64KiB"])
 def test_duplicate_rows_are_input_errors(cli, tmp_path, budget):
     src = sample(cli, tmp_path / "in.csv", "--items", 50, "--dimensions", 1, "--windows", 2, "--horizon", 7,
