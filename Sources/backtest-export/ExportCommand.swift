@@ -162,8 +162,11 @@ struct ExportCommand: AsyncParsableCommand {
         json: Bool,
         _ export: sending @escaping () async throws -> T
     ) async throws -> T {
+        // The watcher is in place before the export starts: a signal at any moment of it cancels it.
+        let canceller = TaskCanceller()
+        let watcher = InterruptWatcher(cancel: { canceller.cancel() })
         let task = Task { try await export() }
-        let watcher = InterruptWatcher(cancel: { task.cancel() })
+        canceller.watch(task)
         let timedOut = TimeoutFlag()
         let deadline = timeout.map { seconds in
             Task {
@@ -192,6 +195,29 @@ struct ExportCommand: AsyncParsableCommand {
                 )
             }
             throw error
+        }
+    }
+
+    /// Cancels a task that may not exist yet: a ``cancel()`` before ``watch(_:)`` cancels the task
+    /// as soon as it is handed over.
+    private final class TaskCanceller: Sendable {
+        private let state = Mutex<(cancelTask: (@Sendable () -> Void)?, cancelled: Bool)>((nil, false))
+
+        /// Hands the task over; cancels it at once when ``cancel()`` came first.
+        func watch<T: Sendable>(_ task: Task<T, any Error>) {
+            let cancelledBefore = state.withLock { state in
+                state.cancelTask = { task.cancel() }
+                return state.cancelled
+            }
+            if cancelledBefore { task.cancel() }
+        }
+
+        func cancel() {
+            let cancelTask = state.withLock { state in
+                state.cancelled = true
+                return state.cancelTask
+            }
+            cancelTask?()
         }
     }
 
