@@ -41,6 +41,13 @@ enum RowProvenance {
     static let lineMask: UInt64 = (1 << lineBits) - 1
 }
 
+/// An origin of ``RowProvenance``: the file's name as the user gave it, and whether its numbers
+/// are rows (a Parquet file, 1-based) rather than lines.
+struct RowOrigin: Hashable {
+    var name: String
+    var countsRows: Bool
+}
+
 /// Puts rows that arrive in any order into the export's order (series byte-wise, then window
 /// start, then timestamp) in one pass over the input, with bounded memory, and refuses two rows
 /// of one series, window start and timestamp (an input error naming both rows' lines).
@@ -70,8 +77,8 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
     private var state = State.collecting
     private var runs: [(path: String, registration: Int)] = []
     private var folder: (path: String, registration: Int)?
-    private var origins: [String] = [""]
-    private var originIndex: [String: Int] = ["": 0]
+    private var origins: [RowOrigin] = [RowOrigin(name: "", countsRows: false)]
+    private var originIndex: [RowOrigin: Int] = [RowOrigin(name: "", countsRows: false): 0]
     private var rowsRead: Int64 = 0
     private var runNumber = 0
     /// Runs merged at once: ``GroupingOptions/mergeFanIn``, or fewer when the process may not open
@@ -146,7 +153,9 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
                 reserved = true
                 reserveForWholeInput(rowsRead: Int(rowsRead) + batch.rowCount)
             }
-            let origin = UInt64(originNumber(batch.sourceName)) << RowProvenance.lineBits
+            let origin =
+                UInt64(originNumber(RowOrigin(name: batch.sourceName, countsRows: batch.sourceCountsRows)))
+                << RowProvenance.lineBits
             let lines = batch.sourceLine.count == batch.rowCount ? batch.sourceLine : nil
             let first = rowsRead + 1
             let provenance: (Int) -> UInt64 =
@@ -201,11 +210,11 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
         buffer.reserve(rows: min(estimate + estimate / 64 + 1024, budgetRows + 1))
     }
 
-    private func originNumber(_ name: String) -> Int {
-        if let known = originIndex[name] { return known }
+    private func originNumber(_ origin: RowOrigin) -> Int {
+        if let known = originIndex[origin] { return known }
         let number = origins.count
-        origins.append(name)
-        originIndex[name] = number
+        origins.append(origin)
+        originIndex[origin] = number
         return number
     }
 
@@ -361,23 +370,31 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
         _ timestamp: Int64,
         _ first: UInt64,
         _ second: UInt64,
-        _ origins: [String]
+        _ origins: [RowOrigin]
     ) -> ExportError {
         let (a, b) = first <= second ? (first, second) : (second, first)
         let rule =
             "duplicate row: series \(key), window starting \(CivilTime.text(ofMilliseconds: windowStart)), timestamp"
             + " \(CivilTime.text(ofMilliseconds: timestamp)) appears twice"
-        func origin(_ provenance: UInt64) -> String { origins[Int(provenance >> RowProvenance.lineBits)] }
+        let once = "(each series, window and timestamp must appear once)"
+        func origin(_ provenance: UInt64) -> RowOrigin { origins[Int(provenance >> RowProvenance.lineBits)] }
         func line(_ provenance: UInt64) -> Int { Int(provenance & RowProvenance.lineMask) }
-        if origin(b).isEmpty {
-            return .input(
-                "Rows \(line(a)) and \(line(b)) of the input: \(rule) (each series, window and timestamp must appear once)"
-            )
+        if origin(b).name.isEmpty {
+            return .input("Rows \(line(a)) and \(line(b)) of the input: \(rule) \(once)")
         }
-        let other = origin(a) == origin(b) ? "line \(line(a))" : "\(origin(a)):\(line(a))"
-        return .input(
-            "\(rule), also on \(other) (each series, window and timestamp must appear once)",
-            at: .init(file: origin(b), line: line(b))
-        )
+        // A Parquet file has rows (counted from 1), not lines: said so rather than a file:line.
+        func place(_ provenance: UInt64) -> String {
+            let origin = origin(provenance)
+            return origin.countsRows
+                ? "row \(line(provenance)) of \(origin.name)" : "\(origin.name):\(line(provenance))"
+        }
+        if origin(b).countsRows {
+            let places =
+                origin(a) == origin(b)
+                ? "rows \(line(a)) and \(line(b)) of \(origin(b).name)" : "\(place(a)) and \(place(b))"
+            return .input("\(rule): \(places), counting rows from 1 \(once)")
+        }
+        let other = origin(a) == origin(b) ? "line \(line(a))" : place(a)
+        return .input("\(rule), also on \(other) \(once)", at: .init(file: origin(b).name, line: line(b)))
     }
 }

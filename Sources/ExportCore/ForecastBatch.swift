@@ -36,6 +36,8 @@ public struct ForecastBatch: ColumnarBatch, Sendable {
     public var sourceLine: [Int64] = []
     /// The file the rows came from, as the user named it (empty when unknown).
     public var sourceName = ""
+    /// Whether ``sourceLine`` numbers rows of the file (1-based, a Parquet file) rather than its lines.
+    public var sourceCountsRows = false
 
     public init(forecastTypeCount: Int) {
         forecasts = Array(repeating: DoubleColumn(), count: forecastTypeCount)

@@ -165,9 +165,10 @@ public struct ParquetForecastReader {
         batch.windowEnd = ends
         batch.target = DoubleColumn(values: values[0], isPresent: present[0])
         batch.forecasts = (1..<values.count).map { DoubleColumn(values: values[$0], isPresent: present[$0]) }
-        // Each row's 1-based number in the file, as its "line" for messages (a duplicate row).
+        // Each row's 1-based number in the file, for messages (a duplicate row).
         batch.sourceLine = Array((rowsHandedOut + 1)...(rowsHandedOut + Int64(count)))
         batch.sourceName = path
+        batch.sourceCountsRows = true
         rowsHandedOut += Int64(count)
         return batch
     }
