@@ -326,15 +326,11 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
 
     private func temporaryFolder() throws -> String {
         if let folder { return folder.path }
-        let path = TemporaryFiles.newFolderPath(in: options.temporaryDirectory)
-        // Registered before it exists, so that a signal right after mkdir still removes it.
-        let registration = TemporaryFiles.register(path)
-        guard mkdir(path, 0o700) == 0 else {
-            TemporaryFiles.unregister(registration)
-            throw SpillRun.error("cannot create a temporary folder (set --temp-dir)", path)
+        guard let made = TemporaryFiles.makeFolder(in: options.temporaryDirectory) else {
+            throw SpillRun.error("cannot create a temporary folder (--temp-dir) in", options.temporaryDirectory)
         }
-        folder = (path, registration)
-        return path
+        folder = (made.path, made.token)
+        return made.path
     }
 
     private func removeTemporaryFiles() {

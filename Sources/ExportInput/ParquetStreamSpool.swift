@@ -27,10 +27,7 @@ enum ParquetStreamSpool {
     /// truncated file; a temporary file that cannot be written is a sink error naming the folder.
     static func reader(copying source: FileByteSource, temporaryDirectory: String) throws(ExportError) -> ParquetReader
     {
-        let folder = TemporaryFiles.newFolderPath(in: temporaryDirectory)
-        let folderToken = TemporaryFiles.register(folder)
-        guard mkdir(folder, 0o700) == 0 else {
-            TemporaryFiles.unregister(folderToken)
+        guard let (folder, folderToken) = TemporaryFiles.makeFolder(in: temporaryDirectory) else {
             throw .sink(
                 "Cannot make a temporary folder in '\(temporaryDirectory)' to hold the Parquet stream '\(source.name)':"
                     + " \(String(cString: strerror(errno))) (set --temp-dir)"

@@ -15,10 +15,13 @@ import Musl
 /// A run that ends normally, fails or is cancelled removes its own files (and unregisters them).
 /// ``removeAll()`` is the last resort before the process exits on a signal. After a SIGKILL
 /// nothing runs: the next run removes the leftovers, since every spill folder is named
-/// `backtest-export-<pid>-<random>` (``removeStaleFolders(in:)``) and every part's temporary file
+/// `backtest-export-<pid>-<random>` and held with `flock` by the process that made it for as long
+/// as it exists (``makeFolder(in:)``, ``removeStaleFolders(in:)``), and every part's temporary file
 /// carries its job and pid (``TemporaryName``).
 public enum TemporaryFiles {
     private static let paths = NIOLockedValueBox<[Int: UInt]>([:])  // token → address of a strdup'ed path
+    /// The descriptor holding each folder made by ``makeFolder(in:)`` locked, by token.
+    private static let folderLocks = NIOLockedValueBox<[Int: Int32]>([:])
     private static let nextID = Atomic<Int>(0)
 
     /// The name spill folders in the temporary directory start with; the owner's pid follows.
@@ -32,11 +35,52 @@ public enum TemporaryFiles {
         return id
     }
 
-    /// Forgets a path (after it was removed or renamed to its final name).
+    /// Forgets a path (after it was removed or renamed to its final name); for a folder made by
+    /// ``makeFolder(in:)``, also lets go of its lock.
     public static func unregister(_ id: Int) {
         if let address = paths.withLockedValue({ $0.removeValue(forKey: id) }) {
             free(UnsafeMutableRawPointer(bitPattern: address))
         }
+        if let lock = folderLocks.withLockedValue({ $0.removeValue(forKey: id) }) { close(lock) }
+    }
+
+    /// Makes a new spill folder in `directory` (``newFolderPath(in:)``), registered, and holds it
+    /// locked (`flock`, exclusive) until it is unregistered or the process ends: so that a run
+    /// cleaning `directory` (``removeStaleFolders(in:)``) keeps it even when it cannot see this
+    /// process (another PID namespace, another machine sharing the folder). The shared lock on
+    /// `directory` itself during creation keeps a cleaner from taking the folder in the moment
+    /// between `mkdir` and its lock. Returns the path and the token for ``unregister(_:)``, or nil
+    /// with `errno` set by the `mkdir` that failed. Blocking (a few system calls; waits while a
+    /// cleaner scans `directory`). Costs one open descriptor per folder.
+    public static func makeFolder(in directory: String) -> (path: String, token: Int)? {
+        let parent = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if parent >= 0 { lockWaiting(parent, LOCK_SH) }
+        defer { if parent >= 0 { close(parent) } }  // closing lets go of the shared lock
+        let path = newFolderPath(in: directory)
+        // Registered before it exists, so that a signal right after mkdir still removes it.
+        let token = register(path)
+        guard mkdir(path, 0o700) == 0 else {
+            let error = errno
+            unregister(token)
+            errno = error
+            return nil
+        }
+        let lock = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if lock >= 0 {
+            _ = flock(lock, LOCK_EX | LOCK_NB)
+            folderLocks.withLockedValue { $0[token] = lock }
+        }
+        return (path, token)
+    }
+
+    /// `flock(fd, operation)`, again when a signal interrupts it; false when locks are not
+    /// supported there.
+    @discardableResult
+    private static func lockWaiting(_ fd: Int32, _ operation: Int32) -> Bool {
+        while flock(fd, operation) != 0 {
+            guard errno == EINTR else { return false }
+        }
+        return true
     }
 
     /// Whether `path` is registered (one of this process's live temporary files or folders),
@@ -84,15 +128,29 @@ public enum TemporaryFiles {
         "\(directory)/\(folderPrefix)\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
     }
 
-    /// Removes the spill folders in `directory` (and the runs in them) whose owner process is no
-    /// longer alive: what a killed run left. Folders of live processes are kept. Blocking (one
-    /// listing of `directory`, one per stale folder); returns the folders removed.
+    /// Removes the spill folders in `directory` (and the runs in them) that no live run holds:
+    /// what a killed run left. A folder is live while its lock is held (``makeFolder(in:)``),
+    /// whichever PID namespace or machine holds it, or while the pid in its name is alive here
+    /// (``isLeftover(_:owner:)``: not this process's own pid unless it made it). Blocking (an exclusive lock on
+    /// `directory` for the scan, one listing of it, one per stale folder); returns the folders
+    /// removed.
     @discardableResult
     public static func removeStaleFolders(in directory: String) -> [String] {
+        let parent = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard parent >= 0 else { return [] }
+        defer { close(parent) }
+        lockWaiting(parent, LOCK_EX)  // no folder is between mkdir and its lock while we look
         var removed: [String] = []
         for entry in DirectoryListing(directory)?.entries ?? [] where entry.isDirectory {
             let path = "\(directory)/\(entry.name)"
-            guard let owner = ownerProcess(ofFolder: entry.name), isLeftover(path, owner: owner) else { continue }
+            guard let owner = ownerProcess(ofFolder: entry.name) else { continue }
+            let folder = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
+            guard folder >= 0 else { continue }  // another user's, or gone
+            defer { close(folder) }
+            // Held by a live run (wherever it runs): kept. Not held (or locks unsupported here):
+            // the pid decides, as for a folder of a run that predates the lock.
+            if flock(folder, LOCK_EX | LOCK_NB) != 0 && (errno == EWOULDBLOCK || errno == EINTR) { continue }
+            guard isLeftover(path, owner: owner) else { continue }
             for file in DirectoryListing(path)?.entries ?? [] where !file.isDirectory { unlink("\(path)/\(file.name)") }
             if rmdir(path) == 0 { removed.append(path) }
         }

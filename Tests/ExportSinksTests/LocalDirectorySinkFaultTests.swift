@@ -194,27 +194,35 @@ import Testing
 @Suite struct TemporaryFilesTests {
     @Test func staleSpillFoldersAreRemovedAndLiveOnesKept() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spill-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let stale = "\(directory)/backtest-export-\(LocalDirectorySinkFaultTests.deadPid)-1234"
-        let live = TemporaryFiles.newFolderPath(in: directory)
+        // Named for a pid this process cannot see, but held: a live run in another PID namespace
+        // (a container) or on another machine sharing the folder.
+        let elsewhere = "\(directory)/backtest-export-\(LocalDirectorySinkFaultTests.deadPid)-5678"
         // This process's pid, but not made by it: a run killed in another PID namespace (a
         // container) had the pid this one has now.
         let predecessor = "\(directory)/backtest-export-\(getpid())-abc"
         let unrelated = "\(directory)/backtest-export-notapid-1"
-        for folder in [stale, live, predecessor, unrelated] {
+        let live = try #require(TemporaryFiles.makeFolder(in: directory))
+        for folder in [stale, elsewhere, predecessor, unrelated, live.path] {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             #expect(FileManager.default.createFile(atPath: folder + "/run0.bin", contents: Data("x".utf8)))
         }
-        // Registered as a run registers its folder, spelled another way.
-        let registration = TemporaryFiles.register(
-            live.replacingOccurrences(of: "/backtest-export-", with: "//backtest-export-")
-        )
-        defer { TemporaryFiles.unregister(registration) }
+        let holder = open(elsewhere, O_RDONLY | O_DIRECTORY)
+        #expect(holder >= 0 && flock(holder, LOCK_EX | LOCK_NB) == 0)
         let removed = try await TemporaryFiles.removeStaleFolders(in: directory)
         #expect(Set(removed) == [stale, predecessor])
         #expect(!FileManager.default.fileExists(atPath: stale))
         #expect(!FileManager.default.fileExists(atPath: predecessor))
-        #expect(FileManager.default.fileExists(atPath: live + "/run0.bin"))
+        #expect(FileManager.default.fileExists(atPath: live.path + "/run0.bin"))
+        #expect(FileManager.default.fileExists(atPath: elsewhere + "/run0.bin"))
+        #expect(FileManager.default.fileExists(atPath: unrelated + "/run0.bin"))
+        // Let go (the holder's process died; this run forgot its folder without removing it):
+        // both are now leftovers.
+        close(holder)
+        TemporaryFiles.unregister(live.token)
+        #expect(Set(try await TemporaryFiles.removeStaleFolders(in: directory)) == [elsewhere, live.path])
         #expect(FileManager.default.fileExists(atPath: unrelated + "/run0.bin"))
     }
 }

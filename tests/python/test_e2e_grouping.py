@@ -95,6 +95,33 @@ def test_tiny_budget_under_few_file_descriptors(cli, tmp_path, open_files):
     assert tree_digest(tmp_path / "small") == tree_digest(tmp_path / "ref")
 
 
+def test_a_spill_folder_held_by_an_unseen_process_is_kept(cli, tmp_path):
+    """A spill folder named for a pid this run cannot see (a live run in another PID namespace or
+    on another machine sharing --temp-dir) is kept while its lock is held, and removed as a
+    leftover once it is not."""
+    import fcntl
+    import os
+
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    dead_pid = 4_000_000  # above any pid_max: no such process here
+    held = temp / f"backtest-export-{dead_pid}-abc"
+    held.mkdir()
+    (held / "run0.bin").write_bytes(b"x")
+    fd = os.open(held, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    src = sample(cli, tmp_path / "in.csv", "--items", 300, "--order", "shuffled")
+    try:
+        data = json.loads(export(cli, src, tmp_path / "a", "--memory-limit", "64KiB", "--temp-dir", temp,
+                                 "--json").stdout)
+        assert data["data"]["spilled_runs"] > 0
+        assert (held / "run0.bin").exists()
+    finally:
+        os.close(fd)
+    export(cli, src, tmp_path / "b", "--memory-limit", "64KiB", "--temp-dir", temp)
+    assert list(temp.iterdir()) == []
+
+
 @pytest.mark.parametrize("soft, hard", [(12, 12), (20, 20), (12, 4096)])
 def test_too_few_file_descriptors_is_a_clear_error(cli, tmp_path, soft, hard):
     """Below 32 open files the event loops cannot start: a clear error (exit 2, nothing written),
