@@ -13,7 +13,8 @@ import Musl
 /// Rows are gathered into batches of ``batchRows`` rows; up to ``memoryLimit`` bytes of them stay
 /// in memory; past that, every batch (those held, then the rest) goes to one temporary file in a
 /// compact binary form, read back batch by batch. So memory is one batch plus the limit, whatever
-/// the number of series. The file is removed when the spool is read to the end, fails, or ends.
+/// the number of series. The file (in a spill folder of its own) is removed when the spool is read
+/// to the end, fails, or ends.
 final class MetricsSpool {
     let metricCount: Int
     let memoryLimit: Int
@@ -22,7 +23,7 @@ final class MetricsSpool {
     private var held: [MetricsBatch] = []
     private var heldBytes = 0
     private var open: MetricsBatch
-    private var file: (path: String, registration: Int, fd: Int32)?
+    private var file: (path: String, registration: Int, fd: Int32, folder: (path: String, token: Int))?
     private var buffer: [UInt8] = []
     private var readIndex = 0
     private var readStorage: [UInt8] = []
@@ -103,15 +104,23 @@ final class MetricsSpool {
 
     // MARK: - File
 
+    /// Creates the file in a spill folder of its own (``TemporaryFiles/makeFolder(in:)``), so that
+    /// what a killed run leaves is removed by the next run like any spill folder.
     private func createFile() throws {
-        let path = "\(temporaryDirectory)/backtest-export-metrics-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).bin"
+        guard let folder = TemporaryFiles.makeFolder(in: temporaryDirectory) else {
+            throw SpillRun.error("cannot create a temporary folder (--temp-dir) in", temporaryDirectory)
+        }
+        let path = folder.path + "/metrics.bin"
         let registration = TemporaryFiles.register(path)
         let fd = Glibc.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
+            let error = SpillRun.error("cannot create the temporary file", path)
             TemporaryFiles.unregister(registration)
-            throw SpillRun.error("cannot create the temporary file", path)
+            rmdir(folder.path)
+            TemporaryFiles.unregister(folder.token)
+            throw error
         }
-        file = (path, registration, fd)
+        file = (path, registration, fd, folder)
         buffer.reserveCapacity(1 << 20)
     }
 
@@ -120,6 +129,8 @@ final class MetricsSpool {
         _ = Glibc.close(file.fd)
         unlink(file.path)
         TemporaryFiles.unregister(file.registration)
+        rmdir(file.folder.path)
+        TemporaryFiles.unregister(file.folder.token)
         self.file = nil
         held.removeAll()
         readIndex = 0

@@ -183,6 +183,36 @@ def test_sigkill_at_random_moments_then_the_same_command_cleans_up(cli, s3, inpu
     assert killed_during_run >= 20, f"most kills should land during the export: {summary}"
 
 
+def test_sigkill_while_the_metrics_table_is_written_leaves_nothing_after_the_next_run(cli, tmp_path):
+    """The accuracy metrics spilled to a temporary file (tiny --memory-limit) and a SIGKILL while
+    their table is written: the next run removes that file as it removes spill folders."""
+    src = tmp_path / "in.csv"
+    cli.run("sample", "--output", src, "--items", 1000, "--dimensions", 2, "--windows", 5, "--horizon", 10,
+            "--order", "shuffled")
+    temp_dir = tmp_path / "tmp"
+    temp_dir.mkdir()
+    dest = tmp_path / "out"
+    argv = command(cli, src, dest, temp_dir, "csv", "none", extra=("--max-part-bytes", "1MiB"),
+                   memory_limit="64KiB")
+    killed_in_metrics = 0
+    for _ in range(3):
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        metrics = dest / "accuracy-metrics-values"
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline:
+            if metrics.exists() and any(metrics.iterdir()):
+                break
+            time.sleep(0.002)
+        if proc.poll() is None:
+            proc.kill()
+            killed_in_metrics += 1
+        proc.wait()
+        subprocess.run(argv, check=True, capture_output=True, timeout=300)
+        assert (dest / "_SUCCESS").exists()
+        assert list(temp_dir.iterdir()) == [], f"left in --temp-dir: {list(temp_dir.iterdir())}"
+    assert killed_in_metrics > 0, "no kill landed while the metrics table was written"
+
+
 def test_a_later_run_removes_stale_spill_folders_but_not_live_ones(cli, inputs, tmp_path):
     temp_dir = tmp_path / "tmp"
     temp_dir.mkdir()
