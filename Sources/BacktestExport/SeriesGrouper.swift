@@ -316,12 +316,13 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
         }
     }
 
-    /// Half of what the soft limit on open files (`ulimit -n`) leaves after 48 for everything
-    /// else (inputs, the destination, sockets, the runtime), at least 2.
+    /// Half of what the soft limit on open files (`ulimit -n`) leaves after the descriptors open
+    /// now (inherited ones too) and 48 for everything else (inputs, the destination, sockets, the
+    /// runtime), at least 2.
     private static func fanInAllowedByOpenFileLimit() -> Int {
         var limit = rlimit()
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max else { return .max }
-        return max(2, (Int(clamping: limit.rlim_cur) - 48) / 2)
+        return max(2, (Int(clamping: limit.rlim_cur) - OpenDescriptors.count() - 48) / 2)
     }
 
     private func temporaryFolder() throws -> String {

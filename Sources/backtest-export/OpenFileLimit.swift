@@ -1,4 +1,5 @@
 import ExportCore
+import ExportSinks
 
 #if canImport(Glibc)
 import Glibc
@@ -18,7 +19,9 @@ enum OpenFileLimit {
     static let wanted = 256
 
     /// Raises the soft limit to `min(hard limit, wanted)` when it is lower, then throws a
-    /// validation error naming the limit when it is still below ``minimum``. Cost: two system calls.
+    /// validation error naming the limit when it leaves fewer than ``minimum`` descriptors beyond
+    /// those already open (inherited ones count). Cost: a few system calls and a listing of
+    /// `/proc/self/fd`.
     static func ensure() throws(ExportError) {
         var limit = rlimit()
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
@@ -33,6 +36,15 @@ enum OpenFileLimit {
             throw .validation(
                 "The open-file limit (ulimit -n) is \(limit.rlim_cur): backtest-export needs at least \(minimum)"
                     + " open files; raise it (for example ulimit -n 256) and run again"
+            )
+        }
+        // Descriptors inherited from the parent count against the same limit.
+        let inUse = OpenDescriptors.count()
+        guard rlim_t(inUse) + rlim_t(minimum) <= limit.rlim_cur else {
+            throw .validation(
+                "The open-file limit (ulimit -n) is \(limit.rlim_cur) and \(inUse) files are already open"
+                    + " (inherited from the parent process): backtest-export needs \(minimum) more; raise the limit"
+                    + " or close the inherited descriptors, and run again"
             )
         }
     }

@@ -146,6 +146,32 @@ def test_too_few_file_descriptors_is_a_clear_error(cli, tmp_path, soft, hard):
         assert (dest / "_SUCCESS").exists()
 
 
+def test_inherited_descriptors_count_against_the_limit(cli, tmp_path):
+    """A parent that hands down many open files leaves fewer than the run needs under its limit:
+    a clear error naming both numbers, not a crash of the event loops."""
+    import os
+
+    src = sample(cli, tmp_path / "in.csv", "--items", 30)
+    inherited = [os.open(os.devnull, os.O_RDONLY) for _ in range(18)]
+
+    def limit_files():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))
+
+    dest = tmp_path / "out"
+    cmd = [str(cli.path), "export", "--job-name", JOB, "--input", str(src), "--destination", str(dest),
+           "--export-timestamp", TS, "--quiet", "--json"]
+    try:
+        result = subprocess.run(cmd, capture_output=True, text=True, preexec_fn=limit_files, pass_fds=inherited,
+                                timeout=120)
+    finally:
+        for fd in inherited:
+            os.close(fd)
+    assert result.returncode == 2, result.stderr
+    message = json.loads(result.stdout)["error"]["message"]
+    assert "ulimit -n) is 32 and" in message and "already open" in message, message
+    assert not dest.exists() or published_parts(dest) == []
+
+
 @pytest.mark.parametrize("budget", ["1GiB", "64KiB"])
 def test_duplicate_rows_are_input_errors(cli, tmp_path, budget):
     src = sample(cli, tmp_path / "in.csv", "--items", 50, "--dimensions", 1, "--windows", 2, "--horizon", 7,
