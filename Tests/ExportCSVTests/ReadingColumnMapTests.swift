@@ -67,6 +67,31 @@ struct ReadingColumnMapTests {
         }
     }
 
+    /// Names a person reads as a forecast type or a required column are refused as dimensions,
+    /// unless --dimensions names them; plain dimension names (any script) stay dimensions.
+    @Test func lookalikeNamesAreRefusedUnlessDeclared() throws {
+        let refused: [(String, String)] = [
+            ("\u{0440}10", "reads as the forecast type 'p10'"),  // Cyrillic er
+            ("\u{FF50}\u{FF11}\u{FF10}", "reads as the forecast type 'p10'"),  // fullwidth
+            ("p\u{0661}\u{0660}", "reads as the forecast type 'p10'"),  // Arabic-Indic digits
+            ("p\u{200B}10", "invisible character (U+200B)"), ("\u{FEFF}store", "invisible character (U+FEFF)"),
+            ("10%", "reads as the quantile 'p10'"), ("quantile_0.1", "reads as the quantile '0.1'"),
+            ("1e-1", "reads as the quantile"), ("Timestamp", "reads as the required column 'timestamp'"),
+            ("ITEM_ID", "reads as the required column 'item_id'"),
+        ]
+        for (name, rule) in refused {
+            #expect {
+                try map(["mean", name])
+            } throws: { error in
+                let e = error as? ExportError
+                return e?.code == .input && e?.location?.column == 7 && e?.message.contains(rule) == true
+            }
+            #expect(try map(["mean", name], dimensions: [name]).schema.dimensions == [name])
+        }
+        let plain = ["région", "store", "quantity", "q1", "p10_lower", "\u{0442}\u{0438}\u{043F}"]
+        #expect(try map(["mean"] + plain).schema.dimensions == plain)
+    }
+
     @Test func nameRulesApplyToAnyListOfNames() {
         for (names, column, rule) in [
             (["mean", ""], 7, "Empty column name"), (["mean", "store "], 7, "leading or trailing spaces"),

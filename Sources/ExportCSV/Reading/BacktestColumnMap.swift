@@ -127,6 +127,9 @@ public struct BacktestColumnMap: Sendable, Equatable {
                 }
                 continue
             }
+            if let ambiguity = LookalikeColumnNames.ambiguity(of: name, requiredColumns: Self.requiredColumns) {
+                throw .input(ambiguity, at: at(i))
+            }
             dimensionNames.append(name)
             dimensions.append(i)
         }
