@@ -157,6 +157,14 @@ struct ExportPlan {
             }
             metrics.frequency = frequency
         }
+        if let folder = command.tempDir {
+            var info = stat()
+            guard stat(folder, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+                throw ExportError.validation(
+                    "Invalid --temp-dir '\(folder)': no such folder (create it, or leave --temp-dir out)"
+                )
+            }
+        }
         let grouping = GroupingOptions(memoryLimit: memoryLimit, temporaryDirectory: command.tempDir)
         // Open the input and read its (first file's) header now: a missing column fails before
         // anything is written. Both standard inputs are checked before either is read.

@@ -5,6 +5,7 @@ that accepts connections and never answers fails the export with a timeout messa
 time. The S3 cases use the SeaweedFS server that `scripts/test` starts (key prefix `h14/`)."""
 import csv
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -158,8 +159,16 @@ def test_sigkill_at_random_moments_then_the_same_command_cleans_up(cli, s3, inpu
 
         listing = local_listing(dest) if dest_kind == "local" and dest.exists() else (
             s3_listing(s3, prefix) if dest_kind == "s3" else {})
-        if not finished_first:
-            assert "_SUCCESS" not in listing, f"run {run} {key}: _SUCCESS after SIGKILL at {delay:.2f} s"
+        if "_SUCCESS" in listing:
+            # It finished before the kill (or the kill came while the finished process exited,
+            # after poll()): then the export must be whole, every part the manifest lists there
+            # with its digest and no other part.
+            assert not finished_first or process.returncode == 0
+            manifest = json.loads(listing["_manifest.json"])
+            listed = {p["key"]: p["sha256"] for t in manifest["tables"].values() for p in t["parts"]}
+            present = {n: hashlib.sha256(b).hexdigest() for n, b in listing.items()
+                       if n.split("/")[0] in TABLES and not n.rsplit("/", 1)[-1].startswith(".")}
+            assert present == listed, f"run {run} {key}: _SUCCESS after SIGKILL at {delay:.2f} s, parts differ"
         for name, body in listing.items():
             if name.rsplit("/", 1)[-1].startswith("."):
                 continue  # a temporary file: hidden, not under a final name

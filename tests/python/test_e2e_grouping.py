@@ -146,6 +146,20 @@ def test_too_few_file_descriptors_is_a_clear_error(cli, tmp_path, soft, hard):
         assert (dest / "_SUCCESS").exists()
 
 
+@pytest.mark.parametrize("kind", ["missing", "file"])
+def test_a_temp_dir_that_is_not_a_folder_is_a_validation_error(cli, tmp_path, kind):
+    src = sample(cli, tmp_path / "in.csv", "--items", 30)
+    temp = tmp_path / "temp"
+    if kind == "file":
+        temp.write_text("x")
+    dest = tmp_path / "out"
+    result = export(cli, src, dest, "--temp-dir", temp, "--json", check=False)
+    assert result.returncode == 2, result.stderr
+    error = json.loads(result.stdout)["error"]
+    assert error["code"] == "VALIDATION_ERROR" and f"--temp-dir '{temp}'" in error["message"], error
+    assert not dest.exists()
+
+
 def test_inherited_descriptors_count_against_the_limit(cli, tmp_path):
     """A parent that hands down many open files leaves fewer than the run needs under its limit:
     a clear error naming both numbers, not a crash of the event loops."""
