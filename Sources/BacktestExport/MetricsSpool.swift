@@ -116,8 +116,7 @@ final class MetricsSpool {
         guard fd >= 0 else {
             let error = SpillRun.error("cannot create the temporary file", path)
             TemporaryFiles.unregister(registration)
-            rmdir(folder.path)
-            TemporaryFiles.unregister(folder.token)
+            TemporaryFiles.removeFolder(folder.path, token: folder.token)
             throw error
         }
         file = (path, registration, fd, folder)
@@ -129,8 +128,7 @@ final class MetricsSpool {
         _ = Glibc.close(file.fd)
         unlink(file.path)
         TemporaryFiles.unregister(file.registration)
-        rmdir(file.folder.path)
-        TemporaryFiles.unregister(file.folder.token)
+        TemporaryFiles.removeFolder(file.folder.path, token: file.folder.token)
         self.file = nil
         held.removeAll()
         readIndex = 0

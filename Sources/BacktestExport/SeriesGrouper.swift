@@ -341,8 +341,7 @@ public final class SeriesGrouper<Source: ForecastSource>: ForecastSource {
         }
         runs.removeAll()
         if let folder {
-            rmdir(folder.path)
-            TemporaryFiles.unregister(folder.registration)
+            TemporaryFiles.removeFolder(folder.path, token: folder.registration)
         }
         folder = nil
     }

@@ -34,8 +34,7 @@ enum ParquetStreamSpool {
             )
         }
         defer {
-            rmdir(folder)
-            TemporaryFiles.unregister(folderToken)
+            TemporaryFiles.removeFolder(folder, token: folderToken)
         }
         let path = folder + "/standard-input.parquet"
         let fileToken = TemporaryFiles.register(path)

@@ -73,14 +73,16 @@ public enum TemporaryFiles {
         return (path, token)
     }
 
-    /// `flock(fd, operation)`, again when a signal interrupts it; false when locks are not
-    /// supported there.
-    @discardableResult
-    private static func lockWaiting(_ fd: Int32, _ operation: Int32) -> Bool {
-        while flock(fd, operation) != 0 {
-            guard errno == EINTR else { return false }
-        }
-        return true
+    /// Removes a folder made by ``makeFolder(in:)`` (once its files are gone) and lets go of it.
+    public static func removeFolder(_ path: String, token: Int) {
+        rmdir(path)
+        unregister(token)
+    }
+
+    /// `flock(fd, operation)`, again when a signal interrupts it; where locks are not supported,
+    /// nothing.
+    private static func lockWaiting(_ fd: Int32, _ operation: Int32) {
+        while flock(fd, operation) != 0 && errno == EINTR {}
     }
 
     /// Whether `path` is registered (one of this process's live temporary files or folders),
