@@ -1,4 +1,6 @@
+import ExportCSV
 import ExportCore
+import ExportParquet
 import ExportSinks
 import NIOCore
 
@@ -25,6 +27,10 @@ struct TablePartWriter<Sink: PartSink, Format: TableFormat> {
     ///   - nextSeries: the next whole series as slices of batches, or nil at the end.
     ///   - progress: called after every series with the rows and bytes written so far.
     /// - Returns: the parts, in order. On error, parts already published stay (the caller removes them).
+    @_specialize(where Sink == LocalDirectorySink, Format == CSVFormat, Batch == ForecastBatch)
+    @_specialize(where Sink == LocalDirectorySink, Format == CSVFormat, Batch == MetricsBatch)
+    @_specialize(where Sink == LocalDirectorySink, Format == ParquetFormat, Batch == ForecastBatch)
+    @_specialize(where Sink == LocalDirectorySink, Format == ParquetFormat, Batch == MetricsBatch)
     func write<Batch: ColumnarBatch>(
         published: inout [PublishedPart],
         nextSeries: () async throws -> [(batch: Batch, rows: Range<Int>)]?,
@@ -64,7 +70,8 @@ struct TablePartWriter<Sink: PartSink, Format: TableFormat> {
                     case .measure(let piece):
                         machine.measured(byteBound: encoder.byteBound(piece.batch, rows: piece.rows))
                     case .encode(let pieces):
-                        try encoder.append(pieces: pieces)
+                        // Adjacent ranges of one batch as one: the same rows, less work per piece.
+                        try encoder.append(pieces: Batch.coalescing(pieces))
                         while let chunk = encoder.takeReadyBytes() { try await send(chunk) }
                         machine.encoded(byteCount: encoder.byteCount)
                     case .append(let piece):

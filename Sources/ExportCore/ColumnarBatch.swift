@@ -10,6 +10,10 @@ public protocol ColumnarBatch {
     var series: [SeriesKey] { get }
     /// Per row, an index into ``series``.
     var seriesIndex: [Int32] { get }
+    /// Whether `other` is this batch: every column it encodes (series, series index, value columns)
+    /// is the same storage, so rows of the two can be encoded as rows of one. Conservative: false
+    /// when it cannot tell cheaply (the default). Cost: a few pointer comparisons, no copy.
+    func sharesColumns(with other: Self) -> Bool
     /// The value columns, in batch order (forecast columns in ``ExportSchema/forecastTypes`` order).
     var valueColumns: [BatchColumn] { get }
 }
@@ -42,6 +46,30 @@ public enum BacktestWindow: UInt8, Sendable, Hashable {
 }
 
 extension ColumnarBatch {
+    public func sharesColumns(with other: Self) -> Bool { false }
+
+    /// `pieces` with each run of adjacent row ranges of one batch (``sharesColumns(with:)``) merged
+    /// into one range: the same rows in the same order, for encoders whose cost is partly per
+    /// piece (a series of three metrics rows is a piece of its own). O(pieces).
+    @_specialize(exported:true,where Self == ForecastBatch)
+    @_specialize(exported:true,where Self == MetricsBatch)
+    public static func coalescing(_ pieces: [(batch: Self, rows: Range<Int>)]) -> [(batch: Self, rows: Range<Int>)] {
+        guard pieces.count > 1 else { return pieces }
+        var merged: [(batch: Self, rows: Range<Int>)] = []
+        merged.reserveCapacity(pieces.count)
+        var current = pieces[0]
+        for piece in pieces.dropFirst() {
+            if piece.rows.lowerBound == current.rows.upperBound && current.batch.sharesColumns(with: piece.batch) {
+                current.rows = current.rows.lowerBound..<piece.rows.upperBound
+            } else {
+                merged.append(current)
+                current = piece
+            }
+        }
+        merged.append(current)
+        return merged
+    }
+
     /// The row ranges in which consecutive rows share a series, in row order.
     /// O(rows), no allocation beyond the result.
     public func seriesRuns(in rows: Range<Int>? = nil) -> [Range<Int>] {
@@ -56,5 +84,34 @@ extension ColumnarBatch {
         }
         runs.append(start..<rows.upperBound)
         return runs
+    }
+}
+
+extension Array {
+    /// Whether this array and `other` are one storage (a copy not written to since): then they hold
+    /// the same elements. False for two distinct storages, even with equal elements. O(1).
+    func isSameStorage(as other: [Element]) -> Bool {
+        count == other.count
+            && withUnsafeBufferPointer { mine in
+                other.withUnsafeBufferPointer { theirs in mine.baseAddress == theirs.baseAddress }
+            }
+    }
+}
+
+extension Optional {
+    /// Both nil, or both arrays of one storage (``Array/isSameStorage(as:)``).
+    func isSameStorage<Element>(as other: [Element]?) -> Bool where Wrapped == [Element] {
+        switch (self, other) {
+        case (nil, nil): true
+        case (let mine?, let theirs?): mine.isSameStorage(as: theirs)
+        default: false
+        }
+    }
+}
+
+extension DoubleColumn {
+    /// Whether both columns are one storage (values and presence flags).
+    func isSameStorage(as other: DoubleColumn) -> Bool {
+        values.isSameStorage(as: other.values) && isPresent.isSameStorage(as: other.isPresent)
     }
 }

@@ -45,6 +45,13 @@ public struct ForecastBatch: ColumnarBatch, Sendable {
 
     public var rowCount: Int { seriesIndex.count }
 
+    public func sharesColumns(with other: ForecastBatch) -> Bool {
+        seriesStorage.isSameStorage(as: other.seriesStorage) && seriesIndex.isSameStorage(as: other.seriesIndex)
+            && timestamp.isSameStorage(as: other.timestamp) && target.isSameStorage(as: other.target)
+            && windowStart.isSameStorage(as: other.windowStart) && windowEnd.isSameStorage(as: other.windowEnd)
+            && forecasts.isSameStorage(as: other.forecasts)
+    }
+
     public var valueColumns: [BatchColumn] {
         [.times(timestamp), .doubles(target), .times(windowStart), .times(windowEnd)] + forecasts.map { .doubles($0) }
     }

@@ -17,6 +17,13 @@ public struct MetricsBatch: ColumnarBatch, Sendable {
 
     public var rowCount: Int { seriesIndex.count }
 
+    public func sharesColumns(with other: MetricsBatch) -> Bool {
+        series.isSameStorage(as: other.series) && seriesIndex.isSameStorage(as: other.seriesIndex)
+            && backtestWindow.isSameStorage(as: other.backtestWindow)
+            && windowStart.isSameStorage(as: other.windowStart) && windowEnd.isSameStorage(as: other.windowEnd)
+            && metrics.isSameStorage(as: other.metrics)
+    }
+
     public var valueColumns: [BatchColumn] {
         [.backtestWindows(backtestWindow), .times(windowStart), .times(windowEnd)] + metrics.map { .doubles($0) }
     }

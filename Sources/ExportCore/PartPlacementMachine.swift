@@ -79,6 +79,8 @@ public struct PartPlacementMachine<Batch> {
 
     /// The index of the part to open next, or `nil` when the table is written. Part 0 is always
     /// opened, even for a table with no rows.
+    @_specialize(exported:true,where Batch == ForecastBatch)
+    @_specialize(exported:true,where Batch == MetricsBatch)
     public mutating func nextPart() -> Int? {
         precondition(!partOpen && expectation == .nothing, "nextPart() called while a part is open")
         if startedAny && exhausted && head == queue.count { return nil }
@@ -90,12 +92,16 @@ public struct PartPlacementMachine<Batch> {
     }
 
     /// The part is open; its encoder already holds `encodedBytes` (a CSV header, say).
+    @_specialize(exported:true,where Batch == ForecastBatch)
+    @_specialize(exported:true,where Batch == MetricsBatch)
     public mutating func partStarted(encodedBytes: Int) {
         expect(.partStart)
         self.encodedBytes = encodedBytes
     }
 
     /// What to do next in the open part.
+    @_specialize(exported:true,where Batch == ForecastBatch)
+    @_specialize(exported:true,where Batch == MetricsBatch)
     public mutating func nextAction() -> Action {
         precondition(partOpen && expectation == .nothing, "nextAction() called out of turn")
         while true {
@@ -144,6 +150,8 @@ public struct PartPlacementMachine<Batch> {
     }
 
     /// The next whole series, as slices of batches in order (answers ``Action/readSeries``).
+    @_specialize(exported:true,where Batch == ForecastBatch)
+    @_specialize(exported:true,where Batch == MetricsBatch)
     public mutating func seriesRead(_ series: [Piece]) {
         expect(.series)
         let bytesInOpenPart = encodedBytes + heldBound
@@ -157,6 +165,8 @@ public struct PartPlacementMachine<Batch> {
     }
 
     /// There are no more series (answers ``Action/readSeries``).
+    @_specialize(exported:true,where Batch == ForecastBatch)
+    @_specialize(exported:true,where Batch == MetricsBatch)
     public mutating func inputEnded() {
         expect(.series)
         exhausted = true
@@ -164,6 +174,8 @@ public struct PartPlacementMachine<Batch> {
 
     /// The encoder's byte bound for the piece of the last ``Action/measure(_:)``; `Int.max` if it
     /// cannot tell.
+    @_specialize(exported:true,where Batch == ForecastBatch)
+    @_specialize(exported:true,where Batch == MetricsBatch)
     public mutating func measured(byteBound bound: Int) {
         expect(.measure)
         guard let piece = measuring else { preconditionFailure("no piece measured") }
@@ -181,6 +193,8 @@ public struct PartPlacementMachine<Batch> {
 
     /// The encoder took the rows of the last ``Action/encode(_:)`` or ``Action/append(_:)`` and
     /// now holds `byteCount` bytes.
+    @_specialize(exported:true,where Batch == ForecastBatch)
+    @_specialize(exported:true,where Batch == MetricsBatch)
     public mutating func encoded(byteCount: Int) {
         expect(.encode)
         encodedBytes = byteCount

@@ -124,6 +124,8 @@ public struct ParquetEncoder: TableEncoder {
         return total
     }
 
+    @_specialize(exported:true,where Batch == ForecastBatch)
+    @_specialize(exported:true,where Batch == MetricsBatch)
     public mutating func append<Batch: ColumnarBatch>(_ batch: Batch, rows: Range<Int>) throws(ExportError) {
         if let limitsError { throw limitsError }
         guard !finished else { throw .internal("Parquet encoder used after finish()") }
@@ -218,6 +220,8 @@ public struct ParquetEncoder: TableEncoder {
     /// as if PLAIN (a string's length prefix and bytes, at the longest key of those rows; 8 bytes a
     /// number) plus its levels, a fifth more for a codec that expands, and page headers. With it,
     /// the part writer holds rows back and hands them over together (``append(pieces:)``).
+    @_specialize(exported:true,where Batch == ForecastBatch)
+    @_specialize(exported:true,where Batch == MetricsBatch)
     public func byteBound<Batch: ColumnarBatch>(_ batch: Batch, rows: Range<Int>) -> Int {
         guard !rows.isEmpty else { return 0 }
         let seriesIndex = batch.seriesIndex
@@ -254,6 +258,8 @@ public struct ParquetEncoder: TableEncoder {
 
     /// Appends the pieces in order; pieces that continue each other in one batch are appended as
     /// one range, so that runs of short series reach the threads (``parallelRows``).
+    @_specialize(exported:true,where Batch == ForecastBatch)
+    @_specialize(exported:true,where Batch == MetricsBatch)
     public mutating func append<Batch: ColumnarBatch>(pieces: [(batch: Batch, rows: Range<Int>)]) throws(ExportError) {
         var index = 0
         while index < pieces.count {

@@ -110,6 +110,8 @@ public struct CSVEncoder: TableEncoder {
     /// Uncompressed: rows × (the longest quoted key of the rows' series + every column's longest
     /// cell + separators), exact enough to hold appends back until a part nears its limit. gzip:
     /// unknown (`Int.max`), as ``byteCount`` is an estimate there.
+    @_specialize(exported:true,where Batch == ForecastBatch)
+    @_specialize(exported:true,where Batch == MetricsBatch)
     public func byteBound<Batch: ColumnarBatch>(_ batch: Batch, rows: Range<Int>) -> Int {
         guard compression == .none, !rows.isEmpty else { return rows.isEmpty ? 0 : .max }
         let seriesIndex = batch.seriesIndex
@@ -138,6 +140,8 @@ public struct CSVEncoder: TableEncoder {
     /// other work (the hasher, the writes) leaves the rest of the block to the other one instead of
     /// holding it at the join. The slices' bytes follow this part's bytes in order: the same bytes
     /// as one thread; only the chunk boundaries differ. Cost: a chunk buffer per slice.
+    @_specialize(exported:true,where Batch == ForecastBatch)
+    @_specialize(exported:true,where Batch == MetricsBatch)
     public mutating func append<Batch: ColumnarBatch>(
         pieces: [(batch: Batch, rows: Range<Int>)]
     ) throws(ExportError) {
@@ -262,6 +266,8 @@ public struct CSVEncoder: TableEncoder {
         return result
     }
 
+    @_specialize(exported:true,where Batch == ForecastBatch)
+    @_specialize(exported:true,where Batch == MetricsBatch)
     public mutating func append<Batch: ColumnarBatch>(_ batch: Batch, rows: Range<Int>) throws(ExportError) {
         guard !finished else { throw .internal("CSV encoder: append after finish()") }
         guard !rows.isEmpty else { return }
