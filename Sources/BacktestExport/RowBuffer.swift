@@ -261,19 +261,27 @@ struct RowBuffer {
                 }
             }
         }
-        var inOrder = true
+        // In order already? Two halves checked at once (each row against the one before it).
+        let checkParts = n >= 1 << 16 ? 2 : 1
+        var partInOrder = [Bool](repeating: true, count: checkParts)
         packing { key in
-            var previous = key(0)
-            for i in 1..<n {
-                let next = key(i)
-                guard next > previous else {
-                    inOrder = false
-                    return
+            partInOrder.withUnsafeMutableBufferPointer { partInOrder in
+                ParallelWork.run(checkParts) { part in
+                    let rows = max(1, n * part / checkParts)..<(n * (part + 1) / checkParts)
+                    guard !rows.isEmpty else { return }
+                    var previous = key(rows.lowerBound - 1)
+                    for i in rows {
+                        let next = key(i)
+                        guard next > previous else {
+                            partInOrder[part] = false
+                            return
+                        }
+                        previous = next
+                    }
                 }
-                previous = next
             }
         }
-        if inOrder { return (nil, nil) }
+        if !partInOrder.contains(false) { return (nil, nil) }
 
         var packed = [UInt64](unsafeUninitializedCapacity: n) { out, count in
             packing { key in
@@ -364,31 +372,54 @@ struct RowBuffer {
 
     static func compress(_ values: [Int64]) -> CompressedTimes {
         guard !values.isEmpty else { return CompressedTimes(minimum: 0, step: ExactDivisor(1), bits: 0) }
-        var (minimum, maximum) = (Int64.max, Int64.min)
+        // Two passes (range, then common step), each split over two threads for a long column:
+        // nothing else runs while the grouper decides the order.
+        let parts = values.count >= 1 << 16 ? 2 : 1
+        var ranges = [(minimum: Int64, maximum: Int64)](repeating: (.max, .min), count: parts)
+        var steps = [UInt64](repeating: 0, count: parts)
         values.withUnsafeBufferPointer { values in
-            for value in values {
-                minimum = Swift.min(minimum, value)
-                maximum = Swift.max(maximum, value)
-            }
-        }
-        var step: ExactDivisor?
-        var last: UInt64 = 0
-        values.withUnsafeBufferPointer { values in
-            for value in values {
-                let offset = UInt64(bitPattern: value &- minimum)
-                if offset == last { continue }
-                last = offset
-                guard let current = step else {
-                    step = ExactDivisor(offset)
-                    continue
+            let n = values.count
+            ranges.withUnsafeMutableBufferPointer { ranges in
+                ParallelWork.run(parts) { part in
+                    var (minimum, maximum) = (Int64.max, Int64.min)
+                    for value in values[(n * part / parts)..<(n * (part + 1) / parts)] {
+                        minimum = Swift.min(minimum, value)
+                        maximum = Swift.max(maximum, value)
+                    }
+                    ranges[part] = (minimum, maximum)
                 }
-                if current.divisor == 1 { break }
-                if !current.divides(offset) { step = ExactDivisor(gcd(current.divisor, offset)) }
+            }
+            let minimum = ranges.map(\.minimum).min()!
+            steps.withUnsafeMutableBufferPointer { steps in
+                ParallelWork.run(parts) { part in
+                    steps[part] = commonStep(of: values[(n * part / parts)..<(n * (part + 1) / parts)], above: minimum)
+                }
             }
         }
-        let divisor = step ?? ExactDivisor(1)
+        let minimum = ranges.map(\.minimum).min()!
+        let maximum = ranges.map(\.maximum).max()!
+        let step = steps.reduce(0) { $0 == 0 ? $1 : $1 == 0 ? $0 : gcd($0, $1) }
+        let divisor = ExactDivisor(step == 0 ? 1 : step)
         let range = divisor.quotient(ofMultiple: UInt64(bitPattern: maximum &- minimum))
         return CompressedTimes(minimum: minimum, step: divisor, bits: bitWidth(range))
+    }
+
+    /// The greatest common divisor of the nonzero `value - minimum` (0 when there is none).
+    private static func commonStep(of values: Slice<UnsafeBufferPointer<Int64>>, above minimum: Int64) -> UInt64 {
+        var step: ExactDivisor?
+        var last: UInt64 = 0
+        for value in values {
+            let offset = UInt64(bitPattern: value &- minimum)
+            if offset == last { continue }
+            last = offset
+            guard let current = step else {
+                step = ExactDivisor(offset)
+                continue
+            }
+            if current.divisor == 1 { break }
+            if !current.divides(offset) { step = ExactDivisor(gcd(current.divisor, offset)) }
+        }
+        return step?.divisor ?? 0
     }
 
     private static func gcd(_ a: UInt64, _ b: UInt64) -> UInt64 {
