@@ -377,7 +377,7 @@ struct RowBuffer {
         let parts = values.count >= 1 << 16 ? 2 : 1
         var ranges = [(minimum: Int64, maximum: Int64)](repeating: (.max, .min), count: parts)
         var steps = [UInt64](repeating: 0, count: parts)
-        values.withUnsafeBufferPointer { values in
+        let (minimum, maximum, step) = values.withUnsafeBufferPointer { values in
             let n = values.count
             ranges.withUnsafeMutableBufferPointer { ranges in
                 ParallelWork.run(parts) { part in
@@ -395,10 +395,9 @@ struct RowBuffer {
                     steps[part] = commonStep(of: values[(n * part / parts)..<(n * (part + 1) / parts)], above: minimum)
                 }
             }
+            let step = steps.reduce(0) { $0 == 0 ? $1 : $1 == 0 ? $0 : gcd($0, $1) }
+            return (minimum, ranges.map(\.maximum).max()!, step)
         }
-        let minimum = ranges.map(\.minimum).min()!
-        let maximum = ranges.map(\.maximum).max()!
-        let step = steps.reduce(0) { $0 == 0 ? $1 : $1 == 0 ? $0 : gcd($0, $1) }
         let divisor = ExactDivisor(step == 0 ? 1 : step)
         let range = divisor.quotient(ofMultiple: UInt64(bitPattern: maximum &- minimum))
         return CompressedTimes(minimum: minimum, step: divisor, bits: bitWidth(range))
