@@ -261,13 +261,13 @@ struct RowBuffer {
                 }
             }
         }
-        // In order already? Two halves checked at once (each row against the one before it).
-        let checkParts = n >= 1 << 16 ? 2 : 1
-        var partInOrder = [Bool](repeating: true, count: checkParts)
+        // In order already? The shares checked at once (each row against the one before it).
+        let shares = Self.shares(of: n)
+        var partInOrder = [Bool](repeating: true, count: shares.count)
         packing { key in
             partInOrder.withUnsafeMutableBufferPointer { partInOrder in
-                ParallelWork.run(checkParts) { part in
-                    let rows = max(1, n * part / checkParts)..<(n * (part + 1) / checkParts)
+                ParallelWork.run(shares.count) { part in
+                    let rows = max(1, shares[part].lowerBound)..<shares[part].upperBound
                     guard !rows.isEmpty else { return }
                     var previous = key(rows.lowerBound - 1)
                     for i in rows {
@@ -285,9 +285,8 @@ struct RowBuffer {
 
         var packed = [UInt64](unsafeUninitializedCapacity: n) { out, count in
             packing { key in
-                let parts = n >= 1 << 16 ? 2 : 1
-                ParallelWork.run(parts) { part in
-                    for i in (n * part / parts)..<(n * (part + 1) / parts) { out[i] = key(i) << indexBits | UInt64(i) }
+                ParallelWork.run(shares.count) { part in
+                    for i in shares[part] { out[i] = key(i) << indexBits | UInt64(i) }
                 }
             }
             count = n
@@ -374,15 +373,14 @@ struct RowBuffer {
         guard !values.isEmpty else { return CompressedTimes(minimum: 0, step: ExactDivisor(1), bits: 0) }
         // Two passes (range, then common step), each split over two threads for a long column:
         // nothing else runs while the grouper decides the order.
-        let parts = values.count >= 1 << 16 ? 2 : 1
-        var ranges = [(minimum: Int64, maximum: Int64)](repeating: (.max, .min), count: parts)
-        var steps = [UInt64](repeating: 0, count: parts)
+        let shares = Self.shares(of: values.count)
+        var ranges = [(minimum: Int64, maximum: Int64)](repeating: (.max, .min), count: shares.count)
+        var steps = [UInt64](repeating: 0, count: shares.count)
         let (minimum, maximum, step) = values.withUnsafeBufferPointer { values in
-            let n = values.count
             ranges.withUnsafeMutableBufferPointer { ranges in
-                ParallelWork.run(parts) { part in
+                ParallelWork.run(shares.count) { part in
                     var (minimum, maximum) = (Int64.max, Int64.min)
-                    for value in values[(n * part / parts)..<(n * (part + 1) / parts)] {
+                    for value in values[shares[part]] {
                         minimum = Swift.min(minimum, value)
                         maximum = Swift.max(maximum, value)
                     }
@@ -391,8 +389,8 @@ struct RowBuffer {
             }
             let minimum = ranges.map(\.minimum).min()!
             steps.withUnsafeMutableBufferPointer { steps in
-                ParallelWork.run(parts) { part in
-                    steps[part] = commonStep(of: values[(n * part / parts)..<(n * (part + 1) / parts)], above: minimum)
+                ParallelWork.run(shares.count) { part in
+                    steps[part] = commonStep(of: values[shares[part]], above: minimum)
                 }
             }
             let step = steps.reduce(0) { $0 == 0 ? $1 : $1 == 0 ? $0 : gcd($0, $1) }
@@ -401,6 +399,13 @@ struct RowBuffer {
         let divisor = ExactDivisor(step == 0 ? 1 : step)
         let range = divisor.quotient(ofMultiple: UInt64(bitPattern: maximum &- minimum))
         return CompressedTimes(minimum: minimum, step: divisor, bits: bitWidth(range))
+    }
+
+    /// `0..<count` cut into equal shares for ``ParallelWork/run(_:_:)``: two for a column long enough
+    /// to be worth a second thread (64 Ki rows or more), one otherwise.
+    static func shares(of count: Int) -> [Range<Int>] {
+        let parts = count >= 1 << 16 ? 2 : 1
+        return (0..<parts).map { (count * $0 / parts)..<(count * ($0 + 1) / parts) }
     }
 
     /// The greatest common divisor of the nonzero `value - minimum` (0 when there is none).
