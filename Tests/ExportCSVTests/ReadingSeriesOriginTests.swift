@@ -155,4 +155,25 @@ struct ReadingSeriesOriginTests {
                 != padded.withUnsafeBytes { SeriesKeyInterner.hash($0, seed: 7) }
         )
     }
+
+    /// Short keys (at most 16 bytes, hashed from two words) and long ones (word by word): a
+    /// change to any one byte, or one byte more or less, changes the hash; so does the seed.
+    @Test(arguments: [1, 7, 8, 9, 12, 15, 16, 17, 24, 31, 40])
+    func everyByteOfAKeyCounts(length: Int) {
+        let key = (0..<length).map { UInt8(truncatingIfNeeded: 0x41 &+ $0 &* 7) }
+        func hash(_ bytes: [UInt8], seed: UInt64 = 11) -> UInt64 {
+            bytes.withUnsafeBytes { SeriesKeyInterner.hash($0, seed: seed) }
+        }
+        let reference = hash(key)
+        #expect(hash(key, seed: 12) != reference)
+        #expect(hash(key + [0]) != reference)
+        #expect(hash(Array(key.dropLast())) != reference)
+        for i in 0..<length {
+            for flip: UInt8 in [0x01, 0x80, 0xFF] {
+                var changed = key
+                changed[i] ^= flip
+                #expect(hash(changed) != reference, "byte \(i) xor \(flip)")
+            }
+        }
+    }
 }

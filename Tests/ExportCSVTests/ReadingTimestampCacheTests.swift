@@ -39,9 +39,8 @@ import Testing
         }
     }
 
-    /// Dates in random order, far more than the cache remembers, each with and without a time,
-    /// valid and not, through one cache against a fresh parse (the last date, its month and the
-    /// recent dates all serve some of them).
+    /// Dates in random order over 16 years (every month has its own slot), each with and without
+    /// a time, valid and not, through one cache against a fresh parse.
     @Test func datesInRandomOrderMatchAFreshParse() {
         var cache = CSVTimestampParser.DateCache()
         var state: UInt64 = 3
@@ -55,6 +54,25 @@ import Testing
             let text = Array("\(year)-\(two(month))-\(two(day))\(time)".utf8)
             let expected = text.withUnsafeBufferPointer { CSVTimestampParser.parse($0) }
             #expect(parse(text, cache: &cache) == expected, "\(String(decoding: text, as: UTF8.self))")
+        }
+    }
+
+    /// Months 16 years apart share a slot; text that is not a date can share a known month's slot
+    /// (the slot reads the digits' low bits unchecked). Each must be told apart from the month
+    /// in the slot, in either order, against a fresh parse.
+    @Test func monthsThatShareASlotAreToldApart() {
+        let texts = [
+            "2000-01-31", "2016-01-31", "1984-01-15", "2000-01-31T05:00:00Z", "2016-01-01",
+            "20`0-01-05", "2000-01-32", "2000-!1-05", "2000/01/05", "2000-11-05", "2000-01-05",
+            "2016-02-29", "2000-02-29", "2016-02-30", "3600-02-29", "2100-02-29",
+        ]
+        for order in [texts, texts.reversed()] {
+            var cache = CSVTimestampParser.DateCache()
+            for text in order + order {
+                let bytes = Array(text.utf8)
+                let expected = bytes.withUnsafeBufferPointer { CSVTimestampParser.parse($0) }
+                #expect(parse(bytes, cache: &cache) == expected, "\(text)")
+            }
         }
     }
 }

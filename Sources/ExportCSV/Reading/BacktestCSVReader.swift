@@ -47,6 +47,11 @@ public struct BacktestCSVReader {
     /// Field numbers of the columns in `doubles`.
     private let doubleFields: [Int]
     private var finished = false
+    /// The dates met in `timestamp`, `backtestwindow_start_time` and `backtestwindow_end_time`,
+    /// kept from batch to batch.
+    private var timestampDates = CSVTimestampParser.DateCache()
+    private var startDates = CSVTimestampParser.DateCache()
+    private var endDates = CSVTimestampParser.DateCache()
     /// For a large regular file: its records parsed on several threads (nil: this reader's own
     /// scanner reads them).
     private var chunks: ParallelChunkReader?
@@ -210,9 +215,6 @@ public struct BacktestCSVReader {
         let present = presence.base
         let recordLines = lines.base
         let capacity = batchSize
-        var timestampDates = CSVTimestampParser.DateCache()
-        var startDates = CSVTimestampParser.DateCache()
-        var endDates = CSVTimestampParser.DateCache()
         keys.startBatch()
         var rows = 0
         while rows < capacity {

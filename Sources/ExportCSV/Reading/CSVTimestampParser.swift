@@ -8,39 +8,42 @@ internal import ExportCore
 /// month, the day within the month (leap years included), the hour, minute and second are
 /// range-checked.
 ///
-/// Cost: fixed-position digit reads and ``CivilTime/days(fromYear:month:day:)``; no allocation.
+/// Cost: fixed-position digit reads and ``CivilTime/days(fromYear:month:day:)`` (skipped for a
+/// month the ``DateCache`` knows); no allocation but the cache's table, once.
 package enum CSVTimestampParser {
-    /// The dates a column held lately, so that a run of rows on the same day (and every row of a
-    /// window column) skips the date's validation and day arithmetic; so does a date in the last
-    /// date's month (daily rows in order), and any of the last few hundred dates met (rows in
-    /// random order, whose dates and windows change on every row).
+    /// The months a column held, so that a date in a month met before skips the date's
+    /// validation and day arithmetic: it costs its two day digits and an addition, whatever the
+    /// order of the rows (rows in random order change date on almost every row, so a cache of
+    /// the last date alone would miss, and mispredict, on most of them).
+    ///
+    /// Keep one cache per column for as long as the column is read (a reader's, not a batch's):
+    /// it fills once. Memory: 256 months of 24 bytes, allocated at the first date.
     package struct DateCache {
-        /// The last valid date (empty until one is stored).
-        var last = CachedDate()
-        /// Valid dates met before, by a hash of their bytes (direct-mapped; allocated at the
-        /// first date that is neither the last one nor in its month).
-        var recent: [CachedDate] = []
+        /// Valid months met before (see ``monthSlot(_:)``).
+        var months: [CachedMonth] = []
 
-        /// A valid date: bytes 0–7 (`yyyy-MM-`) and 8–9 (`dd`) of its text, as loaded; its
-        /// instant; and its month's (the instant of its day 0 and its number of days), so that
-        /// a date in the same month costs two digits and an addition.
-        struct CachedDate {
+        /// A valid month: bytes 0–7 (`yyyy-MM-`) of a date in it, its number of days and the
+        /// instant of its day 0.
+        struct CachedMonth {
             var head: UInt64 = 0
-            var tail: UInt16 = 0
-            /// False for an empty entry: it must match no field, not ten zero bytes.
-            var holdsDate = false
-            var monthDays = 0
-            var millis: Int64 = 0
-            var monthMillis: Int64 = 0
+            /// 0 for an empty entry (no month has 0 days).
+            var days = 0
+            var dayZeroMillis: Int64 = 0
         }
 
-        static let recentCount = 256
+        static let monthCount = 256
 
         package init() {}
 
+        /// The slot of the month whose text starts at `p` (`yyyy-MM-`): the year's last two
+        /// digits modulo 16, then the month, read from the digits' low bits without checking them
+        /// (the slot's `head` is compared whole), so that the months of any 16 consecutive years
+        /// never share a slot.
         @inline(__always)
-        static func recentSlot(head: UInt64, tail: UInt16) -> Int {
-            Int(truncatingIfNeeded: ((head ^ UInt64(tail) &* 0x9E37_79B9) &* 0x9E37_79B9_7F4A_7C15) >> 56)
+        static func monthSlot(_ p: UnsafePointer<UInt8>) -> Int {
+            let year = Int(p[2] & 0x0F) &* 10 &+ Int(p[3] & 0x0F)
+            let month = Int(p[5] & 0x01) &* 10 &+ Int(p[6] & 0x0F)
+            return (year & 0x0F) << 4 | (month & 0x0F)
         }
     }
 
@@ -50,25 +53,18 @@ package enum CSVTimestampParser {
         return parse(field, cache: &cache)
     }
 
-    /// As ``parse(_:)``, reusing `cache` when the date part equals the previous one.
+    /// As ``parse(_:)``, reusing the months `cache` has met.
     @inline(__always)
     package static func parse(_ field: UnsafeBufferPointer<UInt8>, cache: inout DateCache) -> Int64? {
         guard let p = field.baseAddress else { return nil }
         let n = field.count
         guard n >= 10 else { return nil }
         let head = UnsafeRawPointer(p).loadUnaligned(as: UInt64.self)
-        let tail = UnsafeRawPointer(p + 8).loadUnaligned(as: UInt16.self)
         var millis: Int64
-        if head == cache.last.head && cache.last.holdsDate {
-            if tail != cache.last.tail {
-                let day = twoDigits(p + 8)
-                guard day >= 1 && day <= cache.last.monthDays else { return nil }
-                cache.last.tail = tail
-                cache.last.millis = cache.last.monthMillis &+ Int64(day) &* 86_400_000
-            }
-            millis = cache.last.millis
-        } else if let known = recentDate(head: head, tail: tail, cache: &cache) {
-            millis = known
+        if let month = knownMonth(p, head: head, cache: cache) {
+            let day = twoDigits(p + 8)
+            guard day >= 1 && day <= month.days else { return nil }
+            millis = month.dayZeroMillis &+ Int64(day) &* 86_400_000
         } else {
             guard p[4] == UInt8(ascii: "-"), p[7] == UInt8(ascii: "-") else { return nil }
             let year = fourDigits(p)
@@ -78,15 +74,12 @@ package enum CSVTimestampParser {
             let monthDays = CivilTime.daysInMonth(year: year, month: month)
             guard day <= monthDays else { return nil }
             millis = CivilTime.days(fromYear: year, month: month, day: day) * 86_400_000
-            cache.last = DateCache.CachedDate(
+            let known = DateCache.CachedMonth(
                 head: head,
-                tail: tail,
-                holdsDate: true,
-                monthDays: monthDays,
-                millis: millis,
-                monthMillis: millis - Int64(day) * 86_400_000
+                days: monthDays,
+                dayZeroMillis: millis - Int64(day) * 86_400_000
             )
-            remember(&cache)
+            remember(known, at: p, in: &cache)
         }
         var i = 10
         if n > 10 && (p[10] == UInt8(ascii: "T") || p[10] == UInt8(ascii: " ")) {
@@ -153,22 +146,26 @@ package enum CSVTimestampParser {
         return "Invalid timestamp \(text): \(rule)"
     }
 
-    /// The instant of a date met before (made the cache's last date), or nil.
+    /// The month of the date at `p` (whose first eight bytes are `head`) when it was met before.
     @inline(__always)
-    private static func recentDate(head: UInt64, tail: UInt16, cache: inout DateCache) -> Int64? {
-        guard !cache.recent.isEmpty else { return nil }
-        let entry = cache.recent.withUnsafeBufferPointer { $0[DateCache.recentSlot(head: head, tail: tail)] }
-        guard entry.holdsDate && entry.head == head && entry.tail == tail else { return nil }
-        cache.last = entry
-        return entry.millis
+    private static func knownMonth(
+        _ p: UnsafePointer<UInt8>,
+        head: UInt64,
+        cache: borrowing DateCache
+    ) -> DateCache.CachedMonth? {
+        guard !cache.months.isEmpty else { return nil }
+        let month = cache.months.withUnsafeBufferPointer { $0[DateCache.monthSlot(p)] }
+        guard month.days != 0 && month.head == head else { return nil }
+        return month
     }
 
-    /// Keeps the cache's last date among the recent ones.
-    private static func remember(_ cache: inout DateCache) {
-        if cache.recent.isEmpty {
-            cache.recent = Array(repeating: DateCache.CachedDate(), count: DateCache.recentCount)
+    /// Keeps `month`, the month of the date at `p`, among the known months.
+    private static func remember(_ month: DateCache.CachedMonth, at p: UnsafePointer<UInt8>, in cache: inout DateCache)
+    {
+        if cache.months.isEmpty {
+            cache.months = Array(repeating: DateCache.CachedMonth(), count: DateCache.monthCount)
         }
-        cache.recent[DateCache.recentSlot(head: cache.last.head, tail: cache.last.tail)] = cache.last
+        cache.months[DateCache.monthSlot(p)] = month
     }
 
     /// Two ASCII digits as a number, or -1.

@@ -138,9 +138,12 @@ struct SeriesKeyInterner {
             scratch.append(contentsOf: record.field(field))
             scratch.append(Self.separator)
         }
-        scratchWords = scratch.count <= 16 ? Self.shortKeyWords(scratch) : (0, 0)
+        scratchWords = scratch.count <= 16 ? scratch.withUnsafeBytes { Self.shortKeyWords($0) } : (0, 0)
         if previousSlot >= 0 && slotHoldsScratch(previousSlot) { return previousIndex }
-        pendingHash = scratch.withUnsafeBytes { Self.hash($0, seed: seed) }
+        pendingHash =
+            scratch.count <= 16
+            ? Self.shortHash(scratchWords, count: scratch.count, seed: seed)
+            : scratch.withUnsafeBytes { Self.hash($0, seed: seed) }
         let slot = Int(truncatingIfNeeded: pendingHash) & (slots.count &- 1)
         slots.withUnsafeBufferPointer { slots in
             let raw = UnsafeRawPointer(slots.baseAddress! + slot)
@@ -199,21 +202,19 @@ struct SeriesKeyInterner {
 
     /// A key of at most 16 bytes as two little-endian words, zero-padded.
     @inline(__always)
-    private static func shortKeyWords(_ key: [UInt8]) -> (UInt64, UInt64) {
-        key.withUnsafeBytes { key in
-            let count = key.count
-            guard let p = key.baseAddress else { return (0, 0) }
-            if count >= 8 {
-                let word0 = p.loadUnaligned(as: UInt64.self).littleEndian
-                // The last eight bytes, shifted down to drop the ones already in word0.
-                let tail = p.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self).littleEndian
-                let word1 = count == 8 ? 0 : tail >> UInt64(truncatingIfNeeded: (16 &- count) &* 8)
-                return (word0, word1)
-            }
-            var word0: UInt64 = 0
-            for i in 0..<count { word0 |= UInt64(p.load(fromByteOffset: i, as: UInt8.self)) << UInt64(i &* 8) }
-            return (word0, 0)
+    private static func shortKeyWords(_ key: UnsafeRawBufferPointer) -> (UInt64, UInt64) {
+        let count = key.count
+        guard let p = key.baseAddress else { return (0, 0) }
+        if count >= 8 {
+            let word0 = p.loadUnaligned(as: UInt64.self).littleEndian
+            // The last eight bytes, shifted down to drop the ones already in word0.
+            let tail = p.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self).littleEndian
+            let word1 = count == 8 ? 0 : tail >> UInt64(truncatingIfNeeded: (16 &- count) &* 8)
+            return (word0, word1)
         }
+        var word0: UInt64 = 0
+        for i in 0..<count { word0 |= UInt64(p.load(fromByteOffset: i, as: UInt8.self)) << UInt64(i &* 8) }
+        return (word0, 0)
     }
 
     /// Whether the `count` key bytes at `start` equal `scratch`.
@@ -297,11 +298,14 @@ struct SeriesKeyInterner {
         previousSlot = -1
     }
 
-    /// A keyed hash of `bytes`: each 8-byte word (the last one zero-padded) is folded in with a
-    /// 64×64→128-bit multiply whose halves are xored, keyed by `seed`.
+    /// A keyed hash of `bytes`. A key of at most 16 bytes is hashed from its two words
+    /// (``shortHash(_:count:seed:)``: two multiplies, no loop); a longer one folds in each 8-byte
+    /// word (the last one zero-padded) with a 64×64→128-bit multiply whose halves are xored,
+    /// keyed by `seed`.
     @inline(__always)
     static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
         let count = bytes.count
+        if count <= 16 { return shortHash(shortKeyWords(bytes), count: count, seed: seed) }
         var h = seed ^ (UInt64(truncatingIfNeeded: count) &* 0x9E37_79B9_7F4A_7C15)
         guard let p = bytes.baseAddress else { return fold(h, 0xA076_1D64_78BD_642F) }
         var i = 0
@@ -320,6 +324,15 @@ struct SeriesKeyInterner {
             h = fold(h ^ word, 0xE703_7ED1_A0B4_28DB)
         }
         return fold(h, seed | 1)
+    }
+
+    /// The keyed hash of a key of `count` ≤ 16 bytes whose words (``shortKeyWords(_:)``) are
+    /// `words`: the words, each xored with its own function of the seed, multiplied 64×64→128
+    /// bits and folded, then folded again with the seed and the length.
+    @inline(__always)
+    static func shortHash(_ words: (UInt64, UInt64), count: Int, seed: UInt64) -> UInt64 {
+        let h = fold(words.0 ^ seed, words.1 ^ (seed &* 0x9E37_79B9_7F4A_7C15 ^ 0xE703_7ED1_A0B4_28DB))
+        return fold(h ^ UInt64(truncatingIfNeeded: count), seed | 1)
     }
 
     @inline(__always)

@@ -27,6 +27,8 @@ public struct TargetCSVReader {
     private let targets: ScratchColumns<Double>
     private let presence: ScratchColumns<Bool>
     private var finished = false
+    /// The dates met in `timestamp`, kept from batch to batch.
+    private var dates = CSVTimestampParser.DateCache()
 
     /// Opens `path` (`-`: standard input; gzip data is inflated as it is read) and reads its header. With `expectedDimensions` (the forecast schema's), throws
     /// an input error unless the file's dimension columns are exactly those.
@@ -94,7 +96,6 @@ public struct TargetCSVReader {
         let timestamps = self.timestamps.base
         let values = targets.base
         let present = presence.base
-        var dates = CSVTimestampParser.DateCache()
         keys.startBatch()
         var rows = 0
         while rows < batchSize {
