@@ -96,7 +96,7 @@ let package = Package(
         .target(
             name: "BacktestExport",
             dependencies: [
-                "ExportCore", "ExportCSV", "ExportParquet", "ExportInput", "ExportSinks",
+                "ExportCore", "ExportCSV", "ExportParquet", "ExportInput", "ExportSinks", "CPrefetch",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

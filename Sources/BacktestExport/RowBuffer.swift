@@ -1,3 +1,4 @@
+internal import CPrefetch
 import ExportCore
 
 /// Rows held in memory by the grouper, with one series table for all of them, until they are
@@ -37,6 +38,9 @@ struct RowBuffer {
     /// The distinct windows (start, end), in the order first met.
     private(set) var windows: [Window] = []
     private var windowLookup: [Window: UInt32] = [:]
+    /// A window's index in ``windows`` by ``windowSlot(_:)`` (`.max`: none), for the window
+    /// look-up of every row; empty until the first row.
+    private var windowSlots: [UInt32] = []
     /// Per row, where it came from (see ``RowProvenance``), as runs of consecutive lines.
     private(set) var provenance = ProvenanceRuns()
     private(set) var estimatedBytes = 0
@@ -96,39 +100,46 @@ struct RowBuffer {
         estimatedBytes += range.count * bytesPerRow + 16 * (self.provenance.runCount - runs)
     }
 
-    /// Appends the window index of each row of `range` (rows of one window usually follow each
-    /// other: one comparison a row, a dictionary look-up only when the window changes).
+    /// Appends the window index of each row of `range`: a look-up in ``windowSlots`` a row, which
+    /// finds the window whatever the order of the rows (no branch on whether the window changed,
+    /// which rows in random order do on most rows), and a dictionary look-up only for a window
+    /// not in its slot.
     private mutating func appendWindows(_ batch: ForecastBatch, _ range: Range<Int>) {
-        var last = Window(start: 0, end: 0)
-        var lastIndex: UInt32?
-        batch.windowStart.withUnsafeBufferPointer { starts in
-            batch.windowEnd.withUnsafeBufferPointer { ends in
-                for row in range {
-                    let window = Window(start: starts[row], end: ends[row])
-                    if let lastIndex, window == last {
-                        windowIndex.append(lastIndex)
-                        continue
+        if windowSlots.isEmpty { windowSlots = Array(repeating: .max, count: Self.windowSlotCount) }
+        let indexes = [UInt32](unsafeUninitializedCapacity: range.count) { out, initialized in
+            batch.windowStart.withUnsafeBufferPointer { starts in
+                batch.windowEnd.withUnsafeBufferPointer { ends in
+                    var i = 0
+                    for row in range {
+                        let window = Window(start: starts[row], end: ends[row])
+                        let slot = Self.windowSlot(window)
+                        let cached = windowSlots.withUnsafeBufferPointer { $0[slot] }
+                        if cached != .max && windows.withUnsafeBufferPointer({ $0[Int(cached)] }) == window {
+                            out[i] = cached
+                        } else {
+                            let index = windowLookup[window] ?? addWindow(window)
+                            windowSlots[slot] = index
+                            out[i] = index
+                        }
+                        i &+= 1
                     }
-                    let index = knownWindow(window) ?? addWindow(window)
-                    windowIndex.append(index)
-                    (last, lastIndex) = (window, index)
                 }
             }
+            initialized = range.count
         }
+        windowIndex.append(contentsOf: indexes)
     }
 
-    /// The index of `window` in ``windows``, or nil when it is new: a scan while there are few
-    /// (a backtest has a handful of windows, and rows in random order change window on most
-    /// rows), a dictionary look-up past that.
+    /// Slots of the window table (``windowSlots``): far more than a backtest has windows.
+    private static let windowSlotCount = 64
+
+    /// A window's slot in ``windowSlots``: a multiplicative hash of its start and end.
     @inline(__always)
-    private func knownWindow(_ window: Window) -> UInt32? {
-        if windows.count <= 16 {
-            return windows.withUnsafeBufferPointer { windows in
-                for i in windows.indices where windows[i] == window { return UInt32(i) }
-                return nil
-            }
-        }
-        return windowLookup[window]
+    private static func windowSlot(_ window: Window) -> Int {
+        let mixed =
+            (UInt64(bitPattern: window.start) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(bitPattern: window.end))
+            &* 0xBF58_476D_1CE4_E5B9
+        return Int(truncatingIfNeeded: mixed >> 58)
     }
 
     private mutating func addWindow(_ window: Window) -> UInt32 {
@@ -542,8 +553,16 @@ struct RowBuffer {
                 values.withUnsafeBufferPointer { values in
                     entries.withUnsafeBufferPointer { entries in
                         columns.withUnsafeBufferPointer { columns in
+                            let base = values.baseAddress!
                             for i in part {
-                                let row = values.baseAddress! + Int(truncatingIfNeeded: entries[i] & rowMask) &* stride
+                                // Ask for the row `gatherLookahead` entries ahead now: its line
+                                // arrives while this and the next rows are copied.
+                                if i &+ Self.gatherLookahead < part.upperBound {
+                                    let ahead = Int(truncatingIfNeeded: entries[i &+ Self.gatherLookahead] & rowMask)
+                                    cprefetch_read(base + ahead &* stride)
+                                    cprefetch_read(base + (ahead &* stride &+ stride &- 1))
+                                }
+                                let row = base + Int(truncatingIfNeeded: entries[i] & rowMask) &* stride
                                 for column in 0..<stride { columns[column][i] = row[column] }
                             }
                         }
@@ -576,6 +595,10 @@ struct RowBuffer {
         return batch
     }
 
+    /// How far ahead of the row it copies a gather asks for a row's values: enough rows in flight
+    /// to cover a memory access, few enough that they are still cached when their turn comes.
+    private static let gatherLookahead = 16
+
     /// The series table, series index, timestamp and window columns of the rows whose sort
     /// entries are `entries`, read back from their packed keys: one sequential pass.
     private func readKeys(
@@ -585,29 +608,41 @@ struct RowBuffer {
     ) -> (series: [SeriesKey], seriesIndex: [Int32], timestamp: [Int64], windows: ([Int64], [Int64])) {
         let count = entries.count
         var series: [SeriesKey] = []
-        var seriesIndex = [Int32](repeating: 0, count: count)
-        var timestamp = [Int64](repeating: 0, count: count)
-        var starts = [Int64](repeating: 0, count: count)
-        var ends = [Int64](repeating: 0, count: count)
-        var lastRank = UInt64.max
-        var lastWindow = UInt64.max
-        var window = Window(start: 0, end: 0)
-        var i = 0
-        for entry in entries {
-            let (rank, reducedStart, time) = packed.fields(of: entry >> UInt64(indexBits))
-            if rank != lastRank {
-                series.append(keys[Int(packed.seriesOfRank[Int(rank)])])
-                lastRank = rank
+        var timestamp: [Int64] = []
+        var starts: [Int64] = []
+        var ends: [Int64] = []
+        // Each column is written once through its pointer: no zero-filling, no per-row checks.
+        let seriesIndex = [Int32](unsafeUninitializedCapacity: count) { seriesIndex, initialized in
+            timestamp = [Int64](unsafeUninitializedCapacity: count) { timestamp, initialized in
+                starts = [Int64](unsafeUninitializedCapacity: count) { starts, initialized in
+                    ends = [Int64](unsafeUninitializedCapacity: count) { ends, initialized in
+                        var lastRank = UInt64.max
+                        var lastWindow = UInt64.max
+                        var window = Window(start: 0, end: 0)
+                        var i = 0
+                        for entry in entries {
+                            let (rank, reducedStart, time) = packed.fields(of: entry >> UInt64(indexBits))
+                            if rank != lastRank {
+                                series.append(keys[Int(packed.seriesOfRank[Int(rank)])])
+                                lastRank = rank
+                            }
+                            if reducedStart != lastWindow {
+                                window = windows[packed.window(reducedStart: reducedStart)]
+                                lastWindow = reducedStart
+                            }
+                            seriesIndex[i] = Int32(truncatingIfNeeded: series.count &- 1)
+                            timestamp[i] = packed.time.expand(time)
+                            starts[i] = window.start
+                            ends[i] = window.end
+                            i &+= 1
+                        }
+                        initialized = count
+                    }
+                    initialized = count
+                }
+                initialized = count
             }
-            if reducedStart != lastWindow {
-                window = windows[packed.window(reducedStart: reducedStart)]
-                lastWindow = reducedStart
-            }
-            seriesIndex[i] = Int32(truncatingIfNeeded: series.count &- 1)
-            timestamp[i] = packed.time.expand(time)
-            starts[i] = window.start
-            ends[i] = window.end
-            i &+= 1
+            initialized = count
         }
         return (series, seriesIndex, timestamp, (starts, ends))
     }
@@ -744,6 +779,7 @@ struct RowBuffer {
         windowIndex.removeAll(keepingCapacity: true)
         windows.removeAll()
         windowLookup.removeAll()
+        windowSlots = []
         provenance.removeAll()
         estimatedBytes = 0
     }
