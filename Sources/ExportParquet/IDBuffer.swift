@@ -1,3 +1,5 @@
+internal import ExportCore
+
 /// The dictionary ids of a column chunk's rows, one `UInt32` per row, for the column writers that
 /// dictionary-encode (``StringColumnWriter``, ``Int64ColumnWriter``).
 ///

@@ -1,3 +1,5 @@
+internal import ExportCore
+
 /// A growable, uniquely owned byte buffer for the encoder's staging areas (page values, page bodies,
 /// compressed pages, column chunks).
 ///
