@@ -215,6 +215,11 @@ public struct BacktestCSVReader {
         let present = presence.base
         let recordLines = lines.base
         let capacity = batchSize
+        // The date caches as locals for the loop (moved out, so that no copy shares their tables).
+        var timestampDates = self.timestampDates
+        var startDates = self.startDates
+        var endDates = self.endDates
+        (self.timestampDates, self.startDates, self.endDates) = (.init(), .init(), .init())
         keys.startBatch()
         var rows = 0
         while rows < capacity {
@@ -247,6 +252,7 @@ public struct BacktestCSVReader {
             seriesIndex[rows] = knownSeries >= 0 ? knownSeries : try keys.finishIndex(of: record, in: scanner)
             rows += 1
         }
+        (self.timestampDates, self.startDates, self.endDates) = (timestampDates, startDates, endDates)
         if rows == 0 { return nil }
         var batch = ForecastBatch(forecastTypeCount: 0)
         let (series, origin) = keys.takeSeries()

@@ -96,6 +96,8 @@ public struct TargetCSVReader {
         let timestamps = self.timestamps.base
         let values = targets.base
         let present = presence.base
+        var dates = self.dates
+        self.dates = .init()  // moved out, so that no copy shares its table
         keys.startBatch()
         var rows = 0
         while rows < batchSize {
@@ -115,6 +117,7 @@ public struct TargetCSVReader {
             }
             rows += 1
         }
+        self.dates = dates
         if rows == 0 { return nil }
         var batch = TargetBatch()
         batch.series = keys.takeSeries().series
