@@ -39,8 +39,8 @@ struct RowBuffer {
     private(set) var windows: [Window] = []
     private var windowLookup: [Window: UInt32] = [:]
     /// A window's index in ``windows`` by ``windowSlot(_:)`` (`.max`: none), for the window
-    /// look-up of every row; empty until the first row.
-    private var windowSlots: [UInt32] = []
+    /// look-up of every row.
+    private var windowSlots = Self.emptyWindowSlots
     /// Per row, where it came from (see ``RowProvenance``), as runs of consecutive lines.
     private(set) var provenance = ProvenanceRuns()
     private(set) var estimatedBytes = 0
@@ -110,7 +110,6 @@ struct RowBuffer {
     /// which rows in random order do on most rows), and a dictionary look-up only for a window
     /// not in its slot.
     private mutating func appendWindows(_ batch: ForecastBatch, _ range: Range<Int>) {
-        if windowSlots.isEmpty { windowSlots = Array(repeating: .max, count: Self.windowSlotCount) }
         let indexes = [UInt32](unsafeUninitializedCapacity: range.count) { out, initialized in
             batch.windowStart.withUnsafeBufferPointer { starts in
                 batch.windowEnd.withUnsafeBufferPointer { ends in
@@ -135,8 +134,9 @@ struct RowBuffer {
         windowIndex.append(contentsOf: indexes)
     }
 
-    /// Slots of the window table (``windowSlots``): far more than a backtest has windows.
-    private static let windowSlotCount = 64
+    /// The window table with no window (``windowSlots``): 64 slots, far more than a backtest has
+    /// windows.
+    private static let emptyWindowSlots = [UInt32](repeating: .max, count: 64)
 
     /// A window's slot in ``windowSlots``: a multiplicative hash of its start and end.
     @inline(__always)
@@ -144,7 +144,7 @@ struct RowBuffer {
         let mixed =
             (UInt64(bitPattern: window.start) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(bitPattern: window.end))
             &* 0xBF58_476D_1CE4_E5B9
-        return Int(truncatingIfNeeded: mixed >> 58)
+        return Int(truncatingIfNeeded: mixed >> 58)  // the top 6 bits: one of the 64 slots
     }
 
     private mutating func addWindow(_ window: Window) -> UInt32 {
@@ -788,7 +788,7 @@ struct RowBuffer {
         windowIndex.removeAll(keepingCapacity: true)
         windows.removeAll()
         windowLookup.removeAll()
-        windowSlots = []
+        windowSlots = Self.emptyWindowSlots
         provenance.removeAll()
         estimatedBytes = 0
     }
