@@ -204,10 +204,11 @@ struct ColumnChunkBuffer: ~Copyable {
         )
     }
 
-    /// Writes the chunk (dictionary page first) to `out`.
-    func write(to out: inout ByteBuffer) {
-        out.writeBytes(dictionaryPage.bytes)
-        out.writeBytes(dataPages.bytes)
+    /// Copies the chunk (dictionary page first) to `destination`, which has room for
+    /// ``storedByteCount`` bytes.
+    func copy(to destination: UnsafeMutableRawPointer) {
+        destination.copyMemory(from: dictionaryPage.base, byteCount: dictionaryPage.count)
+        (destination + dictionaryPage.count).copyMemory(from: dataPages.base, byteCount: dataPages.count)
     }
 
     /// Empties the chunk for the next row group, keeping its memory.

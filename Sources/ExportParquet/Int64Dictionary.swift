@@ -43,6 +43,15 @@ struct Int64Dictionary: ~Copyable {
         let entries: UnsafeRawPointer
         let mask: Int
         let shift: UInt64
+        /// Entries when the probe was taken.
+        let count: Int
+
+        /// Whether entry `id` (any integer) exists and is `value`: a check of a guessed id that
+        /// costs one load, no hashing.
+        @inline(__always)
+        func holds(_ value: Int64, at id: UInt32) -> Bool {
+            Int(id) < count && Int64(littleEndian: entries.load(fromByteOffset: Int(id) &* 8, as: Int64.self)) == value
+        }
 
         /// The id of `value`, or -1 when it is not in the dictionary.
         @inline(__always)
@@ -65,7 +74,8 @@ struct Int64Dictionary: ~Copyable {
             slots: slots,
             entries: UnsafeRawPointer(plainEntries.base),
             mask: (1 << slotBits) - 1,
-            shift: UInt64(64 - slotBits)
+            shift: UInt64(64 - slotBits),
+            count: count
         )
     }
 

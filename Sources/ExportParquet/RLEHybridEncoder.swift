@@ -63,25 +63,39 @@ enum RLEHybridEncoder {
         let groups = (range.count + 7) / 8
         appendVarint(UInt64(groups) << 1 | 1, into: &out)
         let byteCount = groups * bitWidth
-        let p = out.reserve(byteCount + 8).assumingMemoryBound(to: UInt8.self)
+        let p = out.reserve(byteCount + 8)
+        // Bits gather in a 64-bit accumulator and leave it 32 at a time (one store per 32 bits,
+        // not one per byte); bitWidth ≤ 32 keeps the accumulator's bits below 64.
+        let width = UInt64(bitWidth)
         var accumulator: UInt64 = 0
-        var bits = 0
+        var bits: UInt64 = 0
         var written = 0
         let padded = range.lowerBound + groups * 8
         var k = range.lowerBound
         while k < padded {
             let v: UInt64 = k < range.upperBound ? UInt64(truncatingIfNeeded: values[k]) : 0
-            accumulator |= v << UInt64(bits)
-            bits += bitWidth
-            while bits >= 8 {
-                p[written] = UInt8(truncatingIfNeeded: accumulator)
-                written += 1
-                accumulator >>= 8
-                bits -= 8
+            accumulator |= v &<< bits
+            bits &+= width
+            if bits >= 32 {
+                p.storeBytes(
+                    of: UInt32(truncatingIfNeeded: accumulator).littleEndian,
+                    toByteOffset: written,
+                    as: UInt32.self
+                )
+                written &+= 4
+                accumulator &>>= 32
+                bits &-= 32
             }
             k += 1
         }
-        precondition(bits == 0 && written == byteCount, "bit-packed group size mismatch")
+        // 8 values of bitWidth bits are whole bytes: what is left is whole bytes too.
+        while bits > 0 {
+            p.storeBytes(of: UInt8(truncatingIfNeeded: accumulator), toByteOffset: written, as: UInt8.self)
+            written &+= 1
+            accumulator &>>= 8
+            bits &-= 8
+        }
+        precondition(written == byteCount, "bit-packed group size mismatch")
         out.commit(byteCount)
     }
 

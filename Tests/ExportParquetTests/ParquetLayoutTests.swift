@@ -140,6 +140,57 @@ import Testing
         #expect(try file.values(ofColumn: 7) == batch.forecasts[0].values.map { .double($0.bitPattern) })
     }
 
+    @Test func timestampIDsGuessedFromThePreviousRowAreChecked() throws {
+        // Runs in order (the guess "previous id + 1" holds), a run that skips a value (the guessed
+        // entry exists but is another value), runs backwards, repeats, values past the last entry
+        // and new values between old ones: every row must read back as written.
+        var batch = TestData.forecastBatch(items: 1, windows: 1, days: 40)
+        let day: Int64 = 86_400_000
+        let pattern: [Int64] = [
+            1, 2, 3, 4, 5, 1, 2, 3, 4, 5, 1, 3, 4, 5, 6, 5, 4, 3, 2, 1, 1, 1, 7, 8, 9, 2, 3, 10, 0, 1, 2, 11, 12, 12,
+            3, 4, 6, 7, 8, 9,
+        ]
+        batch.timestamp = pattern.map { 1_700_000_000_000 + $0 * day }
+        for codec in [ParquetFormat.Codec.none, .snappy] {
+            let file = try InspectedFile(
+                try TestData.encode(
+                    batch,
+                    context: TestData.context(TestData.quantileSchema),
+                    format: ParquetFormat(codec: codec),
+                    appends: [0..<7, 7..<8, 8..<23, 23..<40]
+                )
+            )
+            #expect(file.chunks[0][1].pages.first?.type == 2, "a dictionary page")
+            #expect(try file.values(ofColumn: 1) == batch.timestamp.map { .int($0) })
+        }
+    }
+
+    @Test(arguments: [ParquetFormat.Codec.none, .snappy])
+    func twoThreadsWriteTheBytesOfOne(codec: ParquetFormat.Codec) throws {
+        // 60,000 rows in appends of 8,192 (two threads from ParquetEncoder.parallelRows) and row
+        // groups of 32,768 rows (over ParquetEncoder.parallelCopyBytes: copied by both threads).
+        let batch = TestData.forecastBatch(items: 300, windows: 2, days: 100)
+        let limits = ParquetFormat.Limits(rowGroupRows: 32_768, pageRows: 1000)
+        let appends = stride(from: 0, to: batch.rowCount, by: 8192).map { $0..<min($0 + 8192, batch.rowCount) }
+        let context = TestData.context(TestData.quantileSchema)
+        let one = try TestData.encode(
+            batch,
+            context: context,
+            format: ParquetFormat(codec: codec, limits: limits, threads: 1),
+            appends: appends
+        )
+        let two = try TestData.encode(
+            batch,
+            context: context,
+            format: ParquetFormat(codec: codec, limits: limits, threads: 2),
+            appends: appends
+        )
+        #expect(one == two)
+        let file = try InspectedFile(two)
+        #expect(try #require(file.footer.list(4)).map { $0.structure!.int(3) } == [32_768, 27_232])
+        #expect(try file.values(ofColumn: 5) == batch.forecasts[3].values.map { .double($0.bitPattern) }, "mean")
+    }
+
     @Test func timestampChunksFallBackToPlainWholeWhenTheirDictionaryOverflows() throws {
         // 10 items × 2 windows × 30 days = 600 rows in one row group: 60 distinct timestamps (480
         // bytes, past the 200-byte dictionary limit) but 2 window starts and ends.

@@ -97,7 +97,7 @@ enum RLEHybridReferenceDecoder {
         #expect(RLEHybridEncoder.bitWidth(forEntryCount: 70_000) == 17)
     }
 
-    @Test(arguments: [1, 2, 5, 8, 13, 17, 24, 32])
+    @Test(arguments: [1, 2, 3, 5, 8, 9, 13, 17, 24, 31, 32])
     func randomMixturesRoundTrip(bitWidth: Int) {
         var generator = SplitMix64(seed: UInt64(bitWidth))
         let mask: UInt64 = bitWidth == 32 ? 0xFFFF_FFFF : (1 << UInt64(bitWidth)) - 1

@@ -9,7 +9,7 @@
 // columns split over two threads): the sink's writer thread does the system calls (and the sink's
 // temporary name, fsync and rename), as in a real export. `--threads 1`: one encoding thread.
 //
-//   PeerWriter --input F.csv --out DIR [--reps N] [--threads 1|all]
+//   PeerWriter --input F.csv --out DIR [--reps N] [--threads 1|all] [--formats csv,parquet]
 //   PeerWriter --input F.csv --out DIR --emit-metrics M.csv     (writes the metrics CSV, times nothing)
 //
 // A warm-up write of the (small) metrics table in each format comes first and is not reported.
@@ -42,6 +42,8 @@ guard let input = option("--input"), let outDir = option("--out") else {
 let reps = Int(option("--reps") ?? "1") ?? 1
 let threads = option("--threads") ?? "1"
 guard threads == "1" || threads == "all" else { fail("--threads takes 1 or all") }
+/// The formats to time (default both): `--formats parquet` for a profile of one encoder alone.
+let formats = (option("--formats") ?? "csv,parquet").split(separator: ",").map(String.init)
 
 // MARK: load (untimed)
 
@@ -234,7 +236,7 @@ do {
         unlink(path)
     }
     for table in [ExportTable.forecastedValues, .accuracyMetricsValues] {
-        for kind in [Kind.csv, .parquet] {
+        for kind in [Kind.csv, .parquet] where formats.contains(kind.rawValue) {
             for _ in 0..<reps {
                 let path =
                     "\(outDir)/backtest-export_\(table == .forecastedValues ? "forecast" : "metrics").\(kind.rawValue)"
