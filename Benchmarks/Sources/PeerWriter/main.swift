@@ -10,6 +10,7 @@
 // temporary name, fsync and rename), as in a real export. `--threads 1`: one encoding thread.
 //
 //   PeerWriter --input F.csv --out DIR [--reps N] [--threads 1|all] [--formats csv,parquet]
+//              [--tables forecast,metrics]
 //   PeerWriter --input F.csv --out DIR --emit-metrics M.csv     (writes the metrics CSV, times nothing)
 //
 // A warm-up write of the (small) metrics table in each format comes first and is not reported.
@@ -44,6 +45,8 @@ let threads = option("--threads") ?? "1"
 guard threads == "1" || threads == "all" else { fail("--threads takes 1 or all") }
 /// The formats to time (default both): `--formats parquet` for a profile of one encoder alone.
 let formats = (option("--formats") ?? "csv,parquet").split(separator: ",").map(String.init)
+/// The tables to time (default both).
+let tables = (option("--tables") ?? "forecast,metrics").split(separator: ",").map(String.init)
 
 // MARK: load (untimed)
 
@@ -235,7 +238,8 @@ do {
         _ = try write(.accuracyMetricsValues, kind, path: path)
         unlink(path)
     }
-    for table in [ExportTable.forecastedValues, .accuracyMetricsValues] {
+    for table in [ExportTable.forecastedValues, .accuracyMetricsValues]
+    where tables.contains(table == .forecastedValues ? "forecast" : "metrics") {
         for kind in [Kind.csv, .parquet] where formats.contains(kind.rawValue) {
             for _ in 0..<reps {
                 let path =
