@@ -14,8 +14,8 @@ import ExportCore
 ///
 /// Work per row in dictionary mode: a compare with the previous row's value and, when it differs,
 /// a compare with the entry after the previous row's (the next timestamp of a series, whose
-/// timestamps were seen in order before), else one hash lookup. Statistics: signed min/max (updated per new dictionary entry, or by a
-/// branch-free pass per PLAIN slice), `null_count` 0.
+/// timestamps were seen in order before), else one hash lookup. Statistics: signed min/max
+/// (updated per new dictionary entry, or by a branch-free pass per PLAIN slice), `null_count` 0.
 final class Int64ColumnWriter {
     let name: String
     private let limits: ParquetFormat.Limits
