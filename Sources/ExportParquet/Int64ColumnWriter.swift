@@ -110,20 +110,17 @@ final class Int64ColumnWriter {
                 // Rows in export order repeat a window's timestamps in order for every series:
                 // the entry after the last one is the usual answer, checked with one load.
                 if valid && probe.holds(x, at: lastID &+ 1) {
-                    last = x
                     lastID &+= 1
-                    out[done] = lastID
-                    done += 1
-                    continue
-                }
-                var id = probe.find(x)
-                if id < 0 {
-                    guard let inserted = insert(x) else { break }
-                    id = inserted
-                    probe = dictionary.probe
+                } else {
+                    var id = probe.find(x)
+                    if id < 0 {
+                        guard let inserted = insert(x) else { break }
+                        id = inserted
+                        probe = dictionary.probe
+                    }
+                    lastID = UInt32(bitPattern: id)
                 }
                 last = x
-                lastID = UInt32(bitPattern: id)
                 valid = true
             }
             out[done] = lastID

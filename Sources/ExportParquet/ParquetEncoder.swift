@@ -429,30 +429,14 @@ public struct ParquetEncoder: TableEncoder {
             }
         }
         if let failure = failures[0] ?? failures[1] { throw failure }
-        var out: ByteBuffer
-        let size = columns.reduce(0) { $0 + Self.storedByteCount(of: $1) }
-        if var existing = ready {
-            ready = nil
-            existing.reserveCapacity(minimumWritableBytes: size + extra)
-            out = existing
-        } else if var recycled = spare {
-            spare = nil
-            recycled.clear(minimumCapacity: size + 4 + extra)
-            out = recycled
-        } else {
-            out = allocator.buffer(capacity: size + 4 + extra)
-            out.withUnsafeMutableWritableBytes { HugePageAdvice.advise($0.baseAddress!, byteCount: $0.count) }
-        }
-        if fileOffset == 0 {
-            out.writeBytes(Self.magic)
-            fileOffset = 4
-        }
-        // Metadata first (it reads the chunks' counts), then the copies and the resets.
+        // Metadata and offsets first (they read the chunks' counts), then the copies and resets.
+        // The first row group follows the 4-byte magic.
+        let start = fileOffset == 0 ? Int64(Self.magic.count) : fileOffset
         var metadata: [ColumnMetaData] = []
         metadata.reserveCapacity(columns.count)
         var offsets: [Int] = []
         offsets.reserveCapacity(columns.count)
-        var offset = fileOffset
+        var offset = start
         let codec = compressor.thriftCodec
         for (column, stats) in zip(columns, statistics) {
             let m: ColumnMetaData
@@ -476,8 +460,26 @@ public struct ParquetEncoder: TableEncoder {
                 )
             }
             metadata.append(m)
-            offsets.append(Int(offset - fileOffset))
-            offset += Int64(Self.storedByteCount(of: column))
+            offsets.append(Int(offset - start))
+            offset += m.totalCompressedSize  // the chunk's stored bytes, page headers included
+        }
+        let size = Int(offset - start)
+        var out: ByteBuffer
+        if var existing = ready {
+            ready = nil
+            existing.reserveCapacity(minimumWritableBytes: size + extra)
+            out = existing
+        } else if var recycled = spare {
+            spare = nil
+            recycled.clear(minimumCapacity: size + 4 + extra)
+            out = recycled
+        } else {
+            out = allocator.buffer(capacity: size + 4 + extra)
+            out.withUnsafeMutableWritableBytes { HugePageAdvice.advise($0.baseAddress!, byteCount: $0.count) }
+        }
+        if fileOffset == 0 {
+            out.writeBytes(Self.magic)
+            fileOffset = start
         }
         let copyInParallel = parallel && size >= Self.parallelCopyBytes
         out.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { destination in
@@ -510,15 +512,6 @@ public struct ParquetEncoder: TableEncoder {
             case .time(let w): statistics[c] = try w.seal(compressor: compressor)
             case .double(let w): statistics[c] = try w.seal(compressor: compressor)
             }
-        }
-    }
-
-    /// Bytes of `column`'s sealed chunk.
-    private static func storedByteCount(of column: Column) -> Int {
-        switch column {
-        case .key(let w, _), .window(let w): w.chunk.storedByteCount
-        case .time(let w): w.chunk.storedByteCount
-        case .double(let w): w.chunk.storedByteCount
         }
     }
 

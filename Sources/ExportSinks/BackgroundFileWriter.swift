@@ -19,9 +19,8 @@ import Musl
 /// (tmpfs, ext4, xfs without O_DIRECT), and two pool threads writing one file at once made the
 /// second spin on that lock where it now sleeps (profile of a 506 MB CSV part written to tmpfs:
 /// `rwsem_spin_on_owner` 3.5 % of the samples before, none after; the kernel's copy 11.8 % of the
-/// samples before, 6.5 % after). At most `depth` chunks are
-/// in flight: ``enqueue(_:)`` suspends (it does not block a thread) until the oldest is written.
-/// Memory: `depth` chunks. The first write error is thrown by a later ``enqueue(_:)`` or by
+/// samples before, 6.5 % after). At most `depth` chunks are in flight: ``enqueue(_:)`` suspends
+/// (it does not block a thread) until the oldest is written. Memory: `depth` chunks. The first write error is thrown by a later ``enqueue(_:)`` or by
 /// ``drain()``.
 struct BackgroundFileWriter {
     let descriptor: Int32

@@ -190,6 +190,9 @@ func writeTableThroughSink<Encoder: TableEncoder, Batch: ColumnarBatch>(
 
 enum Kind: String { case csv, parquet }
 
+/// The table's name in `--tables`, the output file and the JSON records.
+func tableName(_ table: ExportTable) -> String { table == .forecastedValues ? "forecast" : "metrics" }
+
 /// One timed write: plain `write(2)` calls with `--threads 1`, through the sink with `all`.
 func writeTimed(_ table: ExportTable, _ kind: Kind, path: String) async throws -> Int {
     guard threads == "all" else { return try write(table, kind, path: path) }
@@ -239,11 +242,11 @@ do {
         unlink(path)
     }
     for table in [ExportTable.forecastedValues, .accuracyMetricsValues]
-    where tables.contains(table == .forecastedValues ? "forecast" : "metrics") {
+    where tables.contains(tableName(table)) {
         for kind in [Kind.csv, .parquet] where formats.contains(kind.rawValue) {
             for _ in 0..<reps {
                 let path =
-                    "\(outDir)/backtest-export_\(table == .forecastedValues ? "forecast" : "metrics").\(kind.rawValue)"
+                    "\(outDir)/backtest-export_\(tableName(table)).\(kind.rawValue)"
                 unlink(path)
                 let b0 = machineBusySeconds()
                 let c0 = cpuSeconds()
@@ -257,7 +260,7 @@ do {
                 let rows = table == .forecastedValues ? forecastRows : metricsBatch.rowCount
                 print(
                     """
-                    {"tool":"backtest-export","threads":"\(threads)","table":"\(table == .forecastedValues ? "forecast" : "metrics")",\
+                    {"tool":"backtest-export","threads":"\(threads)","table":"\(tableName(table))",\
                     "format":"\(kind.rawValue)","codec":"\(kind == .csv ? "-" : "snappy")","rows":\(rows),\
                     "wall_s":\(wall),"cpu_s":\(c1 - c0),"bytes":\(bytes),"other_cores":\(other)}
                     """
