@@ -120,15 +120,16 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
 
     /// Step 1: applies ``ExportConfiguration/ifExists`` to other exports' parts (with `.overwrite`,
     /// the markers first), writes `_CHECK`, and returns when the markers of an earlier run go (see
-    /// ``MarkerRemoval``). With `.error` and another export present, throws a validation error
-    /// before anything is written.
+    /// ``MarkerRemoval``). With `.error` and another export present, throws an `ALREADY_EXISTS`
+    /// error (exit status 2, SPEC §2) before anything is written.
     private func prepareDestination() async throws -> MarkerRemoval {
         do {
             let existing = try await existingParts()
             let foreign = existing.filter { !isOwnPart($0) }
             if !foreign.isEmpty && configuration.ifExists == .error {
                 let shown = foreign.sorted().prefix(3).joined(separator: ", ")
-                throw ExportError.validation(
+                throw ExportError(
+                    .alreadyExists,
                     "The destination '\(sink.destinationDescription)' already holds another export's parts"
                         + " (\(foreign.count): \(shown)\(foreign.count > 3 ? ", …" : "")): nothing was written."
                         + " Use --if-exists overwrite to remove them first, or --if-exists append to keep them"
@@ -155,13 +156,16 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
         }
     }
 
-    /// Every part file in both table folders (files whose names parse as part names).
+    /// Every part file in both table folders: files whose names parse as part names with a part's
+    /// extension (the standard ones and this format's; not `…_part0.csv.sha256`).
     private func existingParts() async throws -> [String] {
         var keys: [String] = []
+        let extensions = PartName.standardFileExtensions.union([format.fileExtension])
         for table in ExportTable.allCases {
             for key in try await sink.list(prefix: table.folderName + "/") {
                 let name = key.dropFirst(table.folderName.count + 1)
-                guard !name.contains("/"), (try? PartName(parsing: String(name))) != nil else { continue }
+                guard !name.contains("/"), PartName.part(named: String(name), fileExtensions: extensions) != nil
+                else { continue }
                 keys.append(key)
             }
         }
@@ -171,7 +175,10 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
     /// Whether `key` (a part's) belongs to this job name and timestamp.
     private func isOwnPart(_ key: String) -> Bool {
         guard let slash = key.lastIndex(of: "/"),
-            let name = try? PartName(parsing: String(key[key.index(after: slash)...]))
+            let name = PartName.part(
+                named: String(key[key.index(after: slash)...]),
+                fileExtensions: PartName.standardFileExtensions.union([format.fileExtension])
+            )
         else { return false }
         return name.jobName == configuration.jobName && name.timestamp == configuration.timestamp
     }

@@ -119,11 +119,12 @@ public struct ExportError: Error, Sendable, Equatable, CustomStringConvertible {
         return message
     }
 
-    /// The CLI's exit status for this error: 2 for validation and input errors, 130 (as for
-    /// SIGINT) for cancellation, 1 otherwise.
+    /// The CLI's exit status for this error: 2 for validation and input errors and for an export
+    /// already in the destination (nothing was written: SPEC §2), 130 (as for SIGINT) for
+    /// cancellation, 1 otherwise.
     public var exitStatus: Int32 {
         switch code {
-        case .validation, .input: 2
+        case .validation, .input, .alreadyExists: 2
         case .cancelled: 130
         default: 1
         }

@@ -20,19 +20,51 @@ public struct ExportSchema: Sendable, Equatable {
         for type in forecastTypes where !seen.insert(type).inserted {
             throw .validation("Forecast type '\(type)' appears twice")
         }
-        let reserved: Set<String> = [
-            "item_id", "timestamp", "target_value", "backtestwindow_start_time", "backtestwindow_end_time",
-            "backtest_window",
-        ]
-        var seenDimensions = Set<String>()
+        var seenDimensions: [String: String] = [:]
         for d in dimensions {
             guard !d.isEmpty else { throw .validation("A dimension column has an empty name") }
-            guard !reserved.contains(d) else { throw .validation("Dimension '\(d)' has a reserved column name") }
-            guard seenDimensions.insert(d).inserted else { throw .validation("Dimension '\(d)' appears twice") }
+            if let conflict = Self.conflict(ofDimension: d, forecastTypes: forecastTypes) {
+                throw .validation(conflict)
+            }
+            if let other = seenDimensions.updateValue(d, forKey: d.lowercased()) {
+                throw .validation(
+                    other == d
+                        ? "Dimension '\(d)' appears twice"
+                        : "Dimensions '\(other)' and '\(d)' differ only in case: \(Self.caseRule)"
+                )
+            }
         }
         self.dimensions = dimensions
         self.forecastTypes = forecastTypes
     }
+
+    /// Why a dimension named `name` cannot be one next to `forecastTypes`, or nil when it can.
+    ///
+    /// A dimension is a column of both tables, so its name must differ from every other column of
+    /// either: `item_id`, the window and value columns, the forecast types, `backtest_window` and
+    /// the metrics (`RMSE`, `wQL[0.5]`, …). Names are compared ignoring case, as Athena, Glue and
+    /// DuckDB do: a dimension `rmse` would make the metrics table unreadable there, as `RMSE`
+    /// would make its Parquet part unreadable by pyarrow and polars.
+    public static func conflict(ofDimension name: String, forecastTypes: [ForecastType]) -> String? {
+        let folded = name.lowercased()
+        let forecast = ["item_id", "timestamp", "target_value", "backtestwindow_start_time", "backtestwindow_end_time"]
+        let metrics =
+            ["backtest_window"] + Self.metricNames(quantiles: forecastTypes.filter { $0.quantileLevel != nil })
+        let table: String
+        let column: String
+        if let match = (forecast + forecastTypes.map(\.columnName)).first(where: { $0.lowercased() == folded }) {
+            (table, column) = ("forecasted-values", match)
+        } else if let match = metrics.first(where: { $0.lowercased() == folded }) {
+            (table, column) = ("accuracy-metrics-values", match)
+        } else {
+            return nil
+        }
+        return "Dimension '\(name)' has the name of the \(table) column '\(column)': \(Self.caseRule);"
+            + " rename the input column"
+    }
+
+    private static let caseRule =
+        "the tables' column names must differ, ignoring case (as Athena, Glue and DuckDB compare them)"
 
     /// Indices into ``forecastTypes`` in output order: `mean` first, then quantiles ascending.
     public var forecastOutputOrder: [Int] { forecastTypes.indices.sorted { forecastTypes[$0] < forecastTypes[$1] } }
@@ -70,7 +102,10 @@ public struct ExportSchema: Sendable, Equatable {
     }
 
     /// The metric column names after the window columns: `wQL[<q>]…, Average wQL, RMSE, WAPE, MAPE, MASE`.
-    public var metricNames: [String] {
+    public var metricNames: [String] { Self.metricNames(quantiles: quantiles) }
+
+    /// The metric column names for quantile forecast types `quantiles`, in that order.
+    private static func metricNames(quantiles: [ForecastType]) -> [String] {
         let q = quantiles.compactMap { $0.shortQuantileText.map { "wQL[\($0)]" } }
         return q + (q.isEmpty ? [] : ["Average wQL"]) + ["RMSE", "WAPE", "MAPE", "MASE"]
     }

@@ -63,6 +63,22 @@ public struct PartName: Sendable, Hashable, CustomStringConvertible {
         )
     }
 
+    /// The extensions of the parts the engine's formats write (SPEC §10).
+    public static let standardFileExtensions: Set<String> = ["csv", "csv.gz", "parquet"]
+
+    /// `fileName` as a part name when it parses as one and its extension is in `fileExtensions`;
+    /// otherwise nil.
+    ///
+    /// For deciding what is a part in a listing (a re-run or `--if-exists overwrite` removes
+    /// parts): a file next to them that only starts like one (`J_2024-03-07T09-05-00Z_part0.csv.sha256`,
+    /// `…_part0.xlsx`) is someone else's and must stay.
+    public static func part(named fileName: String, fileExtensions: Set<String>) -> PartName? {
+        guard let name = try? PartName(parsing: fileName), fileExtensions.contains(name.fileExtension) else {
+            return nil
+        }
+        return name
+    }
+
     private static func lastRange(of needle: [UInt8], in haystack: ArraySlice<UInt8>) -> Int? {
         guard haystack.count >= needle.count else { return nil }
         var start = haystack.endIndex - needle.count

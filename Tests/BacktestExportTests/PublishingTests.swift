@@ -66,7 +66,7 @@ import Testing
             )
         } throws: { error in
             let e = error as? ExportError
-            return e?.code == .validation && e?.exitStatus == 2 && e?.message.contains("--if-exists") == true
+            return e?.code == .alreadyExists && e?.exitStatus == 2 && e?.message.contains("--if-exists") == true
         }
         #expect(Fixture.text(sink) == before)
         #expect(sink.lockHolder == nil)
@@ -87,6 +87,35 @@ import Testing
             #expect(listed.allSatisfy { $0.contains("2024-02-02T00-00-00Z") })
             #expect(Self.parts(files) == (mode == .overwrite ? listed : listed.union(old)), "\(mode)")
         }
+    }
+
+    /// Only parts are removed: a user's file that merely starts like a part (a checksum next to
+    /// it, a spreadsheet saved beside it) survives a re-run and `--if-exists overwrite`, and does
+    /// not count as another export for `--if-exists error`.
+    @Test func filesThatOnlyLookLikePartsSurviveReRunsAndOverwrite() async throws {
+        let sink = InMemorySink()
+        _ = try await Fixture.export(Fixture.rows(series: 5), configuration: try Self.configuration(), sink: sink)
+        let bystanders = [
+            "forecasted-values/TestJob_2024-01-02T03-04-05Z_part0.txt.sha256",
+            "forecasted-values/TestJob_2024-01-02T03-04-05Z_part9.xlsx",
+            "accuracy-metrics-values/Other_2023-05-06T07-08-09Z_part0.csv.bak",
+        ]
+        for key in bystanders { try await sink.put(ByteBuffer(string: "mine"), named: key) }
+        // The same job again (it removes its earlier parts), then another export with overwrite.
+        _ = try await Fixture.export(Fixture.rows(series: 2), configuration: try Self.configuration(), sink: sink)
+        _ = try await Fixture.export(
+            Fixture.rows(series: 3),
+            configuration: try Self.configuration(timestamp: "2024-02-02T00:00:00Z", ifExists: .overwrite),
+            sink: sink
+        )
+        let files = Fixture.text(sink)
+        for key in bystanders { #expect(files[key] == "mine", "\(key)") }
+        #expect(Self.parts(files).subtracting(bystanders) == (try Self.manifestParts(files)))
+        // Alone in a destination, they are not another export's parts either.
+        let fresh = InMemorySink()
+        for key in bystanders { try await fresh.put(ByteBuffer(string: "mine"), named: key) }
+        _ = try await Fixture.export(Fixture.rows(series: 2), configuration: try Self.configuration(), sink: fresh)
+        #expect(Fixture.text(fresh)["_SUCCESS"] != nil)
     }
 
     @Test func aHeldLockFailsTheExportWithTheHoldersNameAndWritesNothing() async throws {

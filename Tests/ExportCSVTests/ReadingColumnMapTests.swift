@@ -76,8 +76,7 @@ struct ReadingColumnMapTests {
             ("p\u{0661}\u{0660}", "reads as the forecast type 'p10'"),  // Arabic-Indic digits
             ("p\u{200B}10", "invisible character (U+200B)"), ("\u{FEFF}store", "invisible character (U+FEFF)"),
             ("10%", "reads as the quantile 'p10'"), ("quantile_0.1", "reads as the quantile '0.1'"),
-            ("1e-1", "reads as the quantile"), ("Timestamp", "reads as the required column 'timestamp'"),
-            ("ITEM_ID", "reads as the required column 'item_id'"),
+            ("1e-1", "reads as the quantile"),
         ]
         for (name, rule) in refused {
             #expect {
@@ -90,6 +89,66 @@ struct ReadingColumnMapTests {
         }
         let plain = ["région", "store", "quantity", "q1", "p10_lower", "\u{0442}\u{0438}\u{043F}"]
         #expect(try map(["mean"] + plain).schema.dimensions == plain)
+    }
+
+    /// A dimension is a column of both tables: one named like any other column of either, in any
+    /// letter case, would make a part unreadable (pyarrow and polars refuse duplicate names;
+    /// DuckDB, Athena and Glue compare names ignoring case), so it is refused even when declared.
+    @Test func dimensionsNamedLikeAColumnOfEitherTableAreRefused() throws {
+        let clashes: [(String, String)] = [
+            ("RMSE", "accuracy-metrics-values column 'RMSE'"), ("rmse", "accuracy-metrics-values column 'RMSE'"),
+            ("WAPE", "'WAPE'"), ("MAPE", "'MAPE'"), ("Mase", "'MASE'"), ("Average wQL", "'Average wQL'"),
+            ("wQL[0.5]", "'wQL[0.5]'"), ("WQL[0.5]", "'wQL[0.5]'"), ("Backtest_Window", "'backtest_window'"),
+            ("Timestamp", "forecasted-values column 'timestamp'"), ("ITEM_ID", "column 'item_id'"),
+            ("Target_Value", "column 'target_value'"),
+        ]
+        for (name, rule) in clashes {
+            for declared in [nil, [name]] {
+                #expect {
+                    try map(["mean", "p50", name], dimensions: declared)
+                } throws: { error in
+                    let e = error as? ExportError
+                    let message = e?.message ?? ""
+                    // Undeclared, a required column's name in other letter case is refused as a
+                    // look-alike first; either way the message says why a dimension cannot have it.
+                    let named =
+                        message.contains("Dimension '\(name)' has the name of the ") && message.contains(rule)
+                        || message.contains("Column '\(name)' reads as the required column")
+                    return e?.code == .input && e?.location?.column == 8 && named && message.contains("ignoring case")
+                }
+            }
+        }
+        // A declared `MEAN` next to the mean forecast (undeclared, it is refused as a look-alike).
+        #expect {
+            try map(["mean", "p50", "MEAN"], dimensions: ["MEAN"])
+        } throws: { error in
+            (error as? ExportError)?.message.contains("the forecasted-values column 'mean'") == true
+        }
+        // Two dimensions that differ only in case clash the same way.
+        #expect {
+            try map(["mean", "store", "Store"])
+        } throws: { error in
+            (error as? ExportError)?.message.contains("Dimensions 'store' and 'Store' differ only in case") == true
+        }
+        // Only the columns this schema has: without a p90 forecast there is no `wQL[0.9]` column.
+        #expect(try map(["mean", "p50", "wQL[0.9]"], dimensions: ["wQL[0.9]"]).schema.dimensions == ["wQL[0.9]"])
+        #expect(throws: ExportError.self) { try ExportSchema(dimensions: ["rmse"], forecastTypes: [.mean]) }
+    }
+
+    /// The row labels pandas and Dask save with a frame are not data: no dimension, no error,
+    /// unless --dimensions names them.
+    @Test func pandasAndDaskIndexColumnsAreIgnoredUnlessDeclared() throws {
+        for index in ["__index_level_0__", "__index_level_12__", "__null_dask_index__"] {
+            let m = try map(["mean", index, "store"])
+            #expect(m.schema.dimensions == ["store"] && m.dimensions == [7] && m.forecastTypes == [5])
+            #expect(try map(["mean", index, "store"], dimensions: ["store"]).schema.dimensions == ["store"])
+            let declared = try map(["mean", index], dimensions: [index])
+            #expect(declared.schema.dimensions == [index] && declared.dimensions == [6])
+        }
+        // Only pandas' exact spelling: anything else is an ordinary column.
+        for name in ["__index_level__", "__index_level_a__", "index_level_0", "__index_level_0"] {
+            #expect(try map(["mean", name]).schema.dimensions == [name])
+        }
     }
 
     @Test func nameRulesApplyToAnyListOfNames() {

@@ -311,7 +311,7 @@ def test_if_exists_error_overwrite_append(cli, tmp_path):
     refused = export(cli, src, dest, "--json", ts=other, check=False)
     assert refused.returncode == 2
     err = json.loads(refused.stdout)["error"]
-    assert err["code"] == "VALIDATION_ERROR" and "--if-exists" in err["message"]
+    assert err["code"] == "ALREADY_EXISTS" and "--if-exists" in err["message"]
     assert {p: (dest / p).read_bytes() for p in before} == before and folder_parts(dest) == set(before) - {
         "_SUCCESS", "_manifest.json"}
     # append keeps the first export's parts next to the new ones, as Forecast does.

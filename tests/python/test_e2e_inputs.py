@@ -135,6 +135,16 @@ def test_pandas_parquet_exports_like_the_csv(cli, backtest):
     assert_same_export(cli, backtest, [path], "pandas")
 
 
+def test_a_pandas_index_column_is_ignored_not_a_dimension(cli, backtest):
+    # A filtered or shuffled frame keeps row labels that pandas saves as __index_level_0__ (int64):
+    # as a dimension it would make every row its own series.
+    path = backtest["root"] / "pandas-index.parquet"
+    frame = backtest["table"].to_pandas().sample(frac=1.0, random_state=7)
+    frame.to_parquet(path)
+    assert "__index_level_0__" in pq.ParquetFile(path).schema_arrow.names
+    assert_same_export(cli, backtest, [path], "pandas-index")
+
+
 def split_csv(src: Path, parts: int):
     with open(src, newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f))

@@ -124,6 +124,7 @@ public struct ShardCommitPlan: Sendable {
 
         var moves: [Move] = []
         var parts: [PublishedPart] = []
+        var stagedExtensions = Set<String>()
         for table in ExportTable.allCases {
             let tableRows = shards.reduce(0) { total, manifest in
                 total + manifest.parts.filter { $0.table == table }.reduce(0) { $0 + $1.rowCount }
@@ -143,6 +144,7 @@ public struct ShardCommitPlan: Sendable {
                                 + "which is not a part of this job. Nothing was published."
                         )
                     }
+                    stagedExtensions.insert(staged.fileExtension)
                     let final = PartName(
                         jobName: plan.jobName,
                         timestamp: plan.timestamp,
@@ -179,10 +181,16 @@ public struct ShardCommitPlan: Sendable {
         var sums = PredictorMetricsState(quantileCount: first.metricSums.quantileCount)
         for manifest in shards { sums.merge(manifest.metricSums) }
 
-        let existing = Self.classify(existingKeys, plan: plan, written: Set(parts.map(\.key)))
+        let existing = Self.classify(
+            existingKeys,
+            plan: plan,
+            written: Set(parts.map(\.key)),
+            fileExtensions: PartName.standardFileExtensions.union(stagedExtensions)
+        )
         if ifExists == .error, !existing.foreign.isEmpty {
             let shown = existing.foreign.prefix(3).joined(separator: ", ")
-            throw .validation(
+            throw ExportError(
+                .alreadyExists,
                 "Cannot commit \(plan.jobName): the destination already holds another export's parts"
                     + " (\(existing.foreign.count): \(shown)\(existing.foreign.count > 3 ? ", …" : "")). Nothing was"
                     + " published. Use --if-exists overwrite to remove them first, or --if-exists append to keep"
@@ -204,15 +212,23 @@ public struct ShardCommitPlan: Sendable {
     }
 
     /// Sorts the part files among `keys` (direct children of a table folder whose names parse as
-    /// part names) into another export's and this job's that the commit does not write.
-    static func classify(_ keys: [String], plan: ShardPlan, written: Set<String>) -> ExistingParts {
+    /// part names with one of `fileExtensions`) into another export's and this job's that the
+    /// commit does not write.
+    static func classify(
+        _ keys: [String],
+        plan: ShardPlan,
+        written: Set<String>,
+        fileExtensions: Set<String>
+    ) -> ExistingParts {
         var existing = ExistingParts()
         for key in keys.sorted() where !written.contains(key) {
             guard let table = ExportTable.allCases.first(where: { key.hasPrefix($0.folderName + "/") }) else {
                 continue
             }
             let name = String(key.dropFirst(table.folderName.count + 1))
-            guard !name.contains("/"), let part = try? PartName(parsing: name) else { continue }
+            guard !name.contains("/"),
+                let part = PartName.part(named: name, fileExtensions: fileExtensions)
+            else { continue }
             if part.jobName == plan.jobName && part.timestamp == plan.timestamp {
                 existing.stale.append(key)
             } else {

@@ -27,12 +27,14 @@ extension BacktestColumnMap {
     ) throws(ExportError) -> (BacktestColumnMap, ExportSchema) {
         let (map, schema) = try map(header, declaredDimensions: declaredDimensions)
         guard let reference else { return (map, schema) }
-        let mine = Set(header.names)
-        let theirs = Set(reference.names)
+        // Index columns are ignored (unless declared dimensions, which every file then has).
+        let declared = Set(declaredDimensions ?? [])
+        let mine = Set(header.names.filter { !isIndexColumn($0) || declared.contains($0) })
+        let theirs = Set(reference.names.filter { !isIndexColumn($0) || declared.contains($0) })
         guard mine == theirs else {
             var differences: [String] = []
-            let extra = header.names.filter { !theirs.contains($0) }
-            let missing = reference.names.filter { !mine.contains($0) }
+            let extra = header.names.filter { mine.contains($0) && !theirs.contains($0) }
+            let missing = reference.names.filter { theirs.contains($0) && !mine.contains($0) }
             if !extra.isEmpty { differences.append("it has " + extra.map { "'\($0)'" }.joined(separator: ", ")) }
             if !missing.isEmpty { differences.append("it lacks " + missing.map { "'\($0)'" }.joined(separator: ", ")) }
             throw header.error(

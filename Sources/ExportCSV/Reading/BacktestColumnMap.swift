@@ -14,7 +14,11 @@ public import ExportCore
 ///   one type (`p10`, `0.1`) are an error;
 /// - with declared dimensions, exactly those columns are the dimensions (in the declared order)
 ///   and any other column is an error; without, every other column is a dimension, in file order;
-/// - `backtest_window` is reserved; at least one forecast type.
+/// - a pandas or Dask index column (`__index_level_0__`, ``isIndexColumn(_:)``) is ignored unless
+///   declared;
+/// - `backtest_window` is reserved, and no dimension may be named like a column of either table,
+///   ignoring case (``ExportSchema/conflict(ofDimension:forecastTypes:)``); at least one forecast
+///   type.
 ///
 /// Positions are 0-based field numbers. Column order in the file is free.
 public struct BacktestColumnMap: Sendable, Equatable {
@@ -32,6 +36,20 @@ public struct BacktestColumnMap: Sendable, Equatable {
     public let forecastTypes: [Int]
     /// The schema the columns imply.
     public let schema: ExportSchema
+
+    /// Whether `name` is a column that pandas (`__index_level_0__`, …, for an index without a
+    /// name, as `to_parquet` writes it after a filter or a sort) or Dask (`__null_dask_index__`)
+    /// adds to hold a data frame's row labels. Such a column is ignored unless `--dimensions`
+    /// names it.
+    public static func isIndexColumn(_ name: String) -> Bool {
+        if name == "__null_dask_index__" { return true }
+        let prefix = "__index_level_"
+        let suffix = "__"
+        guard name.hasPrefix(prefix), name.hasSuffix(suffix), name.utf8.count > prefix.utf8.count + suffix.utf8.count
+        else { return false }
+        let digits = name.utf8.dropFirst(prefix.utf8.count).dropLast(suffix.utf8.count)
+        return digits.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    }
 
     /// The columns every backtest-forecast file must have.
     public static let requiredColumns = [
@@ -84,6 +102,9 @@ public struct BacktestColumnMap: Sendable, Equatable {
         var types: [ForecastType] = []
         var typeColumns: [Int] = []
         for (i, name) in names.enumerated() where !required.contains(name) {
+            // Row labels pandas or Dask saved with the data, not data: skipped, so that they do not
+            // become a dimension that splits every series row by row.
+            if Self.isIndexColumn(name) && declared?.contains(name) != true { continue }
             let type: ForecastType?
             do {
                 type = try ForecastType(columnName: name)
@@ -143,6 +164,13 @@ public struct BacktestColumnMap: Sendable, Equatable {
                     + " or a quantile such as 0.1; the header has: " + names.joined(separator: ", "),
                 at: .init(file: file, line: line)
             )
+        }
+        // A dimension named like another column of either table (`RMSE`, `Timestamp`, `wql[0.5]`),
+        // located here; the schema checks the same and the rest.
+        for (name, i) in zip(dimensionNames, dimensions) {
+            if let conflict = ExportSchema.conflict(ofDimension: name, forecastTypes: types) {
+                throw .input(conflict, at: at(i))
+            }
         }
         do {
             schema = try ExportSchema(dimensions: dimensionNames, forecastTypes: types)

@@ -19,7 +19,13 @@ enum LookalikeColumnNames {
                 + " remove it from the header"
         }
         if let required = requiredColumns.first(where: { $0 == plain.lowercased() }) {
-            return "Column '\(name)' reads as the required column '\(required)' (\(how(name, plain))): \(advice)"
+            // Only letter case apart: not even a declared dimension may have that name.
+            let only = name.lowercased() == required
+            return "Column '\(name)' reads as the required column '\(required)' (\(how(name, plain))): "
+                + (only
+                    ? "rename it (no dimension may share a column's name, ignoring case, as Athena, Glue and DuckDB"
+                        + " compare names)"
+                    : advice)
         }
         if plain != name, let type = forecastType(plain) {
             return "Column '\(name)' reads as the forecast type '\(type)' (\(how(name, plain))): \(advice)"

@@ -16,7 +16,8 @@ public struct TargetColumnMap: Sendable, Equatable {
     /// The columns every target-time-series file must have.
     public static let requiredColumns = ["item_id", "timestamp", "target_value"]
 
-    /// Maps `header`: every column other than the required ones is a dimension. With
+    /// Maps `header`: every column other than the required ones and a pandas or Dask index column
+    /// (``BacktestColumnMap/isIndexColumn(_:)``) is a dimension. With
     /// `expectedDimensions`, the file's dimension names must be exactly those (in any order) and
     /// the map lists them in that order.
     package static func map(_ header: CSVHeader, expectedDimensions: [String]?) throws(ExportError) -> TargetColumnMap {
@@ -24,6 +25,8 @@ public struct TargetColumnMap: Sendable, Equatable {
         var found: [String] = []
         var positions: [Int] = []
         for (i, name) in header.names.enumerated() where !required.contains(name) {
+            // A pandas or Dask index column holds row labels: not a dimension unless expected.
+            if BacktestColumnMap.isIndexColumn(name) && expectedDimensions?.contains(name) != true { continue }
             found.append(name)
             positions.append(i)
         }
