@@ -46,9 +46,10 @@ struct CommitCommand: AsyncParsableCommand {
         let start = Monotonic.now
         let outcome: ShardCommitOutcome
         if destination.hasPrefix("s3://") {
+            let location = try S3Location(parsing: destination)  // before the credentials: see ExportPlan
             var s3 = try S3Configuration.fromEnvironment(S3Configuration.processEnvironment())
             if let key = kmsKeyArn { s3.kmsKeyId = key }
-            let sink = try S3Sink(location: try S3Location(parsing: destination), configuration: s3)
+            let sink = try S3Sink(location: location, configuration: s3)
             outcome = try await ShardCommitter(sink: sink, plan: plan, concurrentMoves: 8, ifExists: ifExists).commit()
         } else {
             guard kmsKeyArn == nil else {

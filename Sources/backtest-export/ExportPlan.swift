@@ -200,10 +200,13 @@ struct ExportPlan {
             metrics.history = target
         }
         if command.destination.hasPrefix("s3://") {
+            // The destination first: a malformed one (`s3://` without a bucket) is the error to
+            // report, whatever the credentials.
+            let location = try S3Location(parsing: command.destination)
             var s3 = try S3Configuration.fromEnvironment(S3Configuration.processEnvironment())
             if let key = command.kmsKeyArn { s3.kmsKeyId = key }
             s3.retryLog = { line in printError("retrying: \(line)") }
-            destination = .s3(try S3Location(parsing: command.destination), s3)
+            destination = .s3(location, s3)
         } else {
             guard command.kmsKeyArn == nil else {
                 throw ExportError.validation("--kms-key-arn applies to s3:// destinations only")

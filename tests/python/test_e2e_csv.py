@@ -178,6 +178,13 @@ def test_json_envelope(cli, tmp_path):
     assert "^[a-zA-Z][a-zA-Z0-9_]*$" in err["error"]["message"]
     missing = cli.run("export", "--input", src, "--json", check=False)
     assert missing.returncode == 2 and json.loads(missing.stdout)["error"]["code"] == "VALIDATION_ERROR"
+    # A destination without a bucket is the error to report, before any missing credentials.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["AWS_SHARED_CREDENTIALS_FILE"] = env["AWS_CONFIG_FILE"] = str(tmp_path / "none")
+    nobucket = cli.run("export", "--job-name", JOB, "--input", src, "--destination", "s3://", "--json", check=False,
+                       env=env)
+    message = json.loads(nobucket.stdout)["error"]["message"]
+    assert nobucket.returncode == 2 and "bucket" in message and "credential" not in message.lower(), message
 
 
 HEADER = "item_id,timestamp,target_value,backtestwindow_start_time,backtestwindow_end_time,p10,p50,p90,mean\n"
