@@ -209,9 +209,12 @@ public final class S3Sink: PartSink {
     }
 
     /// Creates the `_LOCK` object with `If-None-Match: *` (after a HeadObject, for stores that
-    /// ignore the condition) and reads it back to check that it holds this run's token; removes
-    /// it when `body` ends. When another run holds it, throws with that run's description. A
-    /// `_LOCK` left by a killed run must be removed by hand; the error says so.
+    /// ignore the condition) and reads it back: the lock is this run's when the object holds this
+    /// run's token, whatever the PUT answered (a retry after a lost answer gets 412 for the object
+    /// its first attempt created). Removes it when `body` ends, also when the task is cancelled
+    /// (a stopped job, `--timeout`, SIGTERM). When another run holds it, throws with that run's
+    /// description. A `_LOCK` left by a killed run on another host must be removed by hand; the
+    /// error says so.
     public func withExclusiveLock<R>(holder: String, _ body: () async throws -> R) async throws -> R {
         let key = location.key(for: destinationLockKey)
         let token = "\(holder) [token \(UInt64.random(in: 0...UInt64.max))]"
@@ -229,23 +232,43 @@ public final class S3Sink: PartSink {
         do {
             try await removeStaleLock(key: key)
             if try await exists(named: destinationLockKey) { throw await heldError() }
-            guard try await client.putObjectIfAbsent(key: key, body: ByteBuffer(string: token), headers: []) else {
-                throw await heldError()
-            }
+            // Created or refused (412), the stored token says whose the lock is.
+            _ = try await client.putObjectIfAbsent(key: key, body: ByteBuffer(string: token), headers: [])
             let stored = try await client.getObject(key: key, maxBytes: 4096).map { String(buffer: $0) }
             guard stored == token else { throw await heldError() }
         } catch {
+            // Cancelled or failed once the PUT may have created the lock: it must not stay.
+            await removeLock(key: key, ifItHolds: token)
             throw Self.exportError(error)
         }
         let result: R
         do {
             result = try await body()
         } catch {
-            try? await remove(named: destinationLockKey)
+            try? await unlock()
             throw error
         }
-        try await remove(named: destinationLockKey)
+        try await unlock()
         return result
+    }
+
+    /// Removes `_LOCK`, to the end even when the calling task is cancelled (in a task of its own,
+    /// which does not inherit the cancellation): a cancelled run must not leave its lock behind.
+    private func unlock() async throws {
+        let sink = self
+        try await Task { try await sink.remove(named: destinationLockKey) }.value
+    }
+
+    /// Removes the lock object at `key` when it holds `token` (this run's), ignoring failures; to
+    /// the end even when the calling task is cancelled. For a run that stops while it takes the
+    /// lock: another run's lock stays.
+    private func removeLock(key: String, ifItHolds token: String) async {
+        let sink = self
+        await Task {
+            guard let body = try? await sink.client.getObject(key: key, maxBytes: 4096), String(buffer: body) == token
+            else { return }
+            try? await sink.remove(named: destinationLockKey)
+        }.value
     }
 
     /// Removes a `_LOCK` left by a process of this host that no longer runs (a run killed with

@@ -4,15 +4,20 @@ import NIOPosix
 import Synchronization
 
 /// A minimal S3 look-alike on 127.0.0.1 for fault tests: PutObject, multipart (create, upload
-/// part, complete, abort), GetObject, HeadObject, DeleteObject. No signature checks (the real
-/// SeaweedFS tests do that). ``faults`` decides, per request, to answer normally, with an HTTP
-/// error, or by closing the connection without an answer; every request is recorded.
+/// part, complete, abort), GetObject, HeadObject, DeleteObject, and PutObject with
+/// `If-None-Match: *` (412 when the object exists). No signature checks (the real SeaweedFS tests
+/// do that). ``faults`` decides, per request, to answer normally, with an HTTP error (before or
+/// after doing what the request asks), or by closing the connection without an answer; every
+/// request is recorded.
 final class FakeS3Server: Sendable {
     enum Fault: Sendable, Equatable {
         case status(Int, code: String)
         case dropConnection
         /// Keeps the connection open and never answers.
         case stall
+        /// Does what the request asks, then answers with this error instead: an answer lost on
+        /// the way back, as the client sees it.
+        case statusAfterHandling(Int, code: String)
     }
 
     struct Request: Sendable {
@@ -64,8 +69,12 @@ final class FakeS3Server: Sendable {
     var requests: [Request] { state.withLock { $0.log } }
 
     /// Handles one complete request; `nil` means: close the connection without answering.
-    func handle(method: String, uri: String, body: [UInt8]) -> (status: Int, headers: [(String, String)], body: String)?
-    {
+    func handle(
+        method: String,
+        uri: String,
+        body: [UInt8],
+        ifNoneMatch: Bool = false
+    ) -> (status: Int, headers: [(String, String)], body: String)? {
         let (rawPath, rawQuery) = split(uri)
         let path = percentDecode(rawPath)
         var query: [String: String] = [:]
@@ -81,14 +90,30 @@ final class FakeS3Server: Sendable {
             state.log.append(request)
             return n
         }
-        switch faults(request, earlier) {
+        let fault = faults(request, earlier)
+        switch fault {
         case .dropConnection?: return nil
         case .stall?: return (Self.stalled, [], "")
         case .status(let status, let code)?:
             return (status, [], "<Error><Code>\(code)</Code><Message>injected \(code)</Message></Error>")
-        case nil: break
+        case .statusAfterHandling?, nil: break
         }
-        return state.withLock { state -> (Int, [(String, String)], String) in
+        let answer = answer(method: method, path: path, query: query, body: body, ifNoneMatch: ifNoneMatch)
+        if case .statusAfterHandling(let status, let code)? = fault {
+            return (status, [], "<Error><Code>\(code)</Code><Message>injected \(code)</Message></Error>")
+        }
+        return answer
+    }
+
+    /// What the store does and answers for a request that no fault stops.
+    private func answer(
+        method: String,
+        path: String,
+        query: [String: String],
+        body: [UInt8],
+        ifNoneMatch: Bool
+    ) -> (status: Int, headers: [(String, String)], body: String) {
+        state.withLock { state -> (Int, [(String, String)], String) in
             switch (method, query["uploads"] != nil, query["uploadId"], query["partNumber"]) {
             case ("POST", true, _, _):
                 let id = "upload-\(state.nextUpload)/+="
@@ -144,6 +169,9 @@ final class FakeS3Server: Sendable {
                     "<ListMultipartUploadsResult>\(uploads.joined())<IsTruncated>false</IsTruncated></ListMultipartUploadsResult>"
                 )
             case ("PUT", false, nil, nil):
+                if ifNoneMatch && state.objects[path] != nil {
+                    return (412, [], "<Error><Code>PreconditionFailed</Code><Message>exists</Message></Error>")
+                }
                 state.objects[path] = body
                 return (200, [("ETag", "\"e\"")], "")
             case ("GET", false, nil, nil), ("HEAD", false, nil, nil):
@@ -155,7 +183,7 @@ final class FakeS3Server: Sendable {
                 state.objects[path] = nil
                 return (204, [], "")
             default:
-                return (400, [], "<Error><Code>NotImplemented</Code><Message>\(method) \(uri)</Message></Error>")
+                return (400, [], "<Error><Code>NotImplemented</Code><Message>\(method) \(path)</Message></Error>")
             }
         }
     }
@@ -210,7 +238,12 @@ final class FakeS3Server: Sendable {
             case .end:
                 guard let head else { return }
                 guard
-                    let (status, headers, text) = server.handle(method: head.method.rawValue, uri: head.uri, body: body)
+                    let (status, headers, text) = server.handle(
+                        method: head.method.rawValue,
+                        uri: head.uri,
+                        body: body,
+                        ifNoneMatch: head.headers["if-none-match"].first == "*"
+                    )
                 else {
                     context.close(promise: nil)
                     return
