@@ -160,7 +160,7 @@ public actor JobService {
             tags[arn] = nil
             throw Self.storeFailure(error)
         }
-        let actions = queue.enqueue(arn)
+        let actions = queue.enqueue(arn, destination: Self.destinationKey(of: job))
         try await perform(actions)
         return ForecastShapes.CreateResponse(PredictorBacktestExportJobArn: arn)
     }
@@ -310,11 +310,19 @@ public actor JobService {
         for action in transition.actions {
             let next: [JobQueue<String>.Action]
             switch action {
-            case .enqueue: next = queue.enqueue(arn)
+            case .enqueue: next = queue.enqueue(arn, destination: Self.destinationKey(of: job))
             case .dequeue, .cancelExport: next = queue.remove(arn)
             }
             try await perform(next)
         }
+    }
+
+    /// What makes two jobs' destinations one for ``JobQueue`` (`s3://b/p` and `s3://b/p/` are one):
+    /// jobs into one destination run one after another instead of failing on its lock.
+    static func destinationKey(of job: JobRecord) -> String {
+        var path = Substring(job.destinationPath)
+        while path.hasSuffix("/") { path.removeLast() }
+        return String(path)
     }
 
     private func perform(_ actions: [JobQueue<String>.Action]) async throws(ForecastError) {

@@ -69,7 +69,8 @@ func temporaryDirectory() -> String {
     static func create(
         _ name: String,
         format: String? = nil,
-        tags: [ForecastShapes.Tag]? = nil
+        tags: [ForecastShapes.Tag]? = nil,
+        path: String? = nil
     )
         -> ForecastShapes
         .CreateRequest
@@ -77,7 +78,9 @@ func temporaryDirectory() -> String {
         ForecastShapes.CreateRequest(
             PredictorBacktestExportJobName: name,
             PredictorArn: names.predictorArn("P"),
-            Destination: .init(S3Config: .init(Path: "s3://b/\(name)", RoleArn: "arn:aws:iam::123456789012:role/R")),
+            Destination: .init(
+                S3Config: .init(Path: path ?? "s3://b/\(name)", RoleArn: "arn:aws:iam::123456789012:role/R")
+            ),
             Tags: tags,
             Format: format
         )
@@ -138,6 +141,27 @@ func temporaryDirectory() -> String {
         executor.finish("C")
         try await waitFor(service, "C", "ACTIVE")
         #expect(executor.started == ["A", "B", "C"])
+    }
+
+    /// Two jobs into one path (as Amazon Forecast allows) both run, one after the other: run
+    /// together, the destination's lock would fail the second. Other paths do not wait.
+    @Test func jobsIntoOnePathRunOneAfterAnother() async throws {
+        let executor = ScriptedExecutor()
+        let service = try makeService(executor, maxRunning: 3)
+        try await service.start()
+        _ = try await service.create(Self.create("A", path: "s3://b/shared"))
+        _ = try await service.create(Self.create("B", path: "s3://b/shared/"))
+        _ = try await service.create(Self.create("C", path: "s3://b/other"))
+        try await waitFor(service, "C", "CREATE_IN_PROGRESS")
+        try await waitFor(service, "A", "CREATE_IN_PROGRESS")
+        #expect(try await status(service, "B") == "CREATE_PENDING")
+        executor.finish("A")
+        try await waitFor(service, "B", "CREATE_IN_PROGRESS")
+        executor.finish("B")
+        executor.finish("C")
+        try await waitFor(service, "B", "ACTIVE")
+        try await waitFor(service, "C", "ACTIVE")
+        #expect(executor.started.firstIndex(of: "A")! < executor.started.firstIndex(of: "B")!)
     }
 
     @Test func stopPendingAndRunningJobs() async throws {

@@ -95,6 +95,27 @@ import Testing
         #expect(queue.finished(1) == [.start(2)])
     }
 
+    /// Jobs into one destination run one after another (together, its lock would fail all but
+    /// one); a job into another destination does not wait behind them.
+    @Test func jobsIntoOneDestinationRunOneAfterAnother() {
+        var queue = JobQueue<Int>(maxRunning: 3)
+        #expect(queue.enqueue(1, destination: "s3://b/p") == [.start(1)])
+        #expect(queue.enqueue(2, destination: "s3://b/p") == [])
+        #expect(queue.enqueue(3, destination: "s3://b/q") == [.start(3)])
+        #expect(queue.enqueue(4) == [.start(4)])
+        #expect(queue.enqueue(5, destination: "s3://b/p") == [])
+        #expect(queue.pending == [2, 5])
+        #expect(queue.finished(3) == [])  // a free slot, but p is still busy
+        #expect(queue.finished(1) == [.start(2)])  // in the order they came
+        #expect(queue.remove(5) == [])
+        #expect(queue.finished(2) == [])
+        #expect(queue.enqueue(6, destination: "s3://b/p") == [.start(6)])
+        // A running job cancelled keeps its destination busy until its task ends.
+        #expect(queue.enqueue(7, destination: "s3://b/p") == [])
+        #expect(queue.remove(6) == [.cancel(6)])
+        #expect(queue.finished(6) == [.start(7)])
+    }
+
     @Test func enqueueingTwiceIsANoOp() {
         var queue = JobQueue<Int>(maxRunning: 1)
         #expect(queue.enqueue(1) == [.start(1)])
