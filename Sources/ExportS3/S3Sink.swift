@@ -229,16 +229,18 @@ public final class S3Sink: PartSink {
                     + " if no export is running"
             )
         }
+        var putSent = false
         do {
             try await removeStaleLock(key: key)
             if try await exists(named: destinationLockKey) { throw await heldError() }
             // Created or refused (412), the stored token says whose the lock is.
+            putSent = true
             _ = try await client.putObjectIfAbsent(key: key, body: ByteBuffer(string: token), headers: [])
             let stored = try await client.getObject(key: key, maxBytes: 4096).map { String(buffer: $0) }
             guard stored == token else { throw await heldError() }
         } catch {
             // Cancelled or failed once the PUT may have created the lock: it must not stay.
-            await removeLock(key: key, ifItHolds: token)
+            if putSent { await removeLock(key: key, ifItHolds: token) }
             throw Self.exportError(error)
         }
         let result: R
@@ -252,23 +254,41 @@ public final class S3Sink: PartSink {
         return result
     }
 
-    /// Removes `_LOCK`, to the end even when the calling task is cancelled (in a task of its own,
-    /// which does not inherit the cancellation): a cancelled run must not leave its lock behind.
+    /// Removes `_LOCK` in a task of its own, which the caller's cancellation does not reach, so
+    /// that a cancelled run does not leave its lock behind; once the caller is cancelled it gets
+    /// ``cleanupGrace`` to finish (an endpoint that stopped answering must not hold up a stop).
     private func unlock() async throws {
         let sink = self
-        try await Task { try await sink.remove(named: destinationLockKey) }.value
+        try await Self.awaitCleanup(Task { try await sink.remove(named: destinationLockKey) })
     }
 
-    /// Removes the lock object at `key` when it holds `token` (this run's), ignoring failures; to
-    /// the end even when the calling task is cancelled. For a run that stops while it takes the
-    /// lock: another run's lock stays.
+    /// Removes the lock object at `key` when it holds `token` (this run's), ignoring failures; as
+    /// ``unlock()`` for a cancelled caller. For a run that stops while it takes the lock: another
+    /// run's lock stays.
     private func removeLock(key: String, ifItHolds token: String) async {
         let sink = self
-        await Task {
-            guard let body = try? await sink.client.getObject(key: key, maxBytes: 4096), String(buffer: body) == token
+        let removal = Task {
+            guard let body = try await sink.client.getObject(key: key, maxBytes: 4096), String(buffer: body) == token
             else { return }
-            try? await sink.remove(named: destinationLockKey)
-        }.value
+            try await sink.remove(named: destinationLockKey)
+        }
+        try? await Self.awaitCleanup(removal)
+    }
+
+    /// How long a cleanup request may still run once the task that waits for it is cancelled.
+    static let cleanupGrace: Duration = .milliseconds(500)
+
+    /// The value of `cleanup`, a task the caller's cancellation does not reach; once the caller
+    /// is cancelled, `cleanup` is cancelled too after ``cleanupGrace``.
+    private static func awaitCleanup(_ cleanup: Task<Void, any Error>) async throws {
+        try await withTaskCancellationHandler {
+            try await cleanup.value
+        } onCancel: {
+            Task {
+                try? await Task.sleep(for: cleanupGrace)
+                cleanup.cancel()
+            }
+        }
     }
 
     /// Removes a `_LOCK` left by a process of this host that no longer runs (a run killed with
