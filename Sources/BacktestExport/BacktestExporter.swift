@@ -160,7 +160,7 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
     /// extension (the standard ones and this format's; not `…_part0.csv.sha256`).
     private func existingParts() async throws -> [String] {
         var keys: [String] = []
-        let extensions = PartName.standardFileExtensions.union([format.fileExtension])
+        let extensions = partExtensions
         for table in ExportTable.allCases {
             for key in try await sink.list(prefix: table.folderName + "/") {
                 let name = key.dropFirst(table.folderName.count + 1)
@@ -175,13 +175,13 @@ public struct BacktestExporter<Sink: PartSink, Format: TableFormat>: Sendable {
     /// Whether `key` (a part's) belongs to this job name and timestamp.
     private func isOwnPart(_ key: String) -> Bool {
         guard let slash = key.lastIndex(of: "/"),
-            let name = PartName.part(
-                named: String(key[key.index(after: slash)...]),
-                fileExtensions: PartName.standardFileExtensions.union([format.fileExtension])
-            )
+            let name = PartName.part(named: String(key[key.index(after: slash)...]), fileExtensions: partExtensions)
         else { return false }
         return name.jobName == configuration.jobName && name.timestamp == configuration.timestamp
     }
+
+    /// The extensions a part in the destination may have: the standard ones and this format's.
+    private var partExtensions: Set<String> { PartName.standardFileExtensions.union([format.fileExtension]) }
 
     /// Step 4: removes the parts of this job and timestamp that this run did not write, then
     /// writes the manifest and `_SUCCESS`; removes the manifest again if `_SUCCESS` fails.
