@@ -80,6 +80,12 @@ struct S3Client: Sendable {
         let canonicalQuery = SigV4Signer.canonicalQueryString(query)
         let url = "\(scheme)://\(host)\(path)" + (canonicalQuery.isEmpty ? "" : "?" + canonicalQuery)
         let hash = payloadHash(body)
+        var extraHeaders = extraHeaders
+        if let body, body.readableBytes > 0 {
+            // A server that misses part of the body then refuses the request instead of storing
+            // what it got (see ``ContentMD5``).
+            extraHeaders.append(("content-md5", ContentMD5.headerValue(for: body)))
+        }
         let what = key.map { "s3://\(bucket)/\($0)" } ?? "s3://\(bucket)"
         let policy = configuration.retry
         let timeout = TimeAmount(configuration.requestTimeout)

@@ -276,7 +276,7 @@ public final class S3Sink: PartSink {
     }
 
     /// How long a cleanup request may still run once the task that waits for it is cancelled.
-    static let cleanupGrace: Duration = .milliseconds(500)
+    static let cleanupGrace: Duration = .seconds(2)
 
     /// The value of `cleanup`, a task the caller's cancellation does not reach; once the caller
     /// is cancelled, `cleanup` is cancelled too after ``cleanupGrace``.

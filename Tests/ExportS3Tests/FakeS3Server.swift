@@ -3,10 +3,13 @@ import NIOHTTP1
 import NIOPosix
 import Synchronization
 
+@testable import ExportS3
+
 /// A minimal S3 look-alike on 127.0.0.1 for fault tests: PutObject, multipart (create, upload
 /// part, complete, abort), GetObject, HeadObject, DeleteObject, and PutObject with
 /// `If-None-Match: *` (412 when the object exists). No signature checks (the real SeaweedFS tests
-/// do that). ``faults`` decides, per request, to answer normally, with an HTTP error (before or
+/// do that); a `Content-MD5` that does not match the body is refused with 400 `BadDigest`, as S3
+/// refuses it. ``faults`` decides, per request, to answer normally, with an HTTP error (before or
 /// after doing what the request asks), or by closing the connection without an answer; every
 /// request is recorded.
 final class FakeS3Server: Sendable {
@@ -24,6 +27,9 @@ final class FakeS3Server: Sendable {
         var method: String
         var path: String
         var query: [String: String]
+        var bodyLength = 0
+        /// The request's `Content-MD5` header, if it had one.
+        var contentMD5: String? = nil
     }
 
     private struct State {
@@ -73,7 +79,8 @@ final class FakeS3Server: Sendable {
         method: String,
         uri: String,
         body: [UInt8],
-        ifNoneMatch: Bool = false
+        ifNoneMatch: Bool = false,
+        contentMD5: String? = nil
     ) -> (status: Int, headers: [(String, String)], body: String)? {
         let (rawPath, rawQuery) = split(uri)
         let path = percentDecode(rawPath)
@@ -82,7 +89,13 @@ final class FakeS3Server: Sendable {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             query[percentDecode(String(parts[0]))] = parts.count > 1 ? percentDecode(String(parts[1])) : ""
         }
-        let request = Request(method: method, path: path, query: query)
+        let request = Request(
+            method: method,
+            path: path,
+            query: query,
+            bodyLength: body.count,
+            contentMD5: contentMD5
+        )
         let earlier = state.withLock { state in
             let n = state.log.filter {
                 $0.method == method && $0.path == path && $0.query["partNumber"] == query["partNumber"]
@@ -97,6 +110,9 @@ final class FakeS3Server: Sendable {
         case .status(let status, let code)?:
             return (status, [], "<Error><Code>\(code)</Code><Message>injected \(code)</Message></Error>")
         case .statusAfterHandling?, nil: break
+        }
+        if let contentMD5, body.withUnsafeBytes({ ContentMD5.headerValue(for: $0) }) != contentMD5 {
+            return (400, [], "<Error><Code>BadDigest</Code><Message>Content-MD5 does not match</Message></Error>")
         }
         let answer = answer(method: method, path: path, query: query, body: body, ifNoneMatch: ifNoneMatch)
         if case .statusAfterHandling(let status, let code)? = fault {
@@ -242,7 +258,8 @@ final class FakeS3Server: Sendable {
                         method: head.method.rawValue,
                         uri: head.uri,
                         body: body,
-                        ifNoneMatch: head.headers["if-none-match"].first == "*"
+                        ifNoneMatch: head.headers["if-none-match"].first == "*",
+                        contentMD5: head.headers["content-md5"].first
                     )
                 else {
                     context.close(promise: nil)

@@ -115,6 +115,26 @@ import Testing
         #expect(try await sink.exists(named: "a.csv") == false)
     }
 
+    /// A server that got only part of a body must be able to tell (SeaweedFS stores a zero-byte
+    /// object for a PutObject cut before its first body byte unless `Content-MD5` is sent): every
+    /// request with a body carries its `Content-MD5`, which the fake server checks.
+    @Test func everyRequestWithABodyCarriesItsContentMD5() async throws {
+        let server = try await FakeS3Server()
+        defer { Task { try? await server.shutdown() } }
+        let sink = try Self.sink(server)
+        let large = testBytes(count: 11 * Self.mib + 17, seed: 3)
+        try await sink.withPart(named: "large.parquet") { try await $0.write(large) }
+        try await sink.withPart(named: "small.csv") { try await $0.write(testBytes(count: 999, seed: 4)) }
+        try await sink.put(ByteBuffer(string: "{}"), named: "_manifest.json")
+        try await sink.put(ByteBuffer(), named: "_SUCCESS")
+        #expect(server.objects["/bucket/out/large.parquet"] == large)
+        let withBody = server.requests.filter { $0.bodyLength > 0 }
+        // Three UploadParts, CompleteMultipartUpload, two PutObjects with a body.
+        #expect(withBody.count == 6)
+        #expect(withBody.allSatisfy { $0.contentMD5 != nil })
+        #expect(server.requests.filter { $0.bodyLength == 0 && $0.contentMD5 != nil }.isEmpty)
+    }
+
     @Test func clientErrorsAreNotRetried() async throws {
         let server = try await FakeS3Server { _, _ in .status(403, code: "SignatureDoesNotMatch") }
         defer { Task { try? await server.shutdown() } }
