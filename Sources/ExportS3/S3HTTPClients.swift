@@ -8,7 +8,8 @@ import NIOCore
 ///
 /// Each has a connect timeout of ``S3Configuration/connectTimeout`` and read and write idle
 /// timeouts of ``S3Configuration/stallTimeout``: a request on which no byte moves either way
-/// for that long fails with a timeout.
+/// for that long fails with a timeout. A connection that cannot be made fails its request at
+/// once (S3Client's retry policy decides what happens next).
 enum S3HTTPClients {
     private struct Key: Hashable {
         var connect: Int64
@@ -25,6 +26,11 @@ enum S3HTTPClients {
             if let client = clients[key] { return client }
             var settings = HTTPClient.Configuration()
             settings.timeout = HTTPClient.Configuration.Timeout(connect: connect, read: stall, write: stall)
+            // A failed connection fails its request at once, to be retried (with backoff, and
+            // reported) by S3Client like any other failure: left on, the pool would retry it
+            // silently for the whole connect timeout, so an endpoint that refuses connections
+            // took six times that (60 s) to fail.
+            settings.connectionPool.retryConnectionEstablishment = false
             let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: settings)
             clients[key] = client
             return client

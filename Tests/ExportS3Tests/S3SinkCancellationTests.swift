@@ -85,6 +85,39 @@ import Glibc
         if !Self.underThreadSanitizer { #expect(elapsed < .seconds(60)) }
     }
 
+    /// An endpoint that refuses connections fails after the retry policy's attempts, each
+    /// refused at once and logged, not after each attempt waited out the connect timeout (the
+    /// connection pool used to retry silently until then: 60 s with the defaults).
+    @Test func anEndpointThatRefusesConnectionsFailsAfterTheRetriesAlone() async throws {
+        // A port that was just free: nothing listens on it.
+        let closed = try await FakeS3Server()
+        let endpoint = closed.endpoint
+        try await closed.shutdown()
+        let log = Lines()
+        let configuration = S3Configuration(
+            region: "us-east-1",
+            endpoint: try S3Endpoint(parsing: endpoint),
+            credentials: S3Credentials(accessKeyId: "AKIDFAKE", secretAccessKey: "fake-secret-do-not-print"),
+            retry: S3RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(1), maxDelay: .milliseconds(5)),
+            connectTimeout: .seconds(300),
+            retryLog: { line in log.append(line) }
+        )
+        let sink = try S3Sink(location: try S3Location(parsing: "s3://bucket/out/"), configuration: configuration)
+        let started = ContinuousClock.now
+        let error = await #expect(throws: ExportError.self) {
+            try await sink.put(ByteBuffer(string: "x"), named: "_CHECK")
+        }
+        let elapsed = ContinuousClock.now - started
+        let message = error?.message ?? ""
+        #expect(message.lowercased().contains("refused"), "\(message)")
+        #expect(message.contains("after 3 attempts"), "\(message)")
+        #expect(log.all.count == 2)
+        #expect(!message.contains("fake-secret-do-not-print"))
+        // One connect timeout alone would be 300 s; the retries take milliseconds (see
+        // anEndpointThatNeverAnswersFailsAfterOneStall for the bound under load).
+        if !Self.underThreadSanitizer { #expect(elapsed < .seconds(60)) }
+    }
+
     /// Whether this process runs with ThreadSanitizer (its runtime exports `__tsan_init`).
     static var underThreadSanitizer: Bool {
         #if canImport(Glibc)
