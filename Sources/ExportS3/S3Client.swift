@@ -4,6 +4,12 @@ import NIOCore
 import NIOHTTP1
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// Signed S3 requests on one bucket, with retries: the transport under ``S3Sink``.
 ///
 /// Each attempt is signed afresh (new `x-amz-date`); the payload hash is computed once per
@@ -152,7 +158,7 @@ struct S3Client: Sendable {
                     target: what,
                     status: nil,
                     code: nil,
-                    message: timeout ?? "connection failed: \(String(describing: error))",
+                    message: timeout ?? "connection failed: \(Self.connectionFailureDescription(of: error))",
                     attempts: attempt,
                     timedOut: timeout != nil
                 )
@@ -185,6 +191,15 @@ struct S3Client: Sendable {
         default:
             return nil
         }
+    }
+
+    /// A system error as `strerror` says it with its number (`Connection refused (errno 111)`),
+    /// instead of NIO's description of it (`connection reset (error set): Connection refused)
+    /// (errno: 111)`, which names a reset that did not happen); other errors as they describe
+    /// themselves.
+    static func connectionFailureDescription(of error: any Error) -> String {
+        guard let error = error as? IOError else { return String(describing: error) }
+        return "\(String(cString: strerror(error.errnoCode))) (errno \(error.errnoCode))"
     }
 
     private static func milliseconds(_ duration: Duration) -> Int64 {

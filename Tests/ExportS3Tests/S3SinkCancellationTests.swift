@@ -109,7 +109,8 @@ import Glibc
         }
         let elapsed = ContinuousClock.now - started
         let message = error?.message ?? ""
-        #expect(message.lowercased().contains("refused"), "\(message)")
+        #expect(message.contains("connection failed: Connection refused (errno 111)"), "\(message)")
+        #expect(!message.contains("reset"), "\(message)")
         #expect(message.contains("after 3 attempts"), "\(message)")
         #expect(log.all.count == 2)
         #expect(!message.contains("fake-secret-do-not-print"))
