@@ -76,7 +76,13 @@ struct ReadingColumnMapTests {
             ("p\u{0661}\u{0660}", "reads as the forecast type 'p10'"),  // Arabic-Indic digits
             ("p\u{200B}10", "invisible character (U+200B)"), ("\u{FEFF}store", "invisible character (U+FEFF)"),
             ("10%", "reads as the quantile 'p10'"), ("quantile_0.1", "reads as the quantile '0.1'"),
-            ("1e-1", "reads as the quantile"),
+            ("1e-1", "reads as the quantile"), ("q0.1", "reads as the quantile '0.1'"),
+            ("q10", "reads as the quantile 'p10'"), ("Q10", "reads as the quantile 'p10'"),
+            ("p10%", "reads as the quantile 'p10'"), ("0,1", "reads as the quantile '0.1'"),
+            ("tau_0.1", "reads as the quantile '0.1'"), ("percentile_10", "reads as the quantile 'p10'"),
+            ("p10_forecast", "reads as the quantile 'p10'"), ("forecast_p10", "reads as the quantile 'p10'"),
+            ("0.1q", "reads as the quantile '0.1'"), ("10th_percentile", "reads as the quantile 'p10'"),
+            ("forecast_mean", "reads as the forecast type 'mean'"), ("q_0.1", "reads as the quantile '0.1'"),
         ]
         for (name, rule) in refused {
             #expect {
@@ -87,7 +93,10 @@ struct ReadingColumnMapTests {
             }
             #expect(try map(["mean", name], dimensions: [name]).schema.dimensions == [name])
         }
-        let plain = ["région", "store", "quantity", "q1", "p10_lower", "\u{0442}\u{0438}\u{043F}"]
+        let plain = [
+            "région", "store", "quantity", "q1", "p10_lower", "\u{0442}\u{0438}\u{043F}", "pressure",
+            "forecast", "forecast_region", "pct_change", "tau", "quarter",
+        ]
         #expect(try map(["mean"] + plain).schema.dimensions == plain)
     }
 

@@ -31,7 +31,8 @@ enum LookalikeColumnNames {
             return "Column '\(name)' reads as the forecast type '\(type)' (\(how(name, plain))): \(advice)"
         }
         if let type = quantileSpelling(plain) {
-            return "Column '\(name)' reads as the quantile '\(type)' in a spelling Forecast does not use: \(advice)"
+            let kind = type.first == "p" || type.first?.isNumber == true ? "quantile" : "forecast type"
+            return "Column '\(name)' reads as the \(kind) '\(type)' in a spelling Forecast does not use: \(advice)"
         }
         return nil
     }
@@ -59,29 +60,83 @@ enum LookalikeColumnNames {
         }
     }
 
-    /// `10%`, `0.1%`, `quantile_0.1`, `quantile 10`, `1e-1`: the quantile they spell, or nil.
-    private static func quantileSpelling(_ text: String) -> String? {
+    /// Words around a number that make a column name read as a quantile (`q0.1`, `tau_0.1`,
+    /// `percentile_10`, `p10_forecast`, `forecast_p10`, `0.1q`).
+    private static let quantileWords = [
+        "percentile", "quantile", "forecast", "quant", "pctl", "pct", "tau", "q", "p",
+    ]
+
+    /// `10%`, `0.1%`, `p10%`, `quantile_0.1`, `q0.1`, `q10`, `tau_0.1`, `percentile_10`,
+    /// `p10_forecast`, `forecast_mean`, `0,1` (a decimal comma), `1e-1`: the quantile (or forecast
+    /// type) they spell, or nil. Quantile words are taken off both ends (a word followed by a
+    /// separator or a digit, so `pressure` or `quantity` stay whole), a `%` or an ordinal `th`
+    /// off the end; what remains must be a number, or a forecast type's name. A number needs some
+    /// such word or a decimal comma, and a single digit after a bare `q` or `p` stays a dimension
+    /// (`q1`: a quarter).
+    static func quantileSpelling(_ text: String) -> String? {
         var body = Substring(text.lowercased())
-        if body.hasSuffix("%") {
-            body = body.dropLast()
-            return isDecimal(body) ? "p" + body : nil
-        }
-        for prefix in ["quantile", "quant", "q_"] where body.hasPrefix(prefix) {
-            let rest = body.dropFirst(prefix.count).drop(while: { $0 == "_" || $0 == " " || $0 == "-" })
-            return isDecimal(rest) ? String(rest) : nil
-        }
         if let e = body.firstIndex(of: "e"), isDecimal(body[..<e]),
             case let exponent = body[body.index(after: e)...].drop(while: { $0 == "-" || $0 == "+" }),
             !exponent.isEmpty, exponent.allSatisfy(\.isASCII), exponent.allSatisfy(\.isNumber)
         {
             return String(body)
         }
-        return nil
+        let isSeparator: (Character) -> Bool = { $0 == "_" || $0 == " " || $0 == "-" }
+        var stripped: [String] = []
+        if body.hasSuffix("%") {
+            body = body.dropLast()
+            stripped.append("%")
+        }
+        var changed = true
+        while changed {
+            changed = false
+            for word in quantileWords where body.hasPrefix(word) {
+                let rest = body.dropFirst(word.count)
+                let afterSeparator = rest.drop(while: isSeparator)
+                guard afterSeparator.count < rest.count || rest.first?.isNumber == true, !afterSeparator.isEmpty
+                else { continue }
+                body = afterSeparator
+                stripped.append(word)
+                changed = true
+                break
+            }
+            for word in quantileWords + ["th"] where body.hasSuffix(word) {
+                let rest = body.dropLast(word.count)
+                let beforeSeparator = rest.reversed().drop(while: isSeparator)
+                guard beforeSeparator.count < rest.count || rest.last?.isNumber == true, !beforeSeparator.isEmpty
+                else { continue }
+                body = rest.dropLast(rest.count - beforeSeparator.count)
+                stripped.append(word)
+                changed = true
+                break
+            }
+            if body.hasSuffix("%") {
+                body = body.dropLast()
+                stripped.append("%")
+                changed = true
+            }
+        }
+        if isDecimal(body) {
+            let number = String(body.map { $0 == "," ? "." : $0 })
+            let hasPoint = number.contains(".")
+            guard hasPoint || !stripped.isEmpty else { return nil }
+            if !hasPoint {
+                guard let value = Int(number), (1...99).contains(value) else { return nil }
+                let bare = stripped.allSatisfy { $0 == "q" || $0 == "p" }
+                if bare && number.count == 1 { return nil }
+                return "p" + String(value)
+            }
+            return stripped.contains("%") ? "p" + number : number
+        }
+        guard !stripped.isEmpty, !stripped.allSatisfy({ $0 == "%" || $0 == "th" }) else { return nil }
+        return forecastType(String(body))
     }
 
+    /// Digits with at most one decimal point or comma (ASCII only).
     private static func isDecimal(_ text: Substring) -> Bool {
         !text.isEmpty && text.contains(where: \.isNumber)
-            && text.allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") } && text.filter { $0 == "." }.count <= 1
+            && text.allSatisfy { $0.isASCII && ($0.isNumber || $0 == "." || $0 == ",") }
+            && text.filter { $0 == "." || $0 == "," }.count <= 1
     }
 
     /// `name` with invisible format characters dropped, any decimal digit as its ASCII digit,
