@@ -205,6 +205,53 @@ import Testing
         #expect(throws: ExportError.self) { try ShardCommitPlan(plan: plan, manifests: [good, swapped, third]) }
     }
 
+    /// Shards computed with other metric options would publish a mix (rows of two WAPE scalings,
+    /// MASE from two frequencies or for half the series) under one manifest: refused by name.
+    @Test func shardsWithOtherMetricOptionsAreRefused() throws {
+        let plan = try Self.plan([SeriesKey(itemId: "h", dimensions: ["s"])])
+        let first = Self.manifest(plan, shard: 0, forecastRows: [1], metricRows: [1])
+        var normalized = Self.manifest(plan, shard: 1, forecastRows: [1], metricRows: [1])
+        normalized.wapeMode = .normalized
+        #expect {
+            try ShardCommitPlan(plan: plan, manifests: [first, normalized])
+        } throws: { error in
+            (error as? ExportError)?.message.contains(
+                "shard 1's manifest has --wape-mode normalized, shard 0 has absolute"
+            )
+                == true
+        }
+        var withHistory = Self.manifest(plan, shard: 1, forecastRows: [1], metricRows: [1])
+        withHistory.maseBasis = "history, frequency H"
+        #expect {
+            try ShardCommitPlan(plan: plan, manifests: [first, withHistory])
+        } throws: { error in
+            (error as? ExportError)?.message.contains("has MASE from history, frequency H, shard 0 from no history")
+                == true
+        }
+        var both = first
+        both.wapeMode = .normalized
+        normalized.maseBasis = first.maseBasis
+        #expect(try ShardCommitPlan(plan: plan, manifests: [both, normalized]).wapeMode == .normalized)
+    }
+
+    @Test func theMASEBasisNamesTheFrequencyUsed() {
+        #expect(ShardManifest.maseBasis(of: MetricsOptions()) == "no history")
+        var batch = TargetBatch()
+        for hour in 0..<48 {
+            batch.append(
+                series: SeriesKey(itemId: "a", dimensions: ["s"]),
+                timestamp: Int64(hour) * 3_600_000,
+                target: 1
+            )
+        }
+        var history = TargetHistory()
+        history.add(batch)
+        #expect(ShardManifest.maseBasis(of: MetricsOptions(history: history)) == "history, frequency H")
+        #expect(
+            ShardManifest.maseBasis(of: MetricsOptions(frequency: .daily, history: history)) == "history, frequency D"
+        )
+    }
+
     @Test func shardManifestReadsBackFromItsJSON() async throws {
         let rows = Fixture.rows(series: 12)
         let plan = try Self.plan([], shards: 1)

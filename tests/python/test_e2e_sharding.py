@@ -503,3 +503,42 @@ def test_a_running_shard_blocks_the_commit_on_s3_and_a_killed_ones_lock_does_not
     single_export(cli, src, hist, "csv", single)
     assert_same_rows(table_rows(folder, "csv"), table_rows(single, "csv"), "csv")
     assert_manifest_matches_files(folder, json.loads((folder / "_manifest.json").read_text()))
+
+
+def test_shards_need_the_same_metric_options_and_the_manifest_says_which(cli, data, tmp_path):
+    """Shards run with another --wape-mode or without --history would publish rows of two WAPE
+    scalings, or MASE for part of the series, under one manifest: commit refuses (exit 2) and
+    publishes nothing. Shards that agree on `--wape-mode normalized` publish a manifest that says
+    so, with the rows of a single-machine export with that option."""
+    src, hist = data
+    dest, plan = tmp_path / "out", tmp_path / "plan.json"
+    run_plan(cli, src, plan, shards=2)
+
+    def shard(index, *extra):
+        cli.run("export", "--destination", dest, "--plan", plan, "--shard", index,
+                *export_args(src, hist, "csv"), *extra)
+
+    shard(0)
+    shard(1, "--wape-mode", "normalized")
+    refused = cli.run("commit", "--plan", plan, "--destination", dest, "--json", check=False)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    message = json.loads(refused.stdout)["error"]["message"]
+    assert "--wape-mode normalized" in message and "shard 1" in message, message
+    assert not (dest / "_SUCCESS").exists()
+
+    cli.run("export", "--destination", dest, "--plan", plan, "--shard", 1, "--input", src, "--format", "csv",
+            "--max-part-bytes", "40KiB", "--quiet")  # no --history
+    refused = cli.run("commit", "--plan", plan, "--destination", dest, "--json", check=False)
+    assert refused.returncode == 2
+    assert "no history" in json.loads(refused.stdout)["error"]["message"]
+    assert not (dest / "_SUCCESS").exists()
+
+    shard(0, "--wape-mode", "normalized")
+    shard(1, "--wape-mode", "normalized")
+    cli.run("commit", "--plan", plan, "--destination", dest)
+    manifest = json.loads((dest / "_manifest.json").read_text())
+    assert manifest["wape_mode"] == "normalized"
+    single = tmp_path / "single"
+    cli.run("export", "--job-name", JOB, "--export-timestamp", TS, "--destination", single,
+            *export_args(src, hist, "csv"), "--wape-mode", "normalized")
+    assert_same_rows(table_rows(dest, "csv"), table_rows(single, "csv"), "csv")

@@ -63,6 +63,8 @@ public struct ShardCommitPlan: Sendable {
     public let schema: ExportSchema
     public let formatName: String
     public let codecName: String
+    /// The WAPE scaling every shard used (the published manifest's `wape_mode`).
+    public let wapeMode: WAPEMode
     public let metricSums: PredictorMetricsState
     /// The parts found in the destination that are not the commit's (see ``ExistingParts``).
     public let existing: ExistingParts
@@ -117,6 +119,18 @@ public struct ShardCommitPlan: Sendable {
                 )
             }
             guard manifest.schema == first.schema else { throw disagree("has other columns than shard 0") }
+            guard manifest.wapeMode == first.wapeMode else {
+                throw disagree(
+                    "has --wape-mode \(manifest.wapeMode.rawValue), shard 0 has \(first.wapeMode.rawValue) "
+                        + "(every shard needs the same export options)"
+                )
+            }
+            guard manifest.maseBasis == first.maseBasis else {
+                throw disagree(
+                    "has MASE from \(manifest.maseBasis), shard 0 from \(first.maseBasis) (every shard needs "
+                        + "the same --history and --frequency)"
+                )
+            }
             guard manifest.metricSums.quantileCount == first.metricSums.quantileCount else {
                 throw disagree("has metric sums for another number of quantiles")
             }
@@ -206,6 +220,7 @@ public struct ShardCommitPlan: Sendable {
         schema = first.schema
         formatName = first.formatName
         codecName = first.codecName
+        wapeMode = first.wapeMode
         metricSums = sums
         self.existing = existing
         self.ifExists = ifExists

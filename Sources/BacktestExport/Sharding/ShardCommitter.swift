@@ -141,8 +141,10 @@ public struct ShardCommitter<Sink: StagingSink>: Sendable {
                 try await moveAll(commitPlan.moves.filter { !alreadyMoved.contains($0.from) })
                 moved = true
             case .putManifest:
+                var configuration = ExportConfiguration(jobName: plan.jobName, timestamp: plan.timestamp)
+                configuration.metrics.wapeMode = commitPlan.wapeMode
                 var manifest = ExportManifest(
-                    configuration: ExportConfiguration(jobName: plan.jobName, timestamp: plan.timestamp),
+                    configuration: configuration,
                     schema: commitPlan.schema,
                     formatName: commitPlan.formatName,
                     codecName: commitPlan.codecName,

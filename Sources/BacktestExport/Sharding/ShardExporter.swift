@@ -96,7 +96,9 @@ public struct ShardExporter<Sink: StagingSink, Format: TableFormat>: Sendable {
             parts: result.parts,
             forecastRowCount: result.forecastRowCount,
             metricsRowCount: result.metricsRowCount,
-            metricSums: result.predictorState
+            metricSums: result.predictorState,
+            wapeMode: configuration.metrics.wapeMode,
+            maseBasis: ShardManifest.maseBasis(of: configuration.metrics)
         )
         try await staging.put(ByteBuffer(string: manifest.json()), named: ShardManifest.fileName)
         return (result, manifest)

@@ -9,7 +9,8 @@ public import ExportCore
 /// bit for bit.
 public struct ShardManifest: Sendable, Equatable {
     public static let fileName = "_shard.json"
-    public static let formatVersion = 1
+    /// 2: with `wape_mode` and `mase` (a shard of version 1 cannot be committed with them).
+    public static let formatVersion = 2
 
     public var jobName: JobName
     public var timestamp: ExportTimestamp
@@ -25,6 +26,20 @@ public struct ShardManifest: Sendable, Equatable {
     public var forecastRowCount: Int
     public var metricsRowCount: Int
     public var metricSums: PredictorMetricsState
+    /// The WAPE scaling of the shard's metric rows.
+    public var wapeMode: WAPEMode
+    /// What the shard's MASE values were computed from (``maseBasis(of:)``): shards that differ
+    /// in it cannot be committed together.
+    public var maseBasis: String
+
+    /// `no history`, or `history, frequency <F>` with the frequency MASE uses (given, or
+    /// inferred from the history; `not inferred` when it could not be). O(history points) when
+    /// the frequency is inferred.
+    public static func maseBasis(of options: MetricsOptions) -> String {
+        guard let history = options.history else { return "no history" }
+        let frequency = options.frequency ?? history.inferredFrequency()
+        return "history, frequency " + (frequency?.rawValue ?? "not inferred")
+    }
 
     public init(
         plan: ShardPlan,
@@ -35,7 +50,9 @@ public struct ShardManifest: Sendable, Equatable {
         parts: [PublishedPart],
         forecastRowCount: Int,
         metricsRowCount: Int,
-        metricSums: PredictorMetricsState
+        metricSums: PredictorMetricsState,
+        wapeMode: WAPEMode = .absolute,
+        maseBasis: String = "no history"
     ) {
         jobName = plan.jobName
         timestamp = plan.timestamp
@@ -49,6 +66,8 @@ public struct ShardManifest: Sendable, Equatable {
         self.forecastRowCount = forecastRowCount
         self.metricsRowCount = metricsRowCount
         self.metricSums = metricSums
+        self.wapeMode = wapeMode
+        self.maseBasis = maseBasis
     }
 
     public func json() -> String {
@@ -78,6 +97,8 @@ public struct ShardManifest: Sendable, Equatable {
               "compression": \(JSONText.quote(codecName)),
               "dimensions": \(list(schema.dimensions)),
               "forecast_types": \(list(schema.forecastTypes.map(\.columnName))),
+              "wape_mode": \(JSONText.quote(wapeMode.rawValue)),
+              "mase": \(JSONText.quote(maseBasis)),
               "tables": {
             \(tables.joined(separator: ",\n"))
               },
@@ -99,8 +120,10 @@ public struct ShardManifest: Sendable, Equatable {
             let digest = document["plan_digest"]?.string, let format = document["format"]?.string,
             let codec = document["compression"]?.string,
             let dimensions = document["dimensions"]?.array?.compactMap(\.string),
-            let typeNames = document["forecast_types"]?.array?.compactMap(\.string)
+            let typeNames = document["forecast_types"]?.array?.compactMap(\.string),
+            let wape = document["wape_mode"]?.string, let mase = document["mase"]?.string
         else { throw fail("a required field is missing") }
+        guard let wapeMode = WAPEMode(rawValue: wape) else { throw fail("unknown wape_mode '\(wape)'") }
         var types: [ForecastType] = []
         for name in typeNames {
             guard let type = try ForecastType(columnName: name) else { throw fail("unknown forecast type '\(name)'") }
@@ -147,5 +170,7 @@ public struct ShardManifest: Sendable, Equatable {
         forecastRowCount = rowCounts[.forecastedValues] ?? 0
         metricsRowCount = rowCounts[.accuracyMetricsValues] ?? 0
         metricSums = try PredictorMetricsState(quantileCount: quantiles, seriesCount: series, windows: windows)
+        self.wapeMode = wapeMode
+        maseBasis = mase
     }
 }
