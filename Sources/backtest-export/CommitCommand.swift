@@ -38,6 +38,9 @@ struct CommitCommand: AsyncParsableCommand {
     @Flag(help: "Print the result as one JSON object on stdout.")
     var json = false
 
+    @Flag(help: "Print nothing on success (errors still go to stderr).")
+    var quiet = false
+
     func run() async throws {
         guard let ifExists = IfExists(rawValue: ifExists.lowercased()) else {
             throw ExportError.validation("Invalid --if-exists '\(self.ifExists)': use error, overwrite or append")
@@ -84,6 +87,7 @@ struct CommitCommand: AsyncParsableCommand {
             print(JSONOutput.success(data))
             return
         }
+        if quiet { return }
         guard outcome.published else {
             printError(
                 "\(plan.jobName) (\(plan.timestamp.iso8601)) is already committed to \(destination): nothing to do"

@@ -234,6 +234,29 @@ import Testing
         #expect(try ShardCommitPlan(plan: plan, manifests: [both, normalized]).wapeMode == .normalized)
     }
 
+    /// A shard whose input had its columns in another order has its forecast types in another
+    /// order: refused, and the message says so (not just "other columns").
+    @Test func shardsWithOtherColumnsAreRefusedSayingWhatDiffers() throws {
+        let plan = try Self.plan([SeriesKey(itemId: "h", dimensions: ["s"])])
+        let first = Self.manifest(plan, shard: 0, forecastRows: [1], metricRows: [1])
+        var reordered = Self.manifest(plan, shard: 1, forecastRows: [1], metricRows: [1])
+        reordered.schema = try ExportSchema(dimensions: ["store"], forecastTypes: [.mean, .quantile(hundredths: 10)])
+        #expect {
+            try ShardCommitPlan(plan: plan, manifests: [first, reordered])
+        } throws: { error in
+            (error as? ExportError)?.message.contains(
+                "has forecast types [mean, p10], shard 0 has [p10, mean] (the same in another order"
+            ) == true
+        }
+        var otherDimension = reordered
+        otherDimension.schema = try ExportSchema(dimensions: ["region"], forecastTypes: first.schema.forecastTypes)
+        #expect {
+            try ShardCommitPlan(plan: plan, manifests: [first, otherDimension])
+        } throws: { error in
+            (error as? ExportError)?.message.contains("has dimensions [region], shard 0 has [store]") == true
+        }
+    }
+
     @Test func theMASEBasisNamesTheFrequencyUsed() {
         #expect(ShardManifest.maseBasis(of: MetricsOptions()) == "no history")
         var batch = TargetBatch()

@@ -535,7 +535,8 @@ def test_shards_need_the_same_metric_options_and_the_manifest_says_which(cli, da
 
     shard(0, "--wape-mode", "normalized")
     shard(1, "--wape-mode", "normalized")
-    cli.run("commit", "--plan", plan, "--destination", dest)
+    quiet = cli.run("commit", "--plan", plan, "--destination", dest, "--quiet")
+    assert quiet.stdout == "" and quiet.stderr == "", quiet.stderr
     manifest = json.loads((dest / "_manifest.json").read_text())
     assert manifest["wape_mode"] == "normalized"
     single = tmp_path / "single"

@@ -118,7 +118,22 @@ public struct ShardCommitPlan: Sendable {
                     "has format \(manifest.formatName)/\(manifest.codecName), shard 0 has \(first.formatName)/\(first.codecName)"
                 )
             }
-            guard manifest.schema == first.schema else { throw disagree("has other columns than shard 0") }
+            guard manifest.schema == first.schema else {
+                func list(_ names: [String]) -> String { "[" + names.joined(separator: ", ") + "]" }
+                let types = (
+                    manifest.schema.forecastTypes.map(\.columnName), first.schema.forecastTypes.map(\.columnName)
+                )
+                if manifest.schema.dimensions != first.schema.dimensions {
+                    throw disagree(
+                        "has dimensions \(list(manifest.schema.dimensions)), shard 0 has \(list(first.schema.dimensions))"
+                    )
+                }
+                throw disagree(
+                    "has forecast types \(list(types.0)), shard 0 has \(list(types.1))"
+                        + (Set(types.0) == Set(types.1)
+                            ? " (the same in another order: its input's columns are in another order)" : "")
+                )
+            }
             guard manifest.wapeMode == first.wapeMode else {
                 throw disagree(
                     "has --wape-mode \(manifest.wapeMode.rawValue), shard 0 has \(first.wapeMode.rawValue) "
