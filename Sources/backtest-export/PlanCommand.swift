@@ -1,7 +1,7 @@
 import ArgumentParser
 import BacktestExport
-import ExportCSV
 import ExportCore
+import ExportInput
 
 #if canImport(Glibc)
 import Glibc
@@ -24,8 +24,13 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(help: "The export job's name: 1-63 characters, ^[a-zA-Z][a-zA-Z0-9_]*$.")
     var jobName: String
 
-    @Option(help: "Backtest forecasts, CSV in the forecasted-values layout (the same input every shard reads).")
-    var input: String
+    @Option(
+        help: """
+            Backtest forecasts, as `export --input` takes them (a CSV, .csv.gz or .parquet file, a folder or \
+            quoted glob of them, - for standard input; repeat to read several): the same input every shard reads.
+            """
+    )
+    var input: [String]
 
     @Option(help: "Number of shards (workers), 1 to 10000.")
     var shards: Int
@@ -53,7 +58,7 @@ struct PlanCommand: AsyncParsableCommand {
         guard sampleSize >= 1 else {
             throw ExportError.validation("Invalid --sample-size \(sampleSize): must be positive")
         }
-        var reader = try BacktestCSVReader(path: input)
+        var reader = try BacktestInput(files: try InputPaths.resolve(input, option: "--input"))
         var sampler = SeriesKeySampler(capacity: sampleSize)
         while let batch = try reader.nextBatch() { sampler.add(batch) }
         let plan = try ShardPlan(

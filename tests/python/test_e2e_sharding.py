@@ -543,3 +543,27 @@ def test_shards_need_the_same_metric_options_and_the_manifest_says_which(cli, da
     cli.run("export", "--job-name", JOB, "--export-timestamp", TS, "--destination", single,
             *export_args(src, hist, "csv"), "--wape-mode", "normalized")
     assert_same_rows(table_rows(dest, "csv"), table_rows(single, "csv"), "csv")
+
+
+def test_plan_reads_what_export_reads(cli, data, tmp_path):
+    """`plan --input` takes what `export --input` takes: the same rows as a Parquet file, or as a
+    folder holding it, give the same split points as the CSV."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    src, _ = data
+    header = src.read_text(encoding="utf-8").split("\n", 1)[0].split(",")
+    key_columns = [c for c in header if c not in ("timestamp", "target_value", "backtestwindow_start_time",
+                                                  "backtestwindow_end_time", "p10", "p50", "p90", "mean")]
+    assert len(key_columns) == 2, header
+    table = pacsv.read_csv(src, convert_options=pacsv.ConvertOptions(
+        column_types={c: pa.string() for c in key_columns}, strings_can_be_null=False))
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    pq.write_table(table, folder / "forecasts.parquet")
+    plans = {}
+    for name, argument in (("csv", src), ("parquet", folder / "forecasts.parquet"), ("folder", folder)):
+        plans[name] = run_plan(cli, argument, tmp_path / f"plan-{name}.json", shards=3)
+    assert plans["csv"]["split_points"] == plans["parquet"]["split_points"] == plans["folder"]["split_points"]
+    assert len(plans["csv"]["split_points"]) == 2
