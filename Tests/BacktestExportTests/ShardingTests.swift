@@ -257,6 +257,21 @@ import Testing
         }
     }
 
+    /// An already committed plan: nothing to do when no shard ran since, published anew when all
+    /// did, refused naming them when some did (a commit that did nothing would drop their work).
+    @Test func recommittingDependsOnWhichShardsRanAgain() throws {
+        let plan = try Self.plan([SeriesKey(itemId: "h", dimensions: ["s"]), SeriesKey(itemId: "p", dimensions: ["s"])])
+        #expect(try ShardCommitPlan.recommitDecision(plan: plan, restagedShards: []) == .nothingToDo)
+        #expect(try ShardCommitPlan.recommitDecision(plan: plan, restagedShards: [2, 0, 1]) == .republish)
+        #expect {
+            try ShardCommitPlan.recommitDecision(plan: plan, restagedShards: [1])
+        } throws: { error in
+            let message = (error as? ExportError)?.message ?? ""
+            return message.contains("already committed, and shard 1 ran again since")
+                && message.contains("--shard 0, 2") && message.contains("Nothing was changed")
+        }
+    }
+
     @Test func theMASEBasisNamesTheFrequencyUsed() {
         #expect(ShardManifest.maseBasis(of: MetricsOptions()) == "no history")
         var batch = TargetBatch()

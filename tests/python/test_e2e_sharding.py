@@ -196,10 +196,19 @@ def test_second_commit_publishes_nothing_again(cli, data, tmp_path):
     again = cli.run("commit", "--plan", plan, "--destination", dest, "--json")
     assert json.loads(again.stdout)["data"]["published"] is False
     assert tree(dest) == before
-    # Even with a shard re-run in between (fresh staging), the committed export stays as it was.
+    # A shard run again since: the commit neither drops its work silently nor publishes a mix; it
+    # refuses naming the shard, and the committed export stays as it was.
     run_shards(cli, src, hist, "csv", dest, plan, [1])
+    refused = cli.run("commit", "--plan", plan, "--destination", dest, "--json", check=False)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    message = json.loads(refused.stdout)["error"]["message"]
+    assert "shard 1 ran again since" in message and "--shard 0, 2" in message, message
+    published = {k: v for k, v in tree(dest).items() if not k.startswith("_staging")}
+    assert published == before
+    # Every shard run again: published anew, as a re-run of `export` replaces its export.
+    run_shards(cli, src, hist, "csv", dest, plan, [0, 2])
     again = cli.run("commit", "--plan", plan, "--destination", dest, "--json")
-    assert json.loads(again.stdout)["data"]["published"] is False
+    assert json.loads(again.stdout)["data"]["published"] is True
     assert tree(dest) == before
 
 

@@ -285,6 +285,37 @@ public struct ShardCommitPlan: Sendable {
     /// commit is then a no-op (it only removes staging leftovers), never a second publication.
     /// Another export of the same job and timestamp (a single-machine export, or a commit of
     /// another plan) is not this commit's: the commit replaces it.
+    /// What a commit does when the destination already holds this plan's committed export
+    /// (``isAlreadyCommitted(plan:successExists:manifestText:)``).
+    public enum RecommitDecision: Sendable, Equatable {
+        /// No shard ran since: remove what is left of the staging folder, publish nothing.
+        case nothingToDo
+        /// Every shard ran again: publish them, replacing the export (as a re-run of `export`).
+        case republish
+    }
+
+    /// Decides a commit of an already committed plan from the shards that staged parts since
+    /// (`restagedShards`: shards whose staging folder holds a manifest and a part that is not
+    /// moved yet). None: a second commit, or one interrupted after `_SUCCESS`; all: the whole
+    /// export ran again. Some: refused, naming them, since committing nothing would silently
+    /// drop a shard a user ran again to correct it.
+    public static func recommitDecision(
+        plan: ShardPlan,
+        restagedShards: [Int]
+    ) throws(ExportError)
+        -> RecommitDecision
+    {
+        if restagedShards.isEmpty { return .nothingToDo }
+        if Set(restagedShards) == Set(0..<plan.shardCount) { return .republish }
+        let names = restagedShards.sorted().map { "shard \($0)" }.joined(separator: ", ")
+        let others = (0..<plan.shardCount).filter { !restagedShards.contains($0) }.map(String.init)
+        throw .validation(
+            "Cannot commit \(plan.jobName): it is already committed, and \(names) ran again since. To publish "
+                + "again, run the other shards too (--shard \(others.joined(separator: ", "))), then commit; or remove "
+                + "\(plan.stagingPrefix) to keep the published export. Nothing was changed."
+        )
+    }
+
     public static func isAlreadyCommitted(plan: ShardPlan, successExists: Bool, manifestText: String?) -> Bool {
         guard successExists, let manifestText,
             let manifest = try? JSONValue(parsing: manifestText, what: "_manifest.json")

@@ -21,7 +21,9 @@ import Musl
 /// refused before any change); every staged part is checked to be there before the first move;
 /// `_SUCCESS` comes after every part and the manifest, and then the folders hold exactly the parts
 /// the manifest lists for this job and timestamp. A destination that already holds this plan's
-/// committed export is left alone (a second commit is a no-op that removes staging leftovers).
+/// committed export is left alone (a second commit is a no-op that removes staging leftovers),
+/// unless shards ran again since: all of them are published anew, some are refused by name
+/// (``ShardCommitPlan/recommitDecision(plan:restagedShards:)``).
 /// A commit interrupted after some moves can be run again: a part already moved is recognised
 /// (source gone, destination there).
 ///
@@ -77,23 +79,22 @@ public struct ShardCommitter<Sink: StagingSink>: Sendable {
         }
     }
 
-    private func run() async throws -> ShardCommitOutcome {
-        let successExists = try await sink.exists(named: "_SUCCESS")
-        if successExists {
-            let text = try await sink.read(named: "_manifest.json", maxBytes: 256 << 20).map { String(buffer: $0) }
-            if ShardCommitPlan.isAlreadyCommitted(plan: plan, successExists: true, manifestText: text) {
-                try await sink.removeAll(under: plan.stagingPrefix)
-                return ShardCommitOutcome(
-                    published: false,
-                    parts: [],
-                    forecastRowCount: 0,
-                    metricsRowCount: 0,
-                    predictorMetrics: nil,
-                    resumedMoves: 0
-                )
+    /// The shards whose staging folder holds a manifest and at least one part not moved yet: run
+    /// since the last commit (a commit moves every part before it writes `_SUCCESS`).
+    private func restagedShards(_ manifests: [ShardManifest?]) async throws -> [Int] {
+        var shards: [Int] = []
+        for (shard, manifest) in manifests.enumerated() {
+            guard let manifest else { continue }
+            for part in manifest.parts where try await sink.exists(named: plan.stagingPrefix(ofShard: shard) + part.key)
+            {
+                shards.append(shard)
+                break
             }
         }
+        return shards
+    }
 
+    private func run() async throws -> ShardCommitOutcome {
         var manifests: [ShardManifest?] = []
         for shard in 0..<plan.shardCount {
             let key = plan.stagingPrefix(ofShard: shard) + ShardManifest.fileName
@@ -105,6 +106,27 @@ public struct ShardCommitter<Sink: StagingSink>: Sendable {
                 try ShardManifest(parsing: String(buffer: bytes), what: "\(sink.destinationDescription)/\(key)")
             )
         }
+        if try await sink.exists(named: "_SUCCESS") {
+            let text = try await sink.read(named: "_manifest.json", maxBytes: 256 << 20).map { String(buffer: $0) }
+            if ShardCommitPlan.isAlreadyCommitted(plan: plan, successExists: true, manifestText: text) {
+                let decision = try ShardCommitPlan.recommitDecision(
+                    plan: plan,
+                    restagedShards: try await restagedShards(manifests)
+                )
+                if decision == .nothingToDo {
+                    try await sink.removeAll(under: plan.stagingPrefix)
+                    return ShardCommitOutcome(
+                        published: false,
+                        parts: [],
+                        forecastRowCount: 0,
+                        metricsRowCount: 0,
+                        predictorMetrics: nil,
+                        resumedMoves: 0
+                    )
+                }
+            }
+        }
+
         var existingKeys: [String] = []
         for table in ExportTable.allCases {
             existingKeys += try await sink.list(prefix: table.folderName + "/")
