@@ -198,6 +198,12 @@ struct ExportPlan {
             while let batch = try reader.nextBatch() { target.add(batch) }
             try target.validate(source: historyFiles.map { "'\($0.path)'" }.joined(separator: ", "))
             metrics.history = target
+            if metrics.frequency == nil, target.seriesCount > 0, target.inferredFrequency() == nil, !command.quiet {
+                printError(
+                    "warning: the history's time step is none of Y, M, W, D, H, 30min, 15min, 10min, 5min, 1min, so "
+                        + "MASE is not defined (SPEC §6 takes its season from these); give --frequency if the data has one"
+                )
+            }
         }
         if command.destination.hasPrefix("s3://") {
             // The destination first: a malformed one (`s3://` without a bucket) is the error to

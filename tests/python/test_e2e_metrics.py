@@ -87,3 +87,24 @@ def test_metrics_without_history_have_mase_not_defined(cli, tmp_path):
     [part] = (tmp_path / "out" / "accuracy-metrics-values").glob("*.csv")
     rows = list(csv.DictReader(part.open()))
     assert rows and all(r["MASE"] == "not defined" for r in rows)
+
+
+def test_a_history_of_no_listed_frequency_warns_that_mase_is_not_defined(cli, tmp_path):
+    """Two-hourly data: SPEC §6 gives no season for it, so MASE is not defined, and the export
+    says why on stderr instead of leaving every MASE empty without a word."""
+    src, hist = tmp_path / "in.csv", tmp_path / "history.csv"
+    header = "item_id,timestamp,target_value,backtestwindow_start_time,backtestwindow_end_time,p50\n"
+    rows = [f"a,2024-01-03 {h:02d}:00:00,{h},2024-01-03 00:00:00,2024-01-03 22:00:00,{h + 1}\n" for h in range(0, 24, 2)]
+    src.write_text(header + "".join(rows))
+    hours = [(d, h) for d in (1, 2) for h in range(0, 24, 2)]
+    hist.write_text("item_id,timestamp,target_value\n" + "".join(f"a,2024-01-0{d} {h:02d}:00:00,{h}\n" for d, h in hours))
+    result = cli.run("export", "--job-name", "J", "--input", src, "--history", hist, "--destination", tmp_path / "out")
+    assert "MASE is not defined" in result.stderr and "--frequency" in result.stderr, result.stderr
+    metrics = (next((tmp_path / "out" / "accuracy-metrics-values").glob("*.csv"))).read_text()
+    assert metrics.splitlines()[1].endswith(",not defined"), metrics
+    quiet = cli.run("export", "--job-name", "J", "--input", src, "--history", hist, "--destination", tmp_path / "q",
+                    "--quiet")
+    assert quiet.stderr == ""
+    given = cli.run("export", "--job-name", "J", "--input", src, "--history", hist, "--destination", tmp_path / "d",
+                    "--frequency", "H")
+    assert "warning" not in given.stderr
