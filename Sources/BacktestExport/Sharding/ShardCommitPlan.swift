@@ -92,7 +92,9 @@ public struct ShardCommitPlan: Sendable {
             throw ExportError(
                 .notFound,
                 "Cannot commit \(plan.jobName) (\(plan.shardCount) shards): \(names) did not finish "
-                    + "(no \(ShardManifest.fileName) under \(plan.stagingPrefix)shard-K/); run "
+                    + "(no \(ShardManifest.fileName) under \(plan.stagingPrefix)shard-K/): if "
+                    + (missing.count == 1 ? "it is" : "they are") + " still starting (opening the input), "
+                    + "wait for " + (missing.count == 1 ? "it" : "them") + "; otherwise run "
                     + (missing.count == 1 ? "it" : "them") + " again with --shard "
                     + missing.map(String.init).joined(separator: ", ") + ", then commit. Nothing was published."
             )
