@@ -198,7 +198,10 @@ struct ExportPlan {
             while let batch = try reader.nextBatch() { target.add(batch) }
             try target.validate(source: historyFiles.map { "'\($0.path)'" }.joined(separator: ", "))
             metrics.history = target
-            if metrics.frequency == nil, target.seriesCount > 0, target.inferredFrequency() == nil, !command.quiet {
+            // Inferred once here, for the warning and for every later user of the options (the
+            // metrics, a shard's manifest), instead of once by each.
+            if metrics.frequency == nil { metrics.frequency = target.inferredFrequency() }
+            if metrics.frequency == nil, target.seriesCount > 0, !command.quiet {
                 printError(
                     "warning: the history's time step is none of Y, M, W, D, H, 30min, 15min, 10min, 5min, 1min, so "
                         + "MASE is not defined (SPEC §6 takes its season from these); give --frequency if the data has one"

@@ -21,15 +21,26 @@ import Glibc
     }
 
     static func sink(_ server: FakeS3Server, stall: Duration = .seconds(30), log: Lines? = nil) throws -> S3Sink {
+        try sink(endpoint: server.endpoint, stall: stall, log: log)
+    }
+
+    static func sink(
+        endpoint: String,
+        stall: Duration = .seconds(30),
+        attempts: Int = 4,
+        connectTimeout: Duration = .seconds(10),
+        log: Lines? = nil
+    ) throws -> S3Sink {
         var retryLog: (@Sendable (String) -> Void)?
         if let log { retryLog = { line in log.append(line) } }
         let configuration = S3Configuration(
             region: "us-east-1",
-            endpoint: try S3Endpoint(parsing: server.endpoint),
+            endpoint: try S3Endpoint(parsing: endpoint),
             credentials: S3Credentials(accessKeyId: "AKIDFAKE", secretAccessKey: "fake-secret-do-not-print"),
             partSize: 5 * mib,
             maxPartsInFlight: 2,
-            retry: S3RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(1), maxDelay: .milliseconds(5)),
+            retry: S3RetryPolicy(maxAttempts: attempts, baseDelay: .milliseconds(1), maxDelay: .milliseconds(5)),
+            connectTimeout: connectTimeout,
             stallTimeout: stall,
             retryLog: retryLog
         )
@@ -94,15 +105,7 @@ import Glibc
         let endpoint = closed.endpoint
         try await closed.shutdown()
         let log = Lines()
-        let configuration = S3Configuration(
-            region: "us-east-1",
-            endpoint: try S3Endpoint(parsing: endpoint),
-            credentials: S3Credentials(accessKeyId: "AKIDFAKE", secretAccessKey: "fake-secret-do-not-print"),
-            retry: S3RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(1), maxDelay: .milliseconds(5)),
-            connectTimeout: .seconds(300),
-            retryLog: { line in log.append(line) }
-        )
-        let sink = try S3Sink(location: try S3Location(parsing: "s3://bucket/out/"), configuration: configuration)
+        let sink = try Self.sink(endpoint: endpoint, attempts: 3, connectTimeout: .seconds(300), log: log)
         let started = ContinuousClock.now
         let error = await #expect(throws: ExportError.self) {
             try await sink.put(ByteBuffer(string: "x"), named: "_CHECK")

@@ -73,7 +73,7 @@ enum LookalikeColumnNames {
     /// off the end; what remains must be a number, or a forecast type's name. A number needs some
     /// such word or a decimal comma, and a single digit after a bare `q` or `p` stays a dimension
     /// (`q1`: a quarter).
-    static func quantileSpelling(_ text: String) -> String? {
+    private static func quantileSpelling(_ text: String) -> String? {
         var body = Substring(text.lowercased())
         if let e = body.firstIndex(of: "e"), isDecimal(body[..<e]),
             case let exponent = body[body.index(after: e)...].drop(while: { $0 == "-" || $0 == "+" }),
@@ -83,10 +83,6 @@ enum LookalikeColumnNames {
         }
         let isSeparator: (Character) -> Bool = { $0 == "_" || $0 == " " || $0 == "-" }
         var stripped: [String] = []
-        if body.hasSuffix("%") {
-            body = body.dropLast()
-            stripped.append("%")
-        }
         var changed = true
         while changed {
             changed = false
