@@ -103,4 +103,61 @@ import Testing
         let duplicate = try #require(buffer.sortedOrder().duplicate)
         #expect(Set([duplicate.first, duplicate.second]) == [row - 1, row])
     }
+
+    /// The ids the prefix test draws from: empty, NUL bytes, ids equal in their first 16 bytes,
+    /// multi-byte characters straddling byte 8 and byte 16, and ones that differ only past them.
+    static let prefixIds: [String] = {
+        let pieces = ["", "\0", "a", "a\0", "item_", "0000000", "9", "é", "\u{7F}", "\u{10FFFF}", "z"]
+        var generator = SplitMix64(seed: 12)
+        var ids = pieces
+        for _ in 0..<400 {
+            var id = ""
+            for _ in 0..<Int(generator.next() % 7) { id += pieces[Int(generator.next() % UInt64(pieces.count))] }
+            ids.append(id)
+        }
+        ids += ["item_000000000000", "item_0000000000000", "item_00000000000é", "item_00000000000\0x"]
+        return ids
+    }()
+
+    static func padded(_ id: String) -> [UInt8] {
+        Array((Array(id.utf8) + [UInt8](repeating: 0, count: 16)).prefix(16))
+    }
+
+    @Test func orderPrefixesOrderAsTheIdsDo() {
+        var decided = 0
+        for a in Self.prefixIds {
+            for b in Self.prefixIds {
+                let (pa, pb) = (RowBuffer.orderPrefix(of: a), RowBuffer.orderPrefix(of: b))
+                guard pa != pb else {
+                    // Equal prefixes leave the order to the full compare: the first 16 bytes,
+                    // zero-padded, agree.
+                    #expect(Self.padded(a) == Self.padded(b))
+                    continue
+                }
+                decided += 1
+                #expect((pa < pb) == (SeriesKey.byteOrder(a, b) < 0), "\(Array(a.utf8)) vs \(Array(b.utf8))")
+            }
+        }
+        #expect(decided > Self.prefixIds.count * Self.prefixIds.count / 2)
+    }
+
+    @Test func seriesAreRankedByteWiseWhateverTheirPrefixes() throws {
+        // Keys appended in reverse byte order, some equal in their first 16 bytes of item_id,
+        // some told apart by a dimension only.
+        let ids = Self.prefixIds.filter { !$0.isEmpty }
+        var keys = Set<SeriesKey>()
+        for (i, id) in ids.enumerated() { keys.insert(SeriesKey(itemId: id, dimensions: i % 3 == 0 ? ["b"] : ["a"])) }
+        for id in ids.prefix(20) { keys.insert(SeriesKey(itemId: id, dimensions: ["a\0"])) }
+        let expected = keys.sorted()
+        let count = expected.count
+        var batch = ForecastBatch(forecastTypeCount: 1)
+        for key in expected.reversed() {
+            batch.append(series: key, timestamp: 0, target: 1, windowStart: 0, windowEnd: 1, forecasts: [2])
+        }
+        var buffer = RowBuffer(forecastTypeCount: 1)
+        buffer.append(batch, rows: 0..<count, provenance: { UInt64($0) })
+        let order = try #require(buffer.sortedOrder().order)
+        let sorted = buffer.gather(order, 0..<count)
+        #expect(sorted.seriesIndex.map { sorted.series[Int($0)] } == expected)
+    }
 }
