@@ -98,9 +98,14 @@ struct ReadingSeriesOriginTests {
     /// Every row's series is its own key, whatever the key's length (the table holds keys of up
     /// to 16 bytes inline, longer ones by reference) and while the table grows in the middle of a
     /// batch: 3,000 series of ids from 1 to 40 bytes (some differing only by a trailing byte or
-    /// by the dimension), each met twice in random order, in one batch and in batches of 97.
-    @Test("each row's series is its key, for keys of every length and across table growth", arguments: [97, 10_000])
-    func rowsKeepTheirKeys(batchSize: Int) throws {
+    /// by the dimension), each met twice in random order, in one batch and in batches of 97;
+    /// without the dimension, a key of one field (read without a copy up to 15 bytes).
+    @Test(
+        "each row's series is its key, for keys of every length and across table growth",
+        arguments: [97, 10_000],
+        [true, false]
+    )
+    func rowsKeepTheirKeys(batchSize: Int, withDimension: Bool) throws {
         var random = SplitMix64(seed: 11)
         var rows: [(id: String, store: String)] = []
         for s in 0..<3000 {
@@ -110,19 +115,24 @@ struct ReadingSeriesOriginTests {
             let digits = String(s / 2)
             let id = String(repeating: "i", count: max(0, length - digits.count)) + digits
             let store = s % 4 == 0 ? "" : "s\(s % 2)"
-            rows.append((id, store))
-            rows.append((id, store))
+            // Without the dimension, series 2k + 1 gets an id one byte longer than 2k's.
+            let ownId = withDimension || s % 2 == 0 ? id : id + "x"
+            rows.append((ownId, store))
+            rows.append((ownId, store))
         }
         for i in stride(from: rows.count - 1, to: 0, by: -1) {
             rows.swapAt(i, Int(random.next() % UInt64(i + 1)))
         }
-        var text = "item_id,store,timestamp,target_value,backtestwindow_start_time,backtestwindow_end_time,p50\n"
+        let storeColumn = withDimension ? "store," : ""
+        var text =
+            "item_id,\(storeColumn)timestamp,target_value,backtestwindow_start_time,backtestwindow_end_time,p50\n"
         for (row, key) in rows.enumerated() {
-            text += "\(key.id),\(key.store),2020-01-0\(1 + row % 7),\(row),2020-01-01,2020-01-07,1.5\n"
+            let store = withDimension ? key.store + "," : ""
+            text += "\(key.id),\(store)2020-01-0\(1 + row % 7),\(row),2020-01-01,2020-01-07,1.5\n"
         }
         var reader = try BacktestCSVReader(
             source: try FileByteSource.openText(path: try writeReadingInput(text)),
-            dimensions: ["store"],
+            dimensions: withDimension ? ["store"] : [],
             batchSize: batchSize,
             blockSize: 4096
         )
@@ -131,7 +141,7 @@ struct ReadingSeriesOriginTests {
             for row in 0..<batch.rowCount {
                 let expected = rows[Int(batch.target.values[row])]
                 let key = batch.series[Int(batch.seriesIndex[row])]
-                #expect(key == SeriesKey(itemId: expected.id, dimensions: [expected.store]))
+                #expect(key == SeriesKey(itemId: expected.id, dimensions: withDimension ? [expected.store] : []))
             }
             read += batch.rowCount
         }
@@ -174,6 +184,24 @@ struct ReadingSeriesOriginTests {
                 changed[i] ^= flip
                 #expect(hash(changed) != reference, "byte \(i) xor \(flip)")
             }
+        }
+    }
+
+    /// A one-field key's words read from the field alone equal those of the copied key (field
+    /// and separator), for every length the direct read takes; the bytes around the field differ
+    /// from run to run, so a read outside it would show.
+    @Test(arguments: Array(0..<16))
+    func aShortFieldsWordsAreItsCopiedKeys(length: Int) {
+        var random = SplitMix64(seed: UInt64(length) + 1)
+        for _ in 0..<200 {
+            let buffer = (0..<(length + 32)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            let start = 16
+            let field = Array(buffer[start..<(start + length)])
+            let copied = (field + [0xFF]).withUnsafeBytes { SeriesKeyInterner.shortKeyWords($0) }
+            let direct = buffer.withUnsafeBufferPointer {
+                SeriesKeyInterner.shortKeyWords(field: UnsafeBufferPointer(rebasing: $0[start..<(start + length)]))
+            }
+            #expect(direct == copied, "\(field)")
         }
     }
 }

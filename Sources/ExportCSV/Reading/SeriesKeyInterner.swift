@@ -13,8 +13,9 @@ internal import Darwin
 /// index into the batch's distinct ``SeriesKey`` list, and numbers every series the reader has
 /// seen in a table that outlives the batch (``SeriesOrigin``).
 ///
-/// A row's key fields are copied into one scratch key (each field followed by `0xFF`, a byte
-/// that never occurs in UTF-8, so that two keys are equal exactly when their fields are). When
+/// A row's key is its fields, each followed by `0xFF` (a byte that never occurs in UTF-8, so
+/// that two keys are equal exactly when their fields are): read as two words straight from the
+/// record when it is one field of at most 15 bytes, else copied into one scratch key. When
 /// it equals the previous row's key, the previous index is reused (input grouped by series hits
 /// this on all but one row per series). Otherwise it is looked up by its bytes in the reader's
 /// open-addressing table, hashed with a multiply-and-fold hash keyed by a random seed per table
@@ -27,7 +28,7 @@ internal import Darwin
 /// started afresh at the next batch, under a new table number, so that its memory stays bounded
 /// whatever the number of distinct series.
 ///
-/// Cost per row: one copy of the key bytes and one compare (grouped input), or a hash and a
+/// Cost per row: reading or copying the key bytes and one compare (grouped input), or a hash and a
 /// probe (any other order). The probe of a row in random order reads one 32-byte ``Slot``, which
 /// holds the series number, its place in the current batch and, for keys of at most 16 bytes,
 /// the key itself: one memory access, which ``beginIndex(of:)`` starts early (the table of a few
@@ -73,8 +74,14 @@ struct SeriesKeyInterner {
     /// The previous row's slot and batch index, or -1 at the start of a batch.
     private var previousSlot = -1
     private var previousIndex: Int32 = -1
-    /// The current row's key bytes.
+    /// The current row's key bytes, when ``scratchHoldsKey``: a short key of one field is read
+    /// into ``scratchWords`` straight from the record, and copied here only for a new series.
     private var scratch: [UInt8] = []
+    private var scratchHoldsKey = false
+    /// The current row's key length in bytes (separators included).
+    private var scratchCount = 0
+    /// The key's field when it has just one (no dimensions).
+    private let singleKeyField: Int?
     /// `scratch` as a short key's two words (``Slot/word0``, ``Slot/word1``) when it is one.
     private var scratchWords: (UInt64, UInt64) = (0, 0)
     /// The hash of `scratch`, from ``beginIndex(of:)`` for ``finishIndex(of:in:)``.
@@ -85,6 +92,7 @@ struct SeriesKeyInterner {
 
     init(keyFields: [Int]) {
         self.keyFields = keyFields
+        singleKeyField = keyFields.count == 1 ? keyFields[0] : nil
         slots = Array(repeating: Slot(), count: Self.initialSlots)
         scratch.reserveCapacity(256)
     }
@@ -133,16 +141,18 @@ struct SeriesKeyInterner {
     /// other fields) hides the memory latency of the look-up.
     @inline(__always)
     mutating func beginIndex(of record: CSVRecord) -> Int32 {
-        scratch.removeAll(keepingCapacity: true)
-        for field in keyFields {
-            scratch.append(contentsOf: record.field(field))
-            scratch.append(Self.separator)
+        if let single = singleKeyField, case let field = record.field(single), field.count < 16 {
+            // A short key of one field: its words read from the record, no copy.
+            scratchWords = Self.shortKeyWords(field: field)
+            scratchCount = field.count &+ 1
+            scratchHoldsKey = false
+        } else {
+            copyKey(record)
         }
-        scratchWords = scratch.count <= 16 ? scratch.withUnsafeBytes { Self.shortKeyWords($0) } : (0, 0)
         if previousSlot >= 0 && slotHoldsScratch(previousSlot) { return previousIndex }
         pendingHash =
-            scratch.count <= 16
-            ? Self.shortHash(scratchWords, count: scratch.count, seed: seed)
+            scratchCount <= 16
+            ? Self.shortHash(scratchWords, count: scratchCount, seed: seed)
             : scratch.withUnsafeBytes { Self.hash($0, seed: seed) }
         let slot = Int(truncatingIfNeeded: pendingHash) & (slots.count &- 1)
         slots.withUnsafeBufferPointer { slots in
@@ -172,6 +182,20 @@ struct SeriesKeyInterner {
         return index
     }
 
+    /// Copies the key fields of `record` into ``scratch`` (each followed by the separator) and
+    /// sets ``scratchCount`` and ``scratchWords``.
+    @inline(__always)
+    private mutating func copyKey(_ record: CSVRecord) {
+        scratch.removeAll(keepingCapacity: true)
+        for field in keyFields {
+            scratch.append(contentsOf: record.field(field))
+            scratch.append(Self.separator)
+        }
+        scratchCount = scratch.count
+        scratchWords = scratchCount <= 16 ? scratch.withUnsafeBytes { Self.shortKeyWords($0) } : (0, 0)
+        scratchHoldsKey = true
+    }
+
     /// Where series `number`'s key bytes are in ``keyBytes``.
     @inline(__always)
     private func keyRange(of number: Int) -> Range<Int> {
@@ -184,7 +208,7 @@ struct SeriesKeyInterner {
     @inline(__always)
     private func slotHoldsScratch(_ slot: Int) -> Bool {
         let occupant = slots.withUnsafeBufferPointer { $0[slot] }
-        let count = scratch.count
+        let count = scratchCount
         if occupant.entry & Self.longKey == 0 {
             guard count <= 16 else { return false }
             return occupant.word0 == scratchWords.0 && occupant.word1 == scratchWords.1
@@ -202,7 +226,7 @@ struct SeriesKeyInterner {
 
     /// A key of at most 16 bytes as two little-endian words, zero-padded.
     @inline(__always)
-    private static func shortKeyWords(_ key: UnsafeRawBufferPointer) -> (UInt64, UInt64) {
+    static func shortKeyWords(_ key: UnsafeRawBufferPointer) -> (UInt64, UInt64) {
         let count = key.count
         guard let p = key.baseAddress else { return (0, 0) }
         if count >= 8 {
@@ -217,10 +241,38 @@ struct SeriesKeyInterner {
         return (word0, 0)
     }
 
+    /// ``shortKeyWords(_:)`` of the key `field` + separator, for a field of at most 15 bytes,
+    /// read from the field itself (no byte outside it is read).
+    @inline(__always)
+    static func shortKeyWords(field: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64) {
+        let n = field.count
+        let separator = UInt64(Self.separator)
+        guard let base = field.baseAddress else { return (separator, 0) }
+        let p = UnsafeRawPointer(base)
+        if n >= 8 {
+            let word0 = p.loadUnaligned(as: UInt64.self).littleEndian
+            if n == 8 { return (word0, separator) }
+            // Bytes 8..<n: the field's last eight bytes, shifted down past the ones in word0.
+            let tail = p.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self).littleEndian
+            let rest = tail >> UInt64(truncatingIfNeeded: (16 &- n) &* 8)
+            return (word0, rest | separator << UInt64(truncatingIfNeeded: (n &- 8) &* 8))
+        }
+        var word0: UInt64 = 0
+        if n >= 4 {
+            // Two overlapping four-byte reads: the bytes they share are the same.
+            let low = UInt64(p.loadUnaligned(as: UInt32.self).littleEndian)
+            let high = UInt64(p.loadUnaligned(fromByteOffset: n &- 4, as: UInt32.self).littleEndian)
+            word0 = low | high << UInt64(truncatingIfNeeded: (n &- 4) &* 8)
+        } else {
+            for i in 0..<n { word0 |= UInt64(p.load(fromByteOffset: i, as: UInt8.self)) << UInt64(i &* 8) }
+        }
+        return (word0 | separator << UInt64(truncatingIfNeeded: n &* 8), 0)
+    }
+
     /// Whether the `count` key bytes at `start` equal `scratch`.
     @inline(__always)
     private func keyEquals(start: Int, count: Int) -> Bool {
-        guard count == scratch.count else { return false }
+        guard count == scratchCount else { return false }
         return scratch.withUnsafeBytes { key in
             keyBytes.withUnsafeBytes { memcmp(key.baseAddress!, $0.baseAddress! + start, count) == 0 }
         }
@@ -260,6 +312,7 @@ struct SeriesKeyInterner {
         }
         let number = Int32(keys.count)
         keys.append(SeriesKey(itemId: values[0], dimensions: Array(values.dropFirst())))
+        if !scratchHoldsKey { copyKey(record) }
         keyBytes.append(contentsOf: scratch)
         keyEnds.append(keyBytes.count)
         return number
