@@ -38,7 +38,10 @@ final class ParallelChunkReader {
     private let depth: Int
     /// One reader per chunk in flight, each restarted on one chunk after another: chunk `n` of the
     /// file is parsed by worker `n % depth`, which the chunk `n - depth` has handed back by then.
-    private var workers: [BacktestCSVReader]
+    /// A worker is moved out to its chunk's job and back (nil while it is out), never copied: a
+    /// copy would share its series table, and the job's first change to it would then copy the
+    /// whole table (each chunk, so a cost growing with rows × series).
+    private var workers: [BacktestCSVReader?]
     /// Where the next chunk starts (a record boundary), and the physical lines before it.
     private var nextStart: Int
     private var linesBefore: Int
@@ -130,7 +133,7 @@ final class ParallelChunkReader {
             chunksStarted += 1
             let chunk = PendingChunk(range: range, slot: slot)
             let job = ChunkJob(
-                worker: workers[slot],
+                worker: workers[slot].take()!,
                 source: bytes(range),
                 maxRecordBytes: maxRecordBytes,
                 chunk: chunk
@@ -146,8 +149,11 @@ final class ParallelChunkReader {
     private func take(_ chunk: PendingChunk, maxRecordBytes: Int) {
         ready.removeAll(keepingCapacity: true)
         readyIndex = 0
-        let result = chunk.result
+        var result = chunk.result
         chunk.result = ChunkResult()
+        // The worker comes back with its chunk, failed or not; its series table grew while it
+        // parsed the chunk: kept for its next one.
+        if let worker = result.worker.take() { workers[chunk.slot] = worker }
         if result.failed {
             // This chunk starts at a record boundary: one reader takes the rest of the file from
             // here, with the true line numbers, and reports the error (or reads on). The chunks
@@ -155,7 +161,9 @@ final class ParallelChunkReader {
             for later in inFlight[inFlightHead...] { later.group.wait() }
             inFlight.removeAll()
             inFlightHead = 0
-            var reader = workers[chunk.slot]
+            guard var reader = workers[chunk.slot].take() else {
+                preconditionFailure("a failed chunk's worker was not handed back")
+            }
             reader.restart(
                 on: bytes(chunk.range.lowerBound..<fileSize),
                 firstLine: linesBefore + 1,
@@ -165,8 +173,6 @@ final class ParallelChunkReader {
             nextStart = fileSize
             return
         }
-        // The worker's series table grew while it parsed the chunk: keep it for its next one.
-        if let worker = result.worker { workers[chunk.slot] = worker }
         let shift = Int64(linesBefore)
         for (k, var batch) in result.batches.enumerated() {
             if shift != 0 {
@@ -216,7 +222,8 @@ final class ParallelChunkReader {
 /// What parsing one chunk gave: its batches and physical lines, or that it failed.
 private struct ChunkResult {
     var batches: [ForecastBatch] = []
-    /// The worker after the chunk (its series table kept for the next chunk); nil if it failed.
+    /// The worker after the chunk (its series table kept for the next chunk), also when it failed
+    /// (its table then holds the series met before the error, each under its own number still).
     var worker: BacktestCSVReader?
     var lines = 0
     var failed = false
@@ -237,25 +244,33 @@ private final class PendingChunk: @unchecked Sendable {
     }
 }
 
-/// One chunk's work for a thread of the pool: a copy of a worker reader (its scanner and batch
-/// columns are used by this job alone while the chunk is in flight) restarted on the chunk.
-private struct ChunkJob: @unchecked Sendable {
-    var worker: BacktestCSVReader
+/// One chunk's work for a thread of the pool: a worker reader, moved in (no other reference
+/// to it or its series table exists while the chunk is in flight), restarted on the chunk, and
+/// moved back out with the result.
+private final class ChunkJob: @unchecked Sendable {
+    private var worker: BacktestCSVReader?
     let source: FileRangeByteSource
     let maxRecordBytes: Int
     let chunk: PendingChunk
 
+    init(worker: consuming BacktestCSVReader, source: FileRangeByteSource, maxRecordBytes: Int, chunk: PendingChunk) {
+        self.worker = worker
+        self.source = source
+        self.maxRecordBytes = maxRecordBytes
+        self.chunk = chunk
+    }
+
     func run() {
-        var worker = self.worker
+        guard var worker = self.worker.take() else { return }
         worker.restart(on: source, firstLine: 1, maxRecordBytes: maxRecordBytes)
         var result = ChunkResult()
         do {
             while let batch = try worker.nextBatch() { result.batches.append(batch) }
             result.lines = worker.linesConsumed
-            result.worker = worker
         } catch {
             result.failed = true
         }
+        result.worker = consume worker
         chunk.result = result
     }
 }
