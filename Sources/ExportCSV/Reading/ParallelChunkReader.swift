@@ -261,7 +261,7 @@ private final class ChunkJob: @unchecked Sendable {
     }
 
     func run() {
-        guard var worker = self.worker.take() else { return }
+        guard var worker = self.worker.take() else { preconditionFailure("a chunk's job ran twice") }
         worker.restart(on: source, firstLine: 1, maxRecordBytes: maxRecordBytes)
         var result = ChunkResult()
         do {
