@@ -14,9 +14,11 @@ import Darwin
 enum CSVScannerFuzz {
     static let blockSizes = [4, 5, 7, 8, 9, 16, 64, 4096]
 
-    /// A file of this process's own, rewritten for every input (the scanner reads a path).
+    /// A file of this process's own, rewritten for every input (the scanner reads a path), and
+    /// removed when the process exits (libFuzzer ends a timed run with `exit`).
     static let path: String = {
         let folder = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp"
+        atexit { _ = unlink(CSVScannerFuzz.path) }
         return "\(folder)/backtest-export-fuzz-\(getpid()).csv"
     }()
 
