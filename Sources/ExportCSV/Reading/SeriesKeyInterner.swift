@@ -242,31 +242,19 @@ struct SeriesKeyInterner {
     }
 
     /// ``shortKeyWords(_:)`` of the key `field` + separator, for a field of at most 15 bytes,
-    /// read from the field itself (no byte outside it is read).
+    /// read from the field itself (no byte outside it is read): the field's words, with the
+    /// separator put in the byte after it.
     @inline(__always)
     static func shortKeyWords(field: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64) {
+        var words = shortKeyWords(UnsafeRawBufferPointer(field))
         let n = field.count
         let separator = UInt64(Self.separator)
-        guard let base = field.baseAddress else { return (separator, 0) }
-        let p = UnsafeRawPointer(base)
-        if n >= 8 {
-            let word0 = p.loadUnaligned(as: UInt64.self).littleEndian
-            if n == 8 { return (word0, separator) }
-            // Bytes 8..<n: the field's last eight bytes, shifted down past the ones in word0.
-            let tail = p.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self).littleEndian
-            let rest = tail >> UInt64(truncatingIfNeeded: (16 &- n) &* 8)
-            return (word0, rest | separator << UInt64(truncatingIfNeeded: (n &- 8) &* 8))
-        }
-        var word0: UInt64 = 0
-        if n >= 4 {
-            // Two overlapping four-byte reads: the bytes they share are the same.
-            let low = UInt64(p.loadUnaligned(as: UInt32.self).littleEndian)
-            let high = UInt64(p.loadUnaligned(fromByteOffset: n &- 4, as: UInt32.self).littleEndian)
-            word0 = low | high << UInt64(truncatingIfNeeded: (n &- 4) &* 8)
+        if n < 8 {
+            words.0 |= separator << UInt64(truncatingIfNeeded: n &* 8)
         } else {
-            for i in 0..<n { word0 |= UInt64(p.load(fromByteOffset: i, as: UInt8.self)) << UInt64(i &* 8) }
+            words.1 |= separator << UInt64(truncatingIfNeeded: (n &- 8) &* 8)
         }
-        return (word0 | separator << UInt64(truncatingIfNeeded: n &* 8), 0)
+        return words
     }
 
     /// Whether the `count` key bytes at `start` equal `scratch`.
